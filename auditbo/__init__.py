@@ -1,0 +1,131 @@
+"""auditbo: the back office of the IIMS assessment supervision office."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask, g, request, session
+
+from auditbo.config import load_config
+from auditbo.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, talisman
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+CSP = {
+    "default-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "style-src": "'self'",
+    "script-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config(config, instance_path=app.instance_path))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def select_locale() -> str:
+    langs = current_languages()
+    wanted = request.args.get("lang") or session.get("lang")
+    if wanted in langs:
+        return wanted
+    return langs[0]
+
+
+def current_languages() -> list[str]:
+    from flask import current_app
+
+    return current_app.config["LANGUAGES"]
+
+
+def _sqlite_pragmas(engine: sa.Engine) -> None:
+    """SQLite: foreign keys on, and real transactions (so SAVEPOINTs isolate)."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _sqlite_pragmas(db.engine)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        strict_transport_security=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        content_security_policy=CSP,
+        frame_options="DENY",
+        referrer_policy="same-origin",
+    )
+    from auditbo.accounts.services import load_user_from_session
+
+    login_manager.user_loader(load_user_from_session)
+    # import every model so that metadata (and Alembic) sees the whole domain
+    import auditbo.models  # noqa: F401
+
+
+def register_blueprints(app: Flask) -> None:
+    from auditbo.accounts.views import bp as accounts_bp
+    from auditbo.dashboard.views import bp as dashboard_bp
+    from auditbo.public.views import bp as public_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(public_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from auditbo.web import register_error_pages
+
+    register_error_pages(app)
+
+
+def register_commands(app: Flask) -> None:
+    from auditbo.cli import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from auditbo.web import inject_globals
+
+    app.context_processor(inject_globals)
+
+    @app.before_request
+    def _remember_lang():
+        lang = request.args.get("lang")
+        if lang in app.config["LANGUAGES"]:
+            session["lang"] = lang
+        g.lang = select_locale()

@@ -1,0 +1,124 @@
+"""The one policy module: every permission question is ``can(user, action, obj)``.
+
+Rules come from spec/domain.md, "Actors and what they may do". List queries for a
+body user go through :func:`scope_assessments` (and friends), never through ad-hoc
+filters in views. A denial on a record of another body is answered 404 by the
+callers (:func:`require` with ``hide=True``) so that existence does not leak.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import sqlalchemy as sa
+
+from auditbo.accounts.models import Role
+from auditbo.errors import Forbidden, NotFound
+
+
+class Action(enum.StrEnum):
+    manage_users = "manage_users"
+    manage_registry = "manage_registry"
+    view_registry = "view_registry"
+    file_assessment = "file_assessment"
+    amend_assessment = "amend_assessment"
+    withdraw_assessment = "withdraw_assessment"
+    view_assessment = "view_assessment"
+    view_office_queues = "view_office_queues"
+    decide_confirmation = "decide_confirmation"
+    reassign_confirmation = "reassign_confirmation"
+    create_plan = "create_plan"
+    approve_plan = "approve_plan"
+    record_spotcheck = "record_spotcheck"
+    register_complaint = "register_complaint"
+    run_rating = "run_rating"
+    review_rating = "review_rating"
+    publish_rating = "publish_rating"
+    view_rating_explained = "view_rating_explained"
+    verify_certificate = "verify_certificate"
+    read_events = "read_events"
+    manage_own_tokens = "manage_own_tokens"
+
+
+def _role(user) -> Role | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user.role
+
+
+def _org_of(obj) -> set[int]:
+    """The bodies an object belongs to (an assessment: its body and its consulting body)."""
+    ids = set()
+    for attr in ("body_id", "org_id", "consulting_body_id"):
+        v = getattr(obj, attr, None)
+        if v is not None:
+            ids.add(v)
+    return ids
+
+
+def can(user, action: Action | str, obj=None) -> bool:
+    action = Action(action)
+    role = _role(user)
+    if action is Action.verify_certificate:
+        return True
+    if role is None:
+        return False
+    if action is Action.manage_own_tokens:
+        return True
+    if role is Role.admin:
+        return action not in {
+            Action.file_assessment, Action.amend_assessment, Action.withdraw_assessment,
+            Action.decide_confirmation, Action.create_plan, Action.record_spotcheck,
+            Action.run_rating, Action.review_rating,
+        }
+    if role is Role.supervisor:
+        if action is Action.decide_confirmation:
+            return obj is not None and getattr(obj, "assignee_id", None) == user.id
+        if action is Action.approve_plan:
+            return False  # supervisors create plans; an admin approves them
+        if action is Action.record_spotcheck:
+            return obj is not None and user.id in {i.user_id for i in getattr(obj, "inspectors", [])}
+        return action in {
+            Action.view_registry, Action.view_assessment, Action.view_office_queues, Action.create_plan,
+            Action.register_complaint, Action.run_rating, Action.review_rating,
+            Action.view_rating_explained, Action.read_events,
+        }
+    if role is Role.body_clerk:
+        own = obj is None or user.org_id in {getattr(obj, "body_id", None), getattr(obj, "org_id", None)}
+        if action in {Action.file_assessment}:
+            return obj is None or getattr(obj, "body_id", None) == user.org_id
+        if action in {Action.amend_assessment, Action.withdraw_assessment, Action.view_assessment,
+                      Action.read_events}:
+            return obj is not None and getattr(obj, "body_id", None) == user.org_id
+        if action is Action.view_rating_explained:
+            return obj is not None and own
+        return False
+    if role is Role.consulting_user:
+        if action is Action.view_assessment:
+            return obj is not None and getattr(obj, "consulting_body_id", None) == user.org_id
+        if action is Action.view_rating_explained:
+            return obj is not None and getattr(obj, "org_id", None) == user.org_id
+        return False
+    return False
+
+
+def require(user, action: Action | str, obj=None, *, hide: bool = False) -> None:
+    """Raise Forbidden — or NotFound when ``hide`` (another body's record must not leak)."""
+    if not can(user, action, obj):
+        if hide and _role(user) in (Role.body_clerk, Role.consulting_user):
+            raise NotFound("no such record")
+        raise Forbidden("you may not do this")
+
+
+def scope_assessments(stmt: sa.Select, user) -> sa.Select:
+    """Restrict a query over Assessment to what ``user`` may see."""
+    from auditbo.filings.models import Assessment
+
+    role = _role(user)
+    if role in (Role.admin, Role.supervisor):
+        return stmt
+    if role is Role.body_clerk:
+        return stmt.where(Assessment.body_id == user.org_id)
+    if role is Role.consulting_user:
+        return stmt.where(Assessment.consulting_body_id == user.org_id)
+    return stmt.where(sa.false())

@@ -1,0 +1,93 @@
+"""Command-line interface (``flask --app wsgi <group> <command>``): thin wrappers over services.
+
+Every command parses, calls a service, commits once, prints; on bad input it rolls
+back and exits non-zero with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from auditbo.errors import DomainError
+from auditbo.extensions import db
+
+
+def one_line_errors(fn):
+    """Turn domain errors into a one-line reason and exit code 1; commit on success."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            result = fn(*args, **kwargs)
+            db.session.commit()
+            return result
+        except DomainError as exc:
+            db.session.rollback()
+            errors = getattr(exc, "errors", None)
+            if errors:
+                reason = "; ".join(f"{e.field}: {e.message}" for e in errors[:10])
+                more = f" (+{len(errors) - 10} more)" if len(errors) > 10 else ""
+                click.echo(f"Error: {reason}{more}", err=True)
+            else:
+                click.echo(f"Error: {exc.detail}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+events_cli = AppGroup("events", help="The event log.")
+seed_cli = AppGroup("seed", help="Load demo data.")
+
+
+@users_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True, help="admin, supervisor, body_clerk or consulting_user")
+@click.option("--org", "org", default=None, help="credit code of the user's body (clerks and consulting users)")
+@click.option("--name", "display_name", default="", help="display name")
+@one_line_errors
+def users_create(username, password, role, org, display_name):
+    """Create a user."""
+    from auditbo.accounts.services import create_user
+
+    user = create_user(username=username, password=password, role=role, org_credit_code=org,
+                       display_name=display_name)
+    click.echo(f"created user {user.username} ({user.role.value})")
+
+
+@events_cli.command("verify")
+@one_line_errors
+def events_verify():
+    """Recompute the event log's hash chain; name the first broken event."""
+    from auditbo.events import verify
+
+    result = verify()
+    if not result.ok:
+        click.echo(f"Error: event {result.broken_id} is broken: {result.problem} "
+                   f"({result.checked} events read)", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {result.checked} events, chain intact")
+
+
+@seed_cli.command("demo")
+@click.option("--seed", "seed", default=20261126, show_default=True, type=int)
+@click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.01, 20),
+              help="multiply the demo volumes (1.0: ~12,000 assessments)")
+@one_line_errors
+def seed_demo(seed, scale):
+    """Load the demo history into an empty database."""
+    from auditbo.demo import load_demo
+
+    stats = load_demo(seed=seed, scale=scale, progress=lambda msg: click.echo(msg, err=True))
+    click.echo(", ".join(f"{k}: {v}" for k, v in stats.items()))
+
+
+def register(app: Flask) -> None:
+    for group in (users_cli, events_cli, seed_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,1 @@
+"""Complaints against bodies and persons."""

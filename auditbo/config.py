@@ -1,0 +1,134 @@
+"""Configuration: defaults in code, overrides from ``AUDITBO_*`` environment variables.
+
+This is the only module that reads ``os.environ``.  ``load_config()`` returns a plain
+dict that ``create_app`` hands to Flask; a test or a script passes its own dict of
+overrides to ``create_app(config)``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+
+PREFIX = "AUDITBO_"
+
+# Person-days minimum for an initial assessment by employee count (IAF MD 5, QMS).
+# Each pair is (largest employee count in the band, person-days).
+IAF_MD5_TABLE: list[tuple[int, float]] = [
+    (5, 1.5), (10, 2), (15, 2.5), (25, 3), (45, 4), (65, 5), (85, 6), (125, 7),
+    (175, 8), (275, 9), (425, 10), (625, 11), (875, 12), (1175, 13), (1550, 14),
+    (2025, 15), (2675, 16), (3450, 17), (4350, 18), (5450, 19), (6800, 20),
+    (8500, 21), (10700, 22),
+]
+
+DEFAULTS: dict[str, object] = {
+    # --- runtime
+    "ENV_NAME": "production",  # production | demo | development | testing
+    "SECRET_KEY": None,  # required outside demo/development/testing
+    "DATABASE_URL": None,  # default: sqlite in the instance folder
+    "SQLALCHEMY_ECHO": False,
+    "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # uploads: 413 above this
+    "SESSION_COOKIE_SECURE": True,
+    "REMEMBER_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_ENABLED": True,
+    "LOGIN_RATE_LIMIT": "20 per minute",
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCK_MINUTES": 15,
+    "FORCE_HTTPS": False,
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_COST": 65536,  # KiB  # put a TLS-terminating proxy in front; set true behind it
+    "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
+    "LANGUAGES": ["zh_Hans_CN", "en"],
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "BOOTSTRAP_SERVE_LOCAL": True,
+    "WTF_CSRF_TIME_LIMIT": None,
+    # --- domain rules (spec/domain.md), all configurable
+    "LATE_FILING_DAYS": 30,
+    "CERTIFICATE_VALID_YEARS": 3,
+    "PERSON_DAYS_TABLE": IAF_MD5_TABLE,
+    "PERSON_DAYS_ABOVE_TABLE": 22,
+    "PERSON_DAYS_FACTORS": {"initial": 1.0, "upgrade": 1.0, "surveillance": 1 / 3, "reassessment": 2 / 3},
+    "PERSON_DAYS_MAX_REDUCTION": 0.30,
+    "PERSON_DAYS_RED_FLAG": 0.5,
+    # lowest grade level (1=A .. 5=AAAAA) a qualification may lead
+    "LEAD_QUALIFICATION_MAX_LEVEL": {"lead": 2, "senior_lead": 5},
+    "CONFIRMATION_MIN_LEVEL": 3,  # AAA and above need a confirmation audit
+    "CONFIRMATION_DUE_WORKING_DAYS": 10,
+    "WORKDAY_EXTRA_HOLIDAYS": [],
+    "WORKDAY_EXTRA_WORKDAYS": [],
+    "RECUSAL_LOOKBACK_YEARS": 3,
+    "SURVEILLANCE_INTERVAL_MONTHS": 12,
+    "SURVEILLANCE_SUSPEND_AFTER_MONTHS": 3,
+    "SPOTCHECK_INSPECTORS": 2,
+    "SPOTCHECK_REPEAT_MONTHS": 12,
+    "DISCLOSURE_WORKING_DAYS": 20,
+    "OBJECTION_DAYS": 15,
+    "API_MAX_PER_PAGE": 500,
+    "SCHEDULER_TIMEZONE": "Asia/Shanghai",
+}
+
+_DEV_ENVS = {"demo", "development", "testing"}
+
+
+def _coerce(raw: str, default: object) -> object:
+    """Turn an environment string into the type of the default it overrides."""
+    if isinstance(default, bool):
+        if raw.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if raw.lower() in {"0", "false", "no", "off"}:
+            return False
+        raise ValueError(f"expected a boolean, got {raw!r}")
+    if isinstance(default, int) and not isinstance(default, bool):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    if isinstance(default, (list, dict)):
+        return json.loads(raw)
+    if isinstance(default, timedelta):
+        return timedelta(seconds=int(raw))
+    return raw
+
+
+def load_config(overrides: dict | None = None, instance_path: str | None = None) -> dict:
+    """Defaults, then ``AUDITBO_*`` environment variables, then explicit overrides."""
+    cfg = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        raw = os.environ.get(PREFIX + key)
+        if raw is not None:
+            try:
+                cfg[key] = _coerce(raw, default)
+            except ValueError as exc:
+                raise RuntimeError(f"{PREFIX}{key}: {exc}") from None
+    cfg.update(overrides or {})
+
+    env = cfg["ENV_NAME"]
+    if env in _DEV_ENVS:
+        cfg.setdefault("SECRET_KEY", None)
+        if not cfg["SECRET_KEY"]:
+            cfg["SECRET_KEY"] = "dev-only-" + env  # never used in production: see below
+        if "SESSION_COOKIE_SECURE" not in (overrides or {}) and not os.environ.get(PREFIX + "SESSION_COOKIE_SECURE"):
+            cfg["SESSION_COOKIE_SECURE"] = False
+            cfg["REMEMBER_COOKIE_SECURE"] = False
+    elif not cfg["SECRET_KEY"]:
+        raise RuntimeError(
+            "AUDITBO_SECRET_KEY is required in production "
+            "(or set AUDITBO_ENV_NAME=demo for a local demo)"
+        )
+    if env == "testing":
+        cfg["TESTING"] = True
+        cfg.setdefault("ARGON2_TIME_COST", 1)
+        if not os.environ.get(PREFIX + "ARGON2_MEMORY_COST") and "ARGON2_MEMORY_COST" not in (overrides or {}):
+            cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"] = 1, 1024  # fast hashes in tests only
+
+    if not cfg["DATABASE_URL"]:
+        folder = Path(instance_path or "instance")
+        cfg["DATABASE_URL"] = f"sqlite:///{(folder / 'auditbo.sqlite').resolve()}"
+    cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    return cfg

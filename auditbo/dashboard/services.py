@@ -1,0 +1,64 @@
+"""Counts for the dashboard, aggregated in SQL and scoped to what the user may see."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from auditbo.authz import Action, can, scope_assessments
+from auditbo.complaints.models import Complaint, ComplaintStatus
+from auditbo.confirmations.models import AuditStatus, ConfirmationAudit
+from auditbo.extensions import db
+from auditbo.filings.models import Assessment, AssessmentStatus, Grade
+from auditbo.spotchecks.models import CheckStatus, SpotCheck
+
+
+def assessment_counts(user) -> dict[str, int]:
+    stmt = scope_assessments(sa.select(Assessment.status, sa.func.count()).group_by(Assessment.status), user)
+    counts = {s.value: 0 for s in AssessmentStatus}
+    for status, n in db.session.execute(stmt):
+        counts[status.value] = n
+    return counts
+
+
+def grade_counts(user) -> dict[str, int]:
+    stmt = scope_assessments(
+        sa.select(Assessment.grade, sa.func.count())
+        .where(Assessment.status == AssessmentStatus.standing)
+        .group_by(Assessment.grade),
+        user,
+    )
+    counts = {g.value: 0 for g in Grade}
+    for grade, n in db.session.execute(stmt):
+        counts[grade.value] = n
+    return counts
+
+
+def office_counts(user, today: date | None = None) -> dict[str, int] | None:
+    if not can(user, Action.view_office_queues):
+        return None
+    today = today or date.today()
+    open_audit = ConfirmationAudit.status.in_([AuditStatus.pending, AuditStatus.assigned])
+    row = db.session.execute(
+        sa.select(
+            sa.func.count().filter(open_audit),
+            sa.func.count().filter(open_audit, ConfirmationAudit.due_date < today),
+            sa.func.count().filter(open_audit, ConfirmationAudit.assignee_id == user.id),
+        )
+    ).one()
+    open_checks = db.session.scalar(
+        sa.select(sa.func.count()).select_from(SpotCheck).where(SpotCheck.status == CheckStatus.open)
+    )
+    open_complaints = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Complaint)
+        .where(Complaint.status.in_([ComplaintStatus.received, ComplaintStatus.investigating]))
+    )
+    return {
+        "audits_open": row[0],
+        "audits_overdue": row[1],
+        "audits_mine": row[2],
+        "spotchecks_open": open_checks,
+        "complaints_open": open_complaints,
+    }

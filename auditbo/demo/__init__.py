@@ -1,0 +1,106 @@
+"""Demo history: bodies, staff, enterprises and ~12,000 assessments over 3+ years.
+
+Bodies, leads and consulting bodies carry a hidden *laxity* that drives what they do
+(cut person-days, file late, push grade jumps) and how their results fare (returned
+or rejected in confirmation, nonconforming in spot checks), so that sampling and
+rating have real signal to find. Deterministic for a seed and an as-of date. Rows go
+in with bulk Core inserts; the event log gets one chained event per step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+
+import numpy as np
+import sqlalchemy as sa
+from flask import current_app
+
+from auditbo import events
+from auditbo.accounts.services import hash_password
+from auditbo.demo import builders
+from auditbo.errors import Conflict
+from auditbo.extensions import db
+from auditbo.models import (
+    Affiliation, Assessment, AssessmentConsultant, Capability, Complaint, ConfirmationAudit, Enterprise,
+    Finding, Organisation, Person, SamplingPlan, SpotCheck, SpotCheckInspector, StatusChange, TeamMember, User,
+)
+
+DEMO_PASSWORD = "demo-password-2026"
+
+
+def _fix_sequences(tables: list[str]) -> None:
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for t in tables:
+        db.session.execute(sa.text(
+            f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), COALESCE((SELECT MAX(id) FROM {t}), 1))"
+        ))
+
+
+def _insert(model, rows: list[dict], batch: int = 5000) -> None:
+    for i in range(0, len(rows), batch):
+        db.session.execute(sa.insert(model), rows[i:i + batch])
+
+
+def load_demo(*, seed: int = 20261126, scale: float = 1.0, as_of: date | None = None,
+              progress: Callable[[str], None] = lambda _m: None) -> dict[str, int]:
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Organisation)):
+        raise Conflict("the database already holds data: demo data goes into an empty database only")
+    as_of = as_of or date.today()
+    rng = np.random.default_rng(seed)
+    cfg = current_app.config
+
+    progress("registry: bodies, staff, users …")
+    world = builders.build_registry(rng, scale)
+    pw_hash = hash_password(DEMO_PASSWORD)
+    users = builders.build_users(world, pw_hash)
+    _insert(Organisation, world.orgs)
+    _insert(Person, world.persons)
+    _insert(User, users)
+    _insert(Affiliation, builders.build_affiliations(world, users, rng))
+
+    progress("enterprises and assessment history …")
+    hist = builders.build_history(rng, world, cfg, as_of, scale)
+    _insert(Enterprise, hist.enterprises)
+    _insert(Assessment, hist.assessments)
+    _insert(TeamMember, hist.team)
+    _insert(AssessmentConsultant, hist.consultants)
+    _insert(Capability, hist.capabilities)
+    _insert(StatusChange, hist.status_changes)
+    _insert(ConfirmationAudit, hist.audits)
+    _insert(Finding, hist.findings)
+    _insert(SamplingPlan, hist.plans)
+    _insert(Complaint, hist.complaints)
+    _insert(SpotCheck, hist.spot_checks)
+    _insert(SpotCheckInspector, hist.inspectors)
+
+    progress(f"event log ({len(hist.events)} events) …")
+    hist.events.sort(key=lambda e: e[7])
+    events.record_many(hist.events)
+    _fix_sequences([
+        "organisations", "persons", "users", "affiliations", "enterprises", "assessments", "assessment_team",
+        "assessment_consultants", "assessment_capabilities", "assessment_status_changes", "confirmation_audits",
+        "confirmation_findings", "sampling_plans", "complaints", "spot_checks",
+    ])
+    return {
+        "assessment bodies": world.n_bodies,
+        "consulting bodies": world.n_consulting,
+        "persons": len(world.persons),
+        "users": len(users),
+        "enterprises": len(hist.enterprises),
+        "assessments": len(hist.assessments),
+        "confirmation audits": len(hist.audits),
+        "spot checks": len(hist.spot_checks),
+        "complaints": len(hist.complaints),
+        "events": len(hist.events),
+    }
+
+
+def at_noon(d: date, jitter_minutes: int = 0) -> datetime:
+    return datetime.combine(d, time(9, 0), tzinfo=UTC) + timedelta(minutes=jitter_minutes)
+
+
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))

@@ -1,0 +1,1 @@
+"""Assessment results filed by assessment bodies, and their life cycle."""

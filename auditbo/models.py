@@ -1,0 +1,17 @@
+"""Imports every feature's models, so the metadata holds the whole domain."""
+
+from auditbo.accounts.models import Affiliation, ApiToken, Role, User  # noqa: F401
+from auditbo.complaints.models import Complaint  # noqa: F401
+from auditbo.confirmations.models import ConfirmationAudit, Finding, Recusal  # noqa: F401
+from auditbo.events import Event  # noqa: F401
+from auditbo.filings.models import (  # noqa: F401
+    Assessment,
+    AssessmentConsultant,
+    Capability,
+    StatusChange,
+    TeamMember,
+)
+from auditbo.locks import JobLock  # noqa: F401
+from auditbo.orgs.models import Enterprise, Organisation, Person  # noqa: F401
+from auditbo.ratings.models import Objection, Rating, RatingRun  # noqa: F401
+from auditbo.spotchecks.models import PlanUnit, SamplingPlan, SpotCheck, SpotCheckInspector  # noqa: F401

@@ -1,0 +1,1 @@
+"""Registry: assessment and consulting bodies, their staff, and enterprises."""

@@ -1,0 +1,1 @@
+"""Pages anyone may see without signing in (信息公开)."""

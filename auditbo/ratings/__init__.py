@@ -1,0 +1,1 @@
+"""Monthly credit ratings: runs, ratings, objections."""

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from auditbo.db import IdMixin, UTCDateTime, created_at_column, enum_type
+from auditbo.extensions import db
+
+
+class SubjectType(enum.StrEnum):
+    assessment_body = "assessment_body"
+    consulting_body = "consulting_body"
+    assessor = "assessor"
+    consultant = "consultant"
+
+
+class RunStatus(enum.StrEnum):
+    draft = "draft"
+    reviewed = "reviewed"
+    published = "published"
+    superseded = "superseded"
+
+
+class ObjectionStatus(enum.StrEnum):
+    lodged = "lodged"
+    upheld = "upheld"
+    dismissed = "dismissed"
+
+
+class RatingRun(IdMixin, db.Model):
+    __tablename__ = "rating_runs"
+
+    period: Mapped[str] = mapped_column(sa.String(7), index=True)  # YYYY-MM
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    status: Mapped[RunStatus] = mapped_column(enum_type(RunStatus, "run_status"), default=RunStatus.draft)
+    correction_reason: Mapped[str | None] = mapped_column(sa.Text)
+    config: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    validation: Mapped[dict | None] = mapped_column(sa.JSON)
+    run_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        sa.UniqueConstraint("period", "version", name="uq_rating_runs_period_version"),
+        sa.CheckConstraint("version >= 1", name="version_pos"),
+    )
+
+
+class Rating(IdMixin, db.Model):
+    __tablename__ = "ratings"
+
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("rating_runs.id", ondelete="CASCADE"))
+    subject_type: Mapped[SubjectType] = mapped_column(enum_type(SubjectType, "subject_type"))
+    org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("persons.id"), index=True)
+    score: Mapped[float | None] = mapped_column(sa.Float)  # NULL for NR
+    score_low: Mapped[float | None] = mapped_column(sa.Float)
+    score_high: Mapped[float | None] = mapped_column(sa.Float)
+    grade: Mapped[str] = mapped_column(sa.String(3))
+    effective_n: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    contributions: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    reasons: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # {"zh": [...], "en": [...]}
+    change: Mapped[dict | None] = mapped_column(sa.JSON)  # since last month, with causing events
+
+    __table_args__ = (
+        sa.UniqueConstraint("run_id", "subject_type", "org_id", "person_id", name="uq_ratings_subject"),
+        sa.CheckConstraint("grade IN ('AAA', 'AA', 'A', 'B', 'C', 'NR')", name="grade_values"),
+        sa.CheckConstraint("(org_id IS NULL) <> (person_id IS NULL)", name="one_subject"),
+    )
+
+
+class Objection(IdMixin, db.Model):
+    """A rated body's objection (异议), decided by someone who did not run the rating."""
+
+    __tablename__ = "rating_objections"
+
+    rating_id: Mapped[int] = mapped_column(sa.ForeignKey("ratings.id"), index=True)
+    lodged_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    lodged_on: Mapped[date] = mapped_column(sa.Date)
+    text: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[ObjectionStatus] = mapped_column(
+        enum_type(ObjectionStatus, "objection_status"), default=ObjectionStatus.lodged
+    )
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = created_at_column()

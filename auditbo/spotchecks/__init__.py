@@ -1,0 +1,1 @@
+"""Sampling plans and spot checks (抽查)."""

@@ -1,0 +1,121 @@
+"""Shared web plumbing: error pages (HTML or problem+json), template globals, navigation."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, jsonify, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from auditbo.authz import Action, can
+from auditbo.errors import DomainError
+from auditbo.filings.models import AssessmentStatus, Grade
+
+LANGUAGE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
+
+# (endpoint, title, action needed or None for any signed-in user)
+NAVIGATION = [
+    ("dashboard.index", _l("Dashboard"), None),
+    ("filings.index", _l("Assessments"), Action.view_assessment),
+    ("confirmations.index", _l("Confirmation audits"), Action.view_office_queues),
+    ("spotchecks.index", _l("Spot checks"), Action.view_office_queues),
+    ("complaints.index", _l("Complaints"), Action.register_complaint),
+    ("ratings.index", _l("Ratings"), Action.view_office_queues),
+    ("orgs.index", _l("Registry"), Action.view_registry),
+    ("accounts.users", _l("Users"), Action.manage_users),
+]
+
+
+def _nav_items():
+    if not current_user.is_authenticated:
+        return []
+    items = []
+    for endpoint, title, action in NAVIGATION:
+        if endpoint not in current_app.view_functions:
+            continue
+        if action is Action.view_assessment or action is None or can(current_user, action):
+            items.append((endpoint, title))
+    return items
+
+
+def lang_url(lang: str) -> str:
+    args = dict(request.view_args or {})
+    args.update(request.args.to_dict())
+    args["lang"] = lang
+    try:
+        return url_for(request.endpoint, **args) if request.endpoint else f"?lang={lang}"
+    except Exception:  # noqa: BLE001 - a page without a routable endpoint (404): stay put
+        return f"?lang={lang}"
+
+
+def inject_globals() -> dict:
+    return {
+        "nav_items": _nav_items(),
+        "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]],
+        "lang_url": lang_url,
+        "can": can,
+        "Action": Action,
+        "status_title": lambda s: AssessmentStatus(s).title,
+        "grade_title": lambda g: Grade(g).title,
+    }
+
+
+def wants_problem_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def problem(status: int, title: str, detail: str = "", **extra):
+    body = {"type": "about:blank", "status": status, "title": title, "detail": detail or title}
+    body.update(extra)
+    resp = jsonify(body)
+    resp.status_code = status
+    resp.mimetype = "application/problem+json"
+    return resp
+
+
+ERROR_TITLES = {
+    400: _l("Bad request"),
+    403: _l("You may not see this page"),
+    404: _l("Page not found"),
+    405: _l("Method not allowed"),
+    409: _l("Conflict"),
+    413: _l("The upload is too large"),
+    415: _l("Unsupported media type"),
+    422: _l("Invalid content"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong on our side"),
+}
+
+
+def _render_error(status: int, detail: str = ""):
+    if wants_problem_json():
+        return problem(status, str(ERROR_TITLES.get(status, "Error")), detail)
+    return render_template("errors/error.html", status=status, title=ERROR_TITLES.get(status, ""),
+                           detail=detail), status
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        resp = _render_error(exc.code or 500, exc.description if exc.code not in (404, 500) else "")
+        if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+            resp = app.make_response(resp)
+            resp.headers["Allow"] = ", ".join(exc.valid_methods)
+        return resp
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        if wants_problem_json():
+            extra = {}
+            if hasattr(exc, "errors"):
+                extra["errors"] = [{"field": e.field, "message": e.message} for e in exc.errors]
+            return problem(exc.status, exc.title, exc.detail, **extra)
+        return _render_error(exc.status, exc.detail)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("unhandled error")
+        from auditbo.extensions import db
+
+        db.session.rollback()
+        return _render_error(500)

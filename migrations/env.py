@@ -1,0 +1,84 @@
+"""Alembic environment for auditbo (Flask-Migrate), batch mode for SQLite."""
+
+import logging
+from logging.config import fileConfig
+
+import sqlalchemy as sa
+from alembic import context
+from flask import current_app
+
+from auditbo.db import UTCDateTime
+
+config = context.config
+if config.config_file_name and not config.attributes.get("skip_logging_config"):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+logger = logging.getLogger("alembic.env")
+
+target_db = current_app.extensions["migrate"].db
+
+
+def get_engine():
+    return target_db.engine
+
+
+config.set_main_option("sqlalchemy.url", get_engine().url.render_as_string(hide_password=False).replace("%", "%%"))
+
+
+def get_metadata():
+    return target_db.metadata
+
+
+def render_item(type_, obj, autogen_context):
+    """Write our portable types as plain SQLAlchemy types in migration scripts."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def compare_type(context_, inspected_column, metadata_column, inspected_type, metadata_type):
+    if isinstance(metadata_type, UTCDateTime):
+        return not isinstance(inspected_type, sa.DateTime)
+    return None  # default comparison
+
+
+def _configure_args():
+    args = dict(current_app.extensions["migrate"].configure_args)
+    args.update(render_item=render_item, compare_type=compare_type, render_as_batch=True)
+    return args
+
+
+def run_migrations_offline():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=get_metadata(),
+                      literal_binds=True, **_configure_args())
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online():
+    def process_revision_directives(context_, revision, directives):
+        if getattr(config.cmd_opts, "autogenerate", False):
+            script = directives[0]
+            if script.upgrade_ops.is_empty():
+                directives[:] = []
+                logger.info("No changes in schema detected.")
+
+    connectable = config.attributes.get("connection")
+    if connectable is not None:
+        _run(connectable, process_revision_directives)
+        return
+    with get_engine().connect() as connection:
+        _run(connection, process_revision_directives)
+
+
+def _run(connection, process_revision_directives):
+    args = _configure_args()
+    args.setdefault("process_revision_directives", process_revision_directives)
+    context.configure(connection=connection, target_metadata=get_metadata(), **args)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
