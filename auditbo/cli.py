@@ -79,13 +79,23 @@ def events_verify():
 @click.option("--seed", "seed", default=20261126, show_default=True, type=int)
 @click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.01, 20),
               help="multiply the demo volumes (1.0: ~12,000 assessments)")
+@click.option("--if-empty", is_flag=True, help="do nothing (but print the logins) if the database holds data")
 @one_line_errors
-def seed_demo(seed, scale):
+def seed_demo(seed, scale, if_empty):
     """Load the demo history into an empty database."""
-    from auditbo.demo import load_demo
+    import time
 
-    stats = load_demo(seed=seed, scale=scale, progress=lambda msg: click.echo(msg, err=True))
-    click.echo(", ".join(f"{k}: {v}" for k, v in stats.items()))
+    from auditbo.demo import DEMO_PASSWORD, database_is_empty, load_demo
+
+    if if_empty and not database_is_empty():
+        click.echo("the database already holds data: demo not loaded again")
+    else:
+        started = time.perf_counter()
+        stats = load_demo(seed=seed, scale=scale, progress=lambda msg: click.echo(msg, err=True))
+        click.echo(", ".join(f"{k}: {v}" for k, v in stats.items()))
+        click.echo(f"demo loaded in {time.perf_counter() - started:.1f} s")
+    click.echo(f"demo logins (password for all: {DEMO_PASSWORD}): admin · supervisor1 … supervisor6 · "
+               "clerk01 … clerk20 (assessment bodies) · consult01 … consult05 (consulting bodies)")
 
 
 def register(app: Flask) -> None:

@@ -58,8 +58,8 @@ INDUSTRY_SECTIONS: dict[str, tuple[int, int, str, str]] = {
     "T": (97, 97, "国际组织", "International organisations"),
 }
 
-_REGION_RE = re.compile(r"^\d{6}$")
-_INDUSTRY_RE = re.compile(r"^([A-T])(\d{2}(\d{1,2})?)?$")
+_REGION_RE = re.compile(r"\A[0-9]{6}\Z")
+_INDUSTRY_RE = re.compile(r"\A([A-T])([0-9]{2}([0-9]{1,2})?)?\Z")
 
 
 def credit_check_char(first17: str) -> str:

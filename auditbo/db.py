@@ -68,3 +68,17 @@ def created_at_column() -> Mapped[datetime]:
 
 class IdMixin:
     id: Mapped[int] = mapped_column(primary_key=True)
+
+
+# --- Alembic hooks (used by migrations/env.py and by the migration tests)
+def alembic_render_item(type_, obj, autogen_context):
+    """Write our portable types as plain SQLAlchemy types in migration scripts."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def alembic_compare_type(context, inspected_column, metadata_column, inspected_type, metadata_type):
+    if isinstance(metadata_type, UTCDateTime):
+        return not isinstance(inspected_type, sa.DateTime)
+    return None  # Alembic's default comparison

@@ -155,16 +155,20 @@ class VerifyResult:
         return self.broken_id is None
 
 
-def _stream() -> Iterator[Event]:
-    stmt = sa.select(Event).order_by(Event.id).execution_options(yield_per=5000)
-    yield from db.session.scalars(stmt)
-
-
 def verify() -> VerifyResult:
     """Recompute the chain; name the first event whose link or content does not match."""
+    stmt = sa.select(Event).order_by(Event.id).execution_options(yield_per=5000)
+    result = db.session.scalars(stmt)
+    try:
+        return _verify(result)
+    finally:
+        result.close()
+
+
+def _verify(stream: Iterator[Event]) -> VerifyResult:
     prev = GENESIS
     n = 0
-    for ev in _stream():
+    for ev in stream:
         n += 1
         if ev.prev_hash != prev:
             return VerifyResult(n, ev.id, "its previous-hash does not match the event before it")

@@ -3,11 +3,10 @@
 import logging
 from logging.config import fileConfig
 
-import sqlalchemy as sa
 from alembic import context
 from flask import current_app
 
-from auditbo.db import UTCDateTime
+from auditbo.db import alembic_compare_type, alembic_render_item
 
 config = context.config
 if config.config_file_name and not config.attributes.get("skip_logging_config"):
@@ -28,22 +27,9 @@ def get_metadata():
     return target_db.metadata
 
 
-def render_item(type_, obj, autogen_context):
-    """Write our portable types as plain SQLAlchemy types in migration scripts."""
-    if type_ == "type" and isinstance(obj, UTCDateTime):
-        return "sa.DateTime(timezone=True)"
-    return False
-
-
-def compare_type(context_, inspected_column, metadata_column, inspected_type, metadata_type):
-    if isinstance(metadata_type, UTCDateTime):
-        return not isinstance(inspected_type, sa.DateTime)
-    return None  # default comparison
-
-
 def _configure_args():
     args = dict(current_app.extensions["migrate"].configure_args)
-    args.update(render_item=render_item, compare_type=compare_type, render_as_batch=True)
+    args.update(render_item=alembic_render_item, compare_type=alembic_compare_type, render_as_batch=True)
     return args
 
 

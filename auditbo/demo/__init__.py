@@ -9,9 +9,8 @@ in with bulk Core inserts; the event log gets one chained event per step.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 import numpy as np
 import sqlalchemy as sa
@@ -44,9 +43,13 @@ def _insert(model, rows: list[dict], batch: int = 5000) -> None:
         db.session.execute(sa.insert(model), rows[i:i + batch])
 
 
+def database_is_empty() -> bool:
+    return not db.session.scalar(sa.select(sa.func.count()).select_from(Organisation))
+
+
 def load_demo(*, seed: int = 20261126, scale: float = 1.0, as_of: date | None = None,
               progress: Callable[[str], None] = lambda _m: None) -> dict[str, int]:
-    if db.session.scalar(sa.select(sa.func.count()).select_from(Organisation)):
+    if not database_is_empty():
         raise Conflict("the database already holds data: demo data goes into an empty database only")
     as_of = as_of or date.today()
     rng = np.random.default_rng(seed)
@@ -97,10 +100,3 @@ def load_demo(*, seed: int = 20261126, scale: float = 1.0, as_of: date | None = 
         "events": len(hist.events),
     }
 
-
-def at_noon(d: date, jitter_minutes: int = 0) -> datetime:
-    return datetime.combine(d, time(9, 0), tzinfo=UTC) + timedelta(minutes=jitter_minutes)
-
-
-def sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))
