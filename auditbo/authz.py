@@ -20,6 +20,7 @@ class Action(enum.StrEnum):
     manage_users = "manage_users"
     manage_registry = "manage_registry"
     view_registry = "view_registry"
+    view_org = "view_org"  # one body's profile, staff and the office's decisions about it
     file_assessment = "file_assessment"
     amend_assessment = "amend_assessment"
     withdraw_assessment = "withdraw_assessment"
@@ -65,6 +66,10 @@ def can(user, action: Action | str, obj=None) -> bool:
         return False
     if action is Action.manage_own_tokens:
         return True
+    if action is Action.view_org:
+        if role in (Role.admin, Role.supervisor):
+            return True
+        return obj is not None and getattr(obj, "id", None) == user.org_id
     if role is Role.admin:
         return action not in {
             Action.file_assessment, Action.amend_assessment, Action.withdraw_assessment,

@@ -99,5 +99,7 @@ def seed_demo(seed, scale, if_empty):
 
 
 def register(app: Flask) -> None:
-    for group in (users_cli, events_cli, seed_cli):
+    from auditbo.orgs.cli import orgs_cli, persons_cli
+
+    for group in (users_cli, events_cli, seed_cli, orgs_cli, persons_cli):
         app.cli.add_command(group)
