@@ -105,6 +105,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(public_bp)
 
+    from auditbo.api import register_api
+
+    register_api(app)
+
 
 def register_errorhandlers(app: Flask) -> None:
     from auditbo.web import register_error_pages

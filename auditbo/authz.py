@@ -13,7 +13,7 @@ import enum
 import sqlalchemy as sa
 
 from auditbo.accounts.models import Role
-from auditbo.errors import Forbidden, NotFound
+from auditbo.errors import Forbidden, HiddenNotFound
 
 
 class Action(enum.StrEnum):
@@ -111,7 +111,7 @@ def require(user, action: Action | str, obj=None, *, hide: bool = False) -> None
     """Raise Forbidden — or NotFound when ``hide`` (another body's record must not leak)."""
     if not can(user, action, obj):
         if hide and _role(user) in (Role.body_clerk, Role.consulting_user):
-            raise NotFound("no such record")
+            raise HiddenNotFound("no such record")
         raise Forbidden("you may not do this")
 
 

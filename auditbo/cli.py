@@ -61,6 +61,29 @@ def users_create(username, password, role, org, display_name):
     click.echo(f"created user {user.username} ({user.role.value})")
 
 
+tokens_cli = AppGroup("tokens", help="API tokens.")
+
+
+@tokens_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--name", required=True, help="what the token is for")
+@one_line_errors
+def tokens_create(username, name):
+    """Create an API token for a user; the token is printed alone on the last line (shown once)."""
+    import sqlalchemy as sa
+
+    from auditbo.accounts.models import User
+    from auditbo.accounts.services import create_token
+    from auditbo.errors import NotFound
+
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user named {username}")
+    token, secret = create_token(user, name)
+    click.echo(f"token {token.name!r} for {user.username} ({user.role.value}); store it now, it is not shown again:")
+    click.echo(secret)
+
+
 @events_cli.command("verify")
 @one_line_errors
 def events_verify():
@@ -101,5 +124,5 @@ def seed_demo(seed, scale, if_empty):
 def register(app: Flask) -> None:
     from auditbo.orgs.cli import orgs_cli, persons_cli
 
-    for group in (users_cli, events_cli, seed_cli, orgs_cli, persons_cli):
+    for group in (users_cli, tokens_cli, events_cli, seed_cli, orgs_cli, persons_cli):
         app.cli.add_command(group)

@@ -48,6 +48,10 @@ class Forbidden(DomainError):
     title = "Forbidden"
 
 
+class HiddenNotFound(NotFound):
+    """A denial answered as 404, so that another body's record does not reveal it exists."""
+
+
 class IllegalTransition(Conflict):
     title = "Illegal state transition"
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request, url_for
+from flask import Flask, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from auditbo.authz import Action, can
-from auditbo.errors import DomainError
+from auditbo.errors import DomainError, Forbidden, HiddenNotFound
 from auditbo.filings.models import AssessmentStatus, Grade
 
 LANGUAGE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
@@ -97,6 +97,12 @@ def _render_error(status: int, detail: str = ""):
 def register_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
+        messages = (getattr(exc, "data", None) or {}).get("messages")
+        if messages and wants_problem_json():  # webargs/marshmallow validation (flask-smorest)
+            return problem(exc.code or 422, str(ERROR_TITLES.get(exc.code, "Invalid content")),
+                           "the request does not match the schema", errors=flatten_messages(messages))
+        if exc.code == 403:
+            _log_denial(exc.code, exc.description or "")
         resp = _render_error(exc.code or 500, exc.description if exc.code not in (404, 500) else "")
         if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
             resp = app.make_response(resp)
@@ -105,6 +111,8 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
+        if isinstance(exc, (Forbidden, HiddenNotFound)) or exc.status == 401:
+            _log_denial(exc.status, exc.detail)
         if wants_problem_json():
             extra = {}
             if hasattr(exc, "errors"):
@@ -119,3 +127,37 @@ def register_error_pages(app: Flask) -> None:
 
         db.session.rollback()
         return _render_error(500)
+
+
+def _log_denial(status: int, detail: str) -> None:
+    """Every denial goes to the event log, in its own transaction (the request's is discarded)."""
+    from auditbo.accounts.services import record_denial
+    from auditbo.extensions import db
+
+    db.session.rollback()
+    user = current_user if not request.path.startswith("/api/") else g.get("api_user")
+    record_denial(user, request.path, request.method, status, detail)
+    db.session.commit()
+
+
+def flatten_messages(messages, prefix: str = "") -> list[dict]:
+    """webargs' nested {"json": {"team": {"0": {"person_id": [...]}}}} -> [{"field": "team[0].person_id", ...}]."""
+    out: list[dict] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if not prefix and key in ("json", "query", "form", "files", "headers", "view_args"):
+                out += flatten_messages(value, "")
+                continue
+            if str(key).isdigit():
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            out += flatten_messages(value, name)
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        out += [{"field": prefix or "_body", "message": m} for m in messages]
+    elif isinstance(messages, list):
+        for i, m in enumerate(messages):
+            out += flatten_messages(m, f"{prefix}[{i}]")
+    else:
+        out.append({"field": prefix or "_body", "message": str(messages)})
+    return out

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from auditbo import create_app
-from auditbo.extensions import db
+from auditbo.extensions import db, limiter
 from tests import pg
 
 TEST_DB_URL = os.environ.get("AUDITBO_TEST_DATABASE_URL")
@@ -49,7 +49,6 @@ def make_app(url: str, **extra):
         "ENV_NAME": "testing",
         "DATABASE_URL": url,
         "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "localhost",
     }
     config.update(extra)
@@ -75,6 +74,7 @@ def _transaction(request):
         return
     application = request.getfixturevalue("app")
     with application.app_context():
+        limiter.reset()  # rate limits are real in tests, but start afresh in each
         engines = db._app_engines[application]
         engine = engines[None]
         connection = engine.connect()

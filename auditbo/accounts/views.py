@@ -2,12 +2,19 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from auditbo.accounts.forms import LoginForm
-from auditbo.accounts.services import authenticate
+from auditbo.accounts import services
+from auditbo.accounts.forms import (
+    ChangePasswordForm, EditUserForm, EmptyForm, LoginForm, NewTokenForm, NewUserForm, ResetPasswordForm,
+)
+from auditbo.accounts.models import ApiToken, User
+from auditbo.authz import Action, require
+from auditbo.errors import NotFound, ValidationFailed
+from auditbo.events import Actor
 from auditbo.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -21,6 +28,16 @@ def _safe_next(target: str | None) -> str:
     return url_for("dashboard.index")
 
 
+def form_errors(form, exc: ValidationFailed) -> None:
+    """Show a service's field errors on the form fields (all of them), others as a flash."""
+    for err in exc.errors:
+        field = getattr(form, err.field, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + [err.message]
+        else:
+            flash(f"{err.field}: {err.message}", "danger")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
@@ -28,7 +45,7 @@ def login():
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user, reason = authenticate(form.username.data, form.password.data, ip=request.remote_addr or "")
+        user, reason = services.authenticate(form.username.data, form.password.data, ip=request.remote_addr or "")
         db.session.commit()
         if user is not None:
             login_user(user, remember=False)
@@ -46,3 +63,122 @@ def logout():
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("accounts.login"))
+
+
+# --- my account: password and API tokens ---------------------------------------------
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    pw_form = ChangePasswordForm(prefix="pw")
+    token_form = NewTokenForm(prefix="tok")
+    new_secret = None
+    if pw_form.submit.data and pw_form.validate_on_submit():
+        try:
+            services.change_own_password(current_user, pw_form.current_password.data, pw_form.new_password.data)
+            db.session.commit()
+            login_user(current_user, remember=False)  # keep this session, end all others
+            flash(_("Your password has been changed. Other sessions have been signed out."), "success")
+            return redirect(url_for("accounts.account"))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            form_errors(pw_form, exc)
+    elif token_form.submit.data and token_form.validate_on_submit():
+        require(current_user, Action.manage_own_tokens)
+        token, new_secret = services.create_token(current_user, token_form.name.data)
+        db.session.commit()
+        token_form = NewTokenForm(prefix="tok", formdata=None)
+    return render_template("accounts/account.html", pw_form=pw_form, token_form=token_form, new_secret=new_secret,
+                           tokens=services.tokens_of(current_user), revoke_form=EmptyForm())
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id: int):
+    form = EmptyForm()
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id or not form.validate_on_submit():
+        raise NotFound("no such token")
+    services.revoke_token(token, actor=Actor.of(current_user))
+    db.session.commit()
+    flash(_("The token has been revoked."), "info")
+    return redirect(url_for("accounts.account"))
+
+
+# --- user administration (admin) -----------------------------------------------------
+@bp.route("/users")
+@login_required
+def users():
+    require(current_user, Action.manage_users)
+    rows = db.session.scalars(sa.select(User).order_by(User.role, User.username)).all()
+    return render_template("accounts/users.html", users=rows)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@login_required
+def new_user():
+    require(current_user, Action.manage_users)
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                username=form.username.data, password=form.password.data, role=form.role.data,
+                org_credit_code=(form.org.data or "").strip() or None, display_name=form.display_name.data or "",
+                actor=Actor.of(current_user),
+            )
+            db.session.commit()
+            flash(_("User %(name)s created.", name=user.username), "success")
+            return redirect(url_for("accounts.users"))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            form_errors(form, exc)
+    return render_template("accounts/user_form.html", form=form, user=None)
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    return user
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def edit_user(user_id: int):
+    require(current_user, Action.manage_users)
+    user = _user_or_404(user_id)
+    form = EditUserForm(obj=None if request.method == "POST" else user)
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.org.data = user.org.credit_code if user.org else ""
+    reset_form = ResetPasswordForm(prefix="reset")
+    if form.submit.data and form.validate_on_submit():
+        try:
+            services.update_user(user, role=form.role.data, org_credit_code=(form.org.data or "").strip() or None,
+                                 active=form.active.data, display_name=form.display_name.data or "",
+                                 actor=Actor.of(current_user))
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("accounts.users"))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            form_errors(form, exc)
+    return render_template("accounts/user_form.html", form=form, user=user, reset_form=reset_form)
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@login_required
+def reset_user_password(user_id: int):
+    require(current_user, Action.manage_users)
+    user = _user_or_404(user_id)
+    form = ResetPasswordForm(prefix="reset")
+    if form.validate_on_submit():
+        try:
+            services.reset_password(user, form.new_password.data, actor=Actor.of(current_user))
+            db.session.commit()
+            flash(_("The password of %(name)s has been reset; their sessions have ended.", name=user.username),
+                  "success")
+        except ValidationFailed as exc:
+            db.session.rollback()
+            for err in exc.errors:
+                flash(err.message, "danger")
+    return redirect(url_for("accounts.edit_user", user_id=user.id))

@@ -1,0 +1,60 @@
+"""The JSON API under /api/v1 (flask-smorest): token auth, problem+json, OpenAPI, offline docs.
+
+Feature packages define their endpoints in ``<feature>/api.py`` as flask-smorest
+blueprints; :func:`register_api` mounts them. Errors are answered by auditbo.web's
+handlers (application/problem+json for every path under /api/).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, render_template, send_from_directory
+from flask_smorest import Api
+
+from auditbo.extensions import csrf
+
+API_PREFIX = "/api/v1"
+
+
+class AuditboApi(Api):
+    """flask-smorest's Api without its own HTTP error handler (auditbo.web answers errors)."""
+
+    def _register_error_handlers(self):
+        pass
+
+
+api = AuditboApi()
+
+docs_bp = Blueprint("api_docs", __name__, template_folder="templates")
+
+
+@docs_bp.route("/api/docs")
+def docs():
+    return render_template("api/docs.html")
+
+
+@docs_bp.route("/api/docs/assets/<path:filename>")
+def docs_assets(filename: str):
+    import swagger_ui_bundle
+
+    return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
+
+
+def register_api(app: Flask) -> None:
+    app.config.setdefault("API_TITLE", "auditbo")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", API_PREFIX)
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("API_SPEC_OPTIONS", {
+        "info": {"description": "Filing and disclosure API of the IIMS supervision office. "
+                                "Authenticate with `Authorization: Bearer <token>`; tokens are issued "
+                                "in the web UI (My account) and shown once."},
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+    })
+    api.init_app(app)
+    from auditbo.accounts.api import blp as accounts_blp
+
+    for blp in (accounts_blp,):
+        csrf.exempt(blp)
+        api.register_blueprint(blp, url_prefix=API_PREFIX)
+    app.register_blueprint(docs_bp)
