@@ -1,0 +1,7 @@
+"""``python -m sampling plan | draw | estimate | assign``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,148 @@
+import numpy as np
+import pandas as pd
+import pytest
+from sampling_factories import make_units
+
+from sampling import RiskModel, SamplingError, feature_columns, rule_score, score
+
+
+def test_fit_returns_self_with_learned_attributes(history, fitted_model):
+    assert fitted_model.source_ == "model"
+    m = fitted_model.metrics_
+    assert m.n_train + m.n_calibration + m.n_test == len(history)
+    assert 0.6 < m.auroc <= 1 and 0 < m.average_precision <= 1 and 0 < m.brier < 0.25
+    assert m.auroc_std_error > 0
+    assert "body_id" not in fitted_model.features_ and "unit_id" not in fitted_model.features_
+    assert set(fitted_model.categorical_features_) == {"province", "assessment_type"}
+    assert fitted_model.monotone_["body_prior_nc"] == 1 and fitted_model.monotone_["person_days_ratio"] == -1
+    assert len(fitted_model.version_) == 16
+
+
+def test_params_follow_sklearn_conventions():
+    m = RiskModel(max_iter=10, random_state=3)
+    assert m.get_params()["max_iter"] == 10
+    assert not any(k.endswith("_") for k in vars(m))
+    assert RiskModel().fit(make_units(400, 9, labelled=True)) is not None
+
+
+def test_fit_is_deterministic_and_does_not_mutate(history, frame, fitted_model):
+    before_h, before_f = history.copy(), frame.copy()
+    again = RiskModel(random_state=0).fit(history)
+    np.testing.assert_array_equal(again.predict_risk(frame), fitted_model.predict_risk(frame))
+    assert again.version_ == fitted_model.version_
+    pd.testing.assert_frame_equal(history, before_h)
+    pd.testing.assert_frame_equal(frame, before_f)
+
+
+def test_version_changes_with_training_data(history, fitted_model):
+    other = RiskModel(random_state=0).fit(history.iloc[:-1])
+    assert other.version_ != fitted_model.version_
+
+
+def test_risk_is_calibrated_and_in_range(history, fitted_model):
+    p = fitted_model.predict_risk(history)
+    assert np.all((p > 0) & (p <= 1))
+    assert p.mean() == pytest.approx(history.nonconforming.mean(), abs=0.03)
+    proba = fitted_model.predict_proba(history.head())
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_monotone_in_prior_nonconformity(fitted_model, frame):
+    row = frame.iloc[[0] * 20].copy()
+    row["body_prior_nc"] = np.linspace(0.0, 0.5, 20)
+    risk = fitted_model.predict_risk(row)
+    assert np.all(np.diff(risk) >= -1e-12)
+    row = frame.iloc[[0] * 20].copy()
+    row["person_days_ratio"] = np.linspace(0.3, 1.6, 20)
+    assert np.all(np.diff(fitted_model.predict_risk(row)) <= 1e-12)
+
+
+def test_unseen_categories_and_missing_values_are_scored(fitted_model, frame):
+    odd = frame.head(5).copy()
+    odd["province"] = ["99", None, "11", "xx", "44"]
+    odd.loc[odd.index[0], "lead_prior_nc"] = np.nan
+    p = fitted_model.predict_risk(odd)
+    assert np.all(np.isfinite(p))
+
+
+def test_reasons_name_features(fitted_model, frame):
+    scored = fitted_model.score_frame(frame)
+    assert list(scored.columns) == ["risk", "reasons"]
+    assert scored.index.equals(frame.index)
+    top = scored.sort_values("risk").iloc[-1]
+    assert top.reasons and len(top.reasons.split("; ")) <= 3
+    assert any(f in top.reasons for f in fitted_model.features_)
+
+
+def test_training_rows_are_weighted_by_inverse_pi(history):
+    # the risky half of the history over-sampled: weights 1/pi undo it
+    risky = history.body_prior_nc > history.body_prior_nc.median()
+    h = history.assign(inclusion_probability=np.where(risky, 0.9, 0.1))
+    weighted = RiskModel(random_state=0).fit(h)
+    unweighted = RiskModel(random_state=0).fit(history)
+    assert weighted.version_ != unweighted.version_
+    assert weighted.metrics_.test_base_rate != pytest.approx(unweighted.metrics_.test_base_rate)
+
+
+def test_cold_start_falls_back_to_the_rule_score(frame):
+    small = make_units(150, seed=4, labelled=True)
+    m = RiskModel().fit(small)
+    assert m.source_ == "rule" and m.metrics_.auroc is None
+    assert "150 labelled rows" in m.metrics_.note
+    np.testing.assert_allclose(m.predict_risk(frame), rule_score(frame)["risk"])
+
+
+def test_inspector_identity_is_never_a_feature(history):
+    h = history.assign(inspector_id=np.arange(len(history)) % 7, lead_inspector_score=1.0)
+    assert not any("inspector" in c for c in feature_columns(h))
+    with pytest.raises(SamplingError, match="inspector"):
+        RiskModel(features=["body_prior_nc", "inspector_id"]).fit(h)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda h: h.drop(columns="nonconforming"), "nonconforming"),
+        (lambda h: h.assign(nonconforming=3), "0 or 1"),
+        (lambda h: h.assign(decided_on="someday"), "dates"),
+        (lambda h: h.assign(inclusion_probability=0.0), r"\(0, 1\]"),
+        (lambda h: h.assign(lead_workload_30d="many"), "must be numeric"),
+        (lambda h: h.iloc[:0], "empty"),
+    ],
+)
+def test_fit_rejects_bad_history(history, mutate, message):
+    with pytest.raises(SamplingError, match=message):
+        RiskModel().fit(mutate(history))
+
+
+def test_frame_must_have_the_model_features(fitted_model, frame):
+    with pytest.raises(SamplingError, match="body_prior_nc"):
+        fitted_model.predict_risk(frame.drop(columns="body_prior_nc"))
+
+
+def test_rule_score_documented_points():
+    f = pd.DataFrame(
+        {
+            "unit_id": ["a", "b", "c"],
+            "grade_jump": [0, 2, 0],
+            "person_days_ratio": [1.1, 0.4, 0.8],
+            "filing_delay_days": [0, 45, 0],
+            "body_prior_nc": [0.0, 0.0, 0.25],
+        }
+    )
+    out = rule_score(f)
+    logit = np.log(0.05 / 0.95) + np.array([0.0, 1.0 + 1.5 + 0.5, 0.7 + 1.0])
+    np.testing.assert_allclose(out["risk"], 1 / (1 + np.exp(-logit)))
+    assert out.reasons[0] == ""
+    assert (
+        out.reasons[1]
+        == "person-days under half the minimum; grade jump of 2 levels or more; filed more than 30 days late"
+    )
+    assert out.reasons[2] == "body's prior nonconformity; person-days below the minimum"
+
+
+def test_score_verb_uses_model_then_column_then_rules(fitted_model, frame):
+    assert score(frame, fitted_model)["risk"].tolist() == fitted_model.score_frame(frame)["risk"].tolist()
+    given = frame.assign(risk=0.5)
+    assert (score(given)["risk"] == 0.5).all()
+    assert score(frame)["risk"].tolist() == rule_score(frame)["risk"].tolist()
