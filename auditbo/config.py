@@ -56,6 +56,12 @@ DEFAULTS: dict[str, object] = {
     "PERSON_DAYS_FACTORS": {"initial": 1.0, "upgrade": 1.0, "surveillance": 1 / 3, "reassessment": 2 / 3},
     "PERSON_DAYS_MAX_REDUCTION": 0.30,
     "PERSON_DAYS_RED_FLAG": 0.5,
+    # employees per size band (GB/T industrial classification); [low, high], high null = no limit
+    "ENTERPRISE_SIZE_BANDS": {"large": [1000, None], "medium": [300, 999], "small": [20, 299], "micro": [1, 19]},
+    # a consulting body that sends at least this share of its clients (with at least N clients) to one
+    # assessment body is flagged as a tie
+    "TIE_SHARE": 0.6,
+    "TIE_MIN_CLIENTS": 10,
     # lowest grade level (1=A .. 5=AAAAA) a qualification may lead
     "LEAD_QUALIFICATION_MAX_LEVEL": {"lead": 2, "senior_lead": 5},
     "CONFIRMATION_MIN_LEVEL": 3,  # AAA and above need a confirmation audit
@@ -70,6 +76,7 @@ DEFAULTS: dict[str, object] = {
     "DISCLOSURE_WORKING_DAYS": 20,
     "OBJECTION_DAYS": 15,
     "API_MAX_PER_PAGE": 500,
+    "IMPORT_MAX_ROWS": 100_000,
     "SCHEDULER_TIMEZONE": "Asia/Shanghai",
 }
 

@@ -68,3 +68,26 @@ class ErrorCollector:
     def raise_if_any(self) -> None:
         if self.errors:
             raise ValidationFailed(self.errors)
+
+
+def flatten_messages(messages, prefix: str = "") -> list[dict]:
+    """webargs' nested {"json": {"team": {"0": {"person_id": [...]}}}} -> [{"field": "team[0].person_id", ...}]."""
+    out: list[dict] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if not prefix and key in ("json", "query", "form", "files", "headers", "view_args"):
+                out += flatten_messages(value, "")
+                continue
+            if str(key).isdigit():
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            out += flatten_messages(value, name)
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        out += [{"field": prefix or "_body", "message": m} for m in messages]
+    elif isinstance(messages, list):
+        for i, m in enumerate(messages):
+            out += flatten_messages(m, f"{prefix}[{i}]")
+    else:
+        out.append({"field": prefix or "_body", "message": str(messages)})
+    return out

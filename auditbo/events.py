@@ -53,6 +53,11 @@ class Actor:
     name: str
 
     @classmethod
+    def of_api(cls, user) -> Actor:
+        """An API caller (authenticated by token rather than a session)."""
+        return cls(user.id, user.username)
+
+    @classmethod
     def of(cls, user) -> Actor:
         if user is None or not getattr(user, "is_authenticated", False):
             return SYSTEM

@@ -8,7 +8,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from auditbo.authz import Action, can
-from auditbo.errors import DomainError, Forbidden, HiddenNotFound
+from auditbo.errors import DomainError, Forbidden, HiddenNotFound, flatten_messages
 from auditbo.filings.models import AssessmentStatus, Grade
 
 LANGUAGE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
@@ -138,26 +138,3 @@ def _log_denial(status: int, detail: str) -> None:
     user = current_user if not request.path.startswith("/api/") else g.get("api_user")
     record_denial(user, request.path, request.method, status, detail)
     db.session.commit()
-
-
-def flatten_messages(messages, prefix: str = "") -> list[dict]:
-    """webargs' nested {"json": {"team": {"0": {"person_id": [...]}}}} -> [{"field": "team[0].person_id", ...}]."""
-    out: list[dict] = []
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            if not prefix and key in ("json", "query", "form", "files", "headers", "view_args"):
-                out += flatten_messages(value, "")
-                continue
-            if str(key).isdigit():
-                name = f"{prefix}[{key}]"
-            else:
-                name = f"{prefix}.{key}" if prefix else str(key)
-            out += flatten_messages(value, name)
-    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        out += [{"field": prefix or "_body", "message": m} for m in messages]
-    elif isinstance(messages, list):
-        for i, m in enumerate(messages):
-            out += flatten_messages(m, f"{prefix}[{i}]")
-    else:
-        out.append({"field": prefix or "_body", "message": str(messages)})
-    return out

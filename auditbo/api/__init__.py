@@ -53,8 +53,10 @@ def register_api(app: Flask) -> None:
     })
     api.init_app(app)
     from auditbo.accounts.api import blp as accounts_blp
+    from auditbo.filings.api import blp as filings_blp
+    from auditbo.filings.api import public_blp as certificates_blp
 
-    for blp in (accounts_blp,):
+    for blp in (accounts_blp, filings_blp, certificates_blp):
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix=API_PREFIX)
     app.register_blueprint(docs_bp)

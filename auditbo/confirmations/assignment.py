@@ -1,0 +1,87 @@
+"""Drawing a reviewer for a confirmation audit: at random (seeded and recorded), never one
+who is recused, preferring the least loaded.
+
+Recused (spec/domain.md): a supervisor tied to the assessment body, the consulting body or
+the enterprise within the look-back window (``RECUSAL_LOOKBACK_YEARS``, from their
+affiliations), or listed by hand in ``recusals``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import sqlalchemy as sa
+
+from auditbo.accounts.models import Affiliation, Role, User
+from auditbo.confirmations.models import AuditStatus, ConfirmationAudit, Recusal
+from auditbo.errors import Conflict
+from auditbo.extensions import db
+
+LOAD_SLACK = 2  # draw among reviewers whose open load is at most the lowest + this
+
+
+class NoEligibleReviewer(Conflict):
+    title = "No eligible reviewer"
+
+
+@dataclass
+class ReviewerPool:
+    """Supervisors with their ties and open load, loaded once for many draws."""
+
+    today: date
+    lookback_years: int
+    reviewers: list[int] = field(default_factory=list)
+    ties: dict[int, set[tuple[str, int]]] = field(default_factory=dict)  # user -> {("org", id), ("ent", id)}
+    load: dict[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def load_from_db(cls, today: date, lookback_years: int) -> ReviewerPool:
+        pool = cls(today, lookback_years)
+        pool.reviewers = list(db.session.scalars(
+            sa.select(User.id).where(User.role == Role.supervisor, User.active.is_(True)).order_by(User.id)))
+        since = date(today.year - lookback_years, today.month, min(today.day, 28))
+        for uid, org_id, ent_id, ended in db.session.execute(
+            sa.select(Affiliation.user_id, Affiliation.org_id, Affiliation.enterprise_id, Affiliation.ended_on)
+        ):
+            if ended is None or ended >= since:
+                pool._tie(uid, org_id, ent_id)
+        for uid, org_id, ent_id in db.session.execute(
+            sa.select(Recusal.user_id, Recusal.org_id, Recusal.enterprise_id)
+        ):
+            pool._tie(uid, org_id, ent_id)
+        open_ = ConfirmationAudit.status.in_([AuditStatus.pending, AuditStatus.assigned])
+        pool.load = dict(db.session.execute(
+            sa.select(ConfirmationAudit.assignee_id, sa.func.count())
+            .where(open_, ConfirmationAudit.assignee_id.is_not(None)).group_by(ConfirmationAudit.assignee_id)
+        ).all())
+        return pool
+
+    def _tie(self, uid: int, org_id: int | None, ent_id: int | None) -> None:
+        party = ("org", org_id) if org_id is not None else ("ent", ent_id)
+        self.ties.setdefault(uid, set()).add(party)
+
+    def eligible(self, parties: set[tuple[str, int]], exclude: set[int] = frozenset()) -> list[int]:
+        return [u for u in self.reviewers if u not in exclude and not (self.ties.get(u, set()) & parties)]
+
+    def draw(self, parties: set[tuple[str, int]], seed: int | None = None,
+             exclude: set[int] = frozenset()) -> tuple[int, int]:
+        """(reviewer id, seed). Raises NoEligibleReviewer rather than picking a recused one."""
+        candidates = self.eligible(parties, exclude)
+        if not candidates:
+            raise NoEligibleReviewer("every supervisor is recused from this assessment's parties")
+        seed = secrets.randbits(62) if seed is None else seed
+        low = min(self.load.get(u, 0) for u in candidates)
+        lightest = [u for u in candidates if self.load.get(u, 0) <= low + LOAD_SLACK]
+        chosen = lightest[int(np.random.default_rng(seed).integers(len(lightest)))]
+        self.load[chosen] = self.load.get(chosen, 0) + 1
+        return chosen, seed
+
+
+def parties_of(body_id: int, consulting_body_id: int | None, enterprise_id: int) -> set[tuple[str, int]]:
+    parties = {("org", body_id), ("ent", enterprise_id)}
+    if consulting_body_id:
+        parties.add(("org", consulting_body_id))
+    return parties

@@ -1,0 +1,170 @@
+"""API: filing, listing, amending and withdrawing assessments; bulk imports; certificate lookup."""
+
+from __future__ import annotations
+
+from flask import request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from auditbo.accounts.models import Role
+from auditbo.api.auth import BEARER_DOC, api_user
+from auditbo.authz import Action, require
+from auditbo.errors import DomainError, Forbidden
+from auditbo.events import Actor
+from auditbo.extensions import db, limiter
+from auditbo.filings import imports, records, services
+from auditbo.filings.models import Assessment
+from auditbo.filings.schemas import (
+    AmendmentIn, AssessmentIn, AssessmentOut, AssessmentPageOut, CertificateOut, ImportResultOut, ListArgs,
+    WithdrawalIn,
+)
+
+blp = Blueprint("filings_api", __name__, description="Assessment results filed by assessment bodies")
+public_blp = Blueprint("certificates_api", __name__, description="Public certificate verification (no login)")
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    title = "Unsupported media type"
+
+
+def json_body() -> object:
+    if not request.is_json:
+        raise UnsupportedMediaType("send Content-Type: application/json")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise DomainError("the body is not valid JSON")
+    return data
+
+
+def _body_of(user):
+    require(user, Action.file_assessment)
+    if user.org is None:
+        raise Forbidden("your account belongs to no assessment body")
+    return user.org
+
+
+def _record(assessment_id: int, user) -> dict:
+    a = records.get_visible(assessment_id, user)
+    return records.to_dict(a, show_reviewer=user.role in (Role.admin, Role.supervisor))
+
+
+def _json_doc(schema) -> dict:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+@blp.route("/assessments")
+class Assessments(MethodView):
+    @blp.doc(**BEARER_DOC, **_json_doc(AssessmentIn))
+    @blp.response(201, AssessmentOut, description="filed")
+    @blp.alt_response(200, schema=AssessmentOut, description="the same external_ref with the same content: "
+                                                               "the existing record")
+    def post(self):
+        """File one assessment (assessment-body clerk).
+
+        Every bad field is named at once (422). The same `external_ref` with other content is 409.
+        """
+        user = api_user()
+        body = _body_of(user)
+        result = services.file_assessment(body, json_body(), actor=Actor.of_api(user))
+        db.session.commit()
+        status = 201 if result.created else 200
+        headers = {"Location": url_for("filings_api.AssessmentById", assessment_id=result.assessment_id)}
+        return _record(result.assessment_id, user), status, headers
+
+    @blp.doc(**BEARER_DOC)
+    @blp.arguments(ListArgs, location="query", as_kwargs=True)
+    @blp.response(200, AssessmentPageOut)
+    def get(self, page, per_page, **filters):
+        """The records the caller may see, newest decision first; filters combine."""
+        user = api_user()
+        items, total = records.list_page(user, filters, page, per_page)
+        return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+@blp.route("/assessments/<int:assessment_id>")
+class AssessmentById(MethodView):
+    @blp.doc(**BEARER_DOC)
+    @blp.response(200, AssessmentOut)
+    def get(self, assessment_id):
+        """One record with its status history, flags and (AAA+) confirmation state; 404 for another body's."""
+        return _record(assessment_id, api_user())
+
+
+def _own_record(assessment_id: int, user, action: Action) -> Assessment:
+    a = records.get_visible(assessment_id, user)
+    require(user, action, a, hide=True)
+    return a
+
+
+@blp.route("/assessments/<int:assessment_id>/amendments")
+class Amendments(MethodView):
+    @blp.doc(**BEARER_DOC, **_json_doc(AmendmentIn))
+    @blp.response(200, AssessmentOut)
+    def post(self, assessment_id):
+        """Correct a returned (or still filed) record: the changed fields and a `reason`.
+
+        Fields may be sent at the top level or under `changes`. A returned AAA+ record goes back
+        to `pending_confirmation` with the same reviewer.
+        """
+        user = api_user()
+        a = _own_record(assessment_id, user, Action.amend_assessment)
+        data = json_body()
+        if not isinstance(data, dict):
+            raise DomainError("the body must be a JSON object")
+        changes = dict(data.get("changes") or {}) if isinstance(data.get("changes"), dict) else {}
+        changes.update({k: v for k, v in data.items() if k not in ("changes", "reason")})
+        services.amend(a, changes, data.get("reason") if isinstance(data.get("reason"), str) else "",
+                       actor=Actor.of_api(user))
+        db.session.commit()
+        return _record(assessment_id, user)
+
+
+@blp.route("/assessments/<int:assessment_id>/withdrawal")
+class Withdrawal(MethodView):
+    @blp.doc(**BEARER_DOC, **_json_doc(WithdrawalIn))
+    @blp.response(200, AssessmentOut)
+    def post(self, assessment_id):
+        """Withdraw a record that is not yet standing, with a `reason`."""
+        user = api_user()
+        a = _own_record(assessment_id, user, Action.withdraw_assessment)
+        data = json_body()
+        reason = data.get("reason") if isinstance(data, dict) and isinstance(data.get("reason"), str) else ""
+        services.withdraw(a, reason, actor=Actor.of_api(user))
+        db.session.commit()
+        return _record(assessment_id, user)
+
+
+@blp.route("/imports")
+class Imports(MethodView):
+    @blp.doc(**BEARER_DOC, requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}}}})
+    @blp.response(201, ImportResultOut)
+    def post(self):
+        """File a CSV or XLSX in the published template: all rows or none (422 lists every bad row and field)."""
+        user = api_user()
+        body = _body_of(user)
+        upload = request.files.get("file")
+        if upload is None:
+            raise UnsupportedMediaType("send multipart/form-data with the file in the field 'file'")
+        payloads = imports.read_upload(upload.filename or "", upload.stream)
+        result = services.file_many(body, payloads, actor=Actor.of_api(user))
+        db.session.commit()
+        return result, 201
+
+
+@blp.route("/imports/template.<any(csv, xlsx):fmt>")
+class ImportTemplate(MethodView):
+    @blp.response(200, description="the import template (headers in Chinese with the English field names)")
+    def get(self, fmt):
+        """The import template with one example row."""
+        return imports.template_response(fmt)
+
+
+@public_blp.route("/certificates/<string:certificate_no>")
+class Certificate(MethodView):
+    @public_blp.response(200, CertificateOut)
+    @limiter.limit("60 per minute")
+    def get(self, certificate_no):
+        """Verify a certificate by number: enterprise name, grade, status and valid-until; nothing else."""
+        return records.certificate(certificate_no)

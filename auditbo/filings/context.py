@@ -1,0 +1,195 @@
+"""Registry look-ups a filing needs, one query each for a single filing, or pre-loaded in
+bulk for an import (so that 100,000 rows cost a handful of queries, not 800,000)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from auditbo.extensions import db
+from auditbo.filings.models import Assessment, AssessmentStatus
+from auditbo.orgs.models import Enterprise, Organisation, OrgKind, Person
+
+CHUNK = 900  # stays below SQLite's bound-parameter limit
+
+
+def _chunks(values: list, n: int = CHUNK):
+    for i in range(0, len(values), n):
+        yield values[i:i + n]
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    pk: int
+    person_id: str
+    kind: str
+    org_id: int
+    qualification: str
+    valid_until: object
+    status: str
+    id_number_hash: str | None
+
+
+@dataclass(frozen=True)
+class OrgRow:
+    pk: int
+    credit_code: str
+    kind: str
+    status: str
+
+
+class FilingContext:
+    """Caches for one filing request or one import. Missing keys are looked up lazily."""
+
+    def __init__(self, body: Organisation):
+        self.body = body
+        self.persons: dict[str, PersonRow | None] = {}
+        self.orgs: dict[str, OrgRow | None] = {}
+        self.enterprises: dict[str, int | None] = {}
+        self.prev_level: dict[str, int | None] = {}
+        self.certs: dict[str, int | None] = {}  # certificate_no -> assessment id using it
+        self.refs: dict[str, tuple[int, str] | None] = {}  # external_ref -> (id, content_hash)
+        self.tie_share: dict[int, tuple[int, int]] = {}  # consulting body -> (clients here, all clients)
+
+    # --- bulk pre-loading (imports) --------------------------------------------------
+    def preload(self, payloads: Iterable[dict]) -> None:
+        pids, orgs, ents, certs, refs = set(), set(), set(), set(), set()
+        for p in payloads:
+            if not isinstance(p, dict):
+                continue
+            for m in p.get("team") or []:
+                if isinstance(m, dict) and isinstance(m.get("person_id"), str):
+                    pids.add(m["person_id"])
+            cb = p.get("consulting_body")
+            if isinstance(cb, dict):
+                if isinstance(cb.get("credit_code"), str):
+                    orgs.add(cb["credit_code"])
+                pids.update(c for c in cb.get("consultant_ids") or [] if isinstance(c, str))
+            ent = p.get("enterprise")
+            if isinstance(ent, dict) and isinstance(ent.get("credit_code"), str):
+                ents.add(ent["credit_code"])
+            if isinstance(p.get("certificate_no"), str):
+                certs.add(p["certificate_no"])
+            if isinstance(p.get("external_ref"), str):
+                refs.add(p["external_ref"])
+        self._load_persons(sorted(pids - self.persons.keys()))
+        self._load_orgs(sorted(orgs - self.orgs.keys()))
+        self._load_enterprises(sorted(ents - self.enterprises.keys()))
+        self._load_certs(sorted(certs - self.certs.keys()))
+        self._load_refs(sorted(refs - self.refs.keys()))
+
+    def _load_persons(self, ids: list[str]) -> None:
+        for part in _chunks(ids):
+            rows = db.session.execute(sa.select(
+                Person.id, Person.person_id, Person.kind, Person.org_id, Person.qualification, Person.valid_until,
+                Person.status, Person.id_number_hash).where(Person.person_id.in_(part)))
+            found = {r.person_id: PersonRow(r[0], r[1], r[2].value, r[3], r[4].value, r[5], r[6].value, r[7])
+                     for r in rows}
+            for pid in part:
+                self.persons[pid] = found.get(pid)
+
+    def _load_orgs(self, codes: list[str]) -> None:
+        for part in _chunks(codes):
+            rows = db.session.execute(sa.select(Organisation.id, Organisation.credit_code, Organisation.kind,
+                                                Organisation.status).where(Organisation.credit_code.in_(part)))
+            found = {r[1]: OrgRow(r[0], r[1], r[2].value, r[3].value) for r in rows}
+            for code in part:
+                self.orgs[code] = found.get(code)
+
+    def _load_enterprises(self, codes: list[str]) -> None:
+        for part in _chunks(codes):
+            found = dict(db.session.execute(sa.select(Enterprise.credit_code, Enterprise.id)
+                                            .where(Enterprise.credit_code.in_(part))).all())
+            for code in part:
+                self.enterprises[code] = found.get(code)
+            self._load_prev_levels([found[c] for c in part if c in found], {v: k for k, v in found.items()})
+            for code in part:
+                self.prev_level.setdefault(code, None)
+
+    def _load_prev_levels(self, ent_ids: list[int], code_of: dict[int, str]) -> None:
+        """The grade level of each enterprise's latest standing certificate."""
+        if not ent_ids:
+            return
+        ranked = (
+            sa.select(Assessment.enterprise_id, Assessment.grade,
+                      sa.func.row_number().over(partition_by=Assessment.enterprise_id,
+                                                order_by=(Assessment.decision_date.desc(), Assessment.id.desc()))
+                      .label("rn"))
+            .where(Assessment.enterprise_id.in_(ent_ids), Assessment.status == AssessmentStatus.standing)
+            .subquery()
+        )
+        for ent_id, grade in db.session.execute(sa.select(ranked.c.enterprise_id, ranked.c.grade)
+                                                .where(ranked.c.rn == 1)):
+            self.prev_level[code_of[ent_id]] = len(grade.value if hasattr(grade, "value") else grade)
+
+    def _load_certs(self, certs: list[str]) -> None:
+        for part in _chunks(certs):
+            found = dict(db.session.execute(sa.select(Assessment.certificate_no, Assessment.id)
+                                            .where(Assessment.certificate_no.in_(part))).all())
+            for c in part:
+                self.certs[c] = found.get(c)
+
+    def _load_refs(self, refs: list[str]) -> None:
+        for part in _chunks(refs):
+            rows = db.session.execute(sa.select(Assessment.external_ref, Assessment.id, Assessment.content_hash)
+                                      .where(Assessment.body_id == self.body.id,
+                                             Assessment.external_ref.in_(part)))
+            found = {r[0]: (r[1], r[2]) for r in rows}
+            for r in part:
+                self.refs[r] = found.get(r)
+
+    # --- look-ups ----------------------------------------------------------------------
+    def person(self, person_id: str) -> PersonRow | None:
+        if person_id not in self.persons:
+            self._load_persons([person_id])
+        return self.persons[person_id]
+
+    def org(self, credit_code: str) -> OrgRow | None:
+        if credit_code not in self.orgs:
+            self._load_orgs([credit_code])
+        return self.orgs[credit_code]
+
+    def enterprise_id(self, credit_code: str) -> int | None:
+        if credit_code not in self.enterprises:
+            self._load_enterprises([credit_code])
+        return self.enterprises[credit_code]
+
+    def previous_level(self, credit_code: str) -> int | None:
+        if credit_code not in self.prev_level:
+            self._load_enterprises([credit_code])
+        return self.prev_level.get(credit_code)
+
+    def certificate_owner(self, certificate_no: str) -> int | None:
+        if certificate_no not in self.certs:
+            self._load_certs([certificate_no])
+        return self.certs[certificate_no]
+
+    def existing(self, external_ref: str) -> tuple[int, str] | None:
+        if external_ref not in self.refs:
+            self._load_refs([external_ref])
+        return self.refs[external_ref]
+
+    def consulting_share(self, consulting_id: int) -> tuple[int, int]:
+        """(standing-or-pending clients of this consulting body filed by this body, all its clients)."""
+        if consulting_id not in self.tie_share:
+            here, total = db.session.execute(
+                sa.select(sa.func.count().filter(Assessment.body_id == self.body.id), sa.func.count())
+                .where(Assessment.consulting_body_id == consulting_id)
+            ).one()
+            self.tie_share[consulting_id] = (here or 0, total or 0)
+        return self.tie_share[consulting_id]
+
+    def note_filed(self, filing) -> None:
+        """Keep the caches true while an import files row after row."""
+        self.certs[filing.certificate_no] = -1
+        self.refs[filing.external_ref] = (-1, filing.content_hash)
+        if filing.consulting_body_pk:
+            here, total = self.consulting_share(filing.consulting_body_pk)
+            self.tie_share[filing.consulting_body_pk] = (here + 1, total + 1)
+        self.prev_level.setdefault(filing.enterprise["credit_code"], None)
+
+
+ASSESSMENT_BODY = OrgKind.assessment_body.value
+CONSULTING_BODY = OrgKind.consulting_body.value

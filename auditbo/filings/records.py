@@ -1,0 +1,209 @@
+"""Reading assessments back: the full record (payload, flags, history, confirmation) and lists."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from auditbo.accounts.models import User
+from auditbo.authz import scope_assessments
+from auditbo.confirmations.models import AuditStatus, ConfirmationAudit
+from auditbo.errors import NotFound
+from auditbo.extensions import db
+from auditbo.filings.models import Assessment, AssessmentConsultant, StatusChange, TeamMember
+from auditbo.orgs.models import Enterprise, Organisation
+
+FULL = (
+    selectinload(Assessment.team).selectinload(TeamMember.person),
+    selectinload(Assessment.capabilities),
+    selectinload(Assessment.consultants).selectinload(AssessmentConsultant.person),
+    selectinload(Assessment.history),
+    selectinload(Assessment.enterprise),
+    selectinload(Assessment.body),
+    selectinload(Assessment.consulting_body),
+)
+
+
+def get_visible(assessment_id: int, user) -> Assessment:
+    """The record if ``user`` may see it; 404 otherwise (also for another body's record)."""
+    stmt = scope_assessments(sa.select(Assessment).where(Assessment.id == assessment_id), user).options(*FULL)
+    a = db.session.scalar(stmt)
+    if a is None:
+        raise NotFound("no such assessment")
+    return a
+
+
+def payload_of(a: Assessment) -> dict:
+    """The record as the body filed it (the normalised payload; what amendments start from)."""
+    e = a.enterprise
+    out = {
+        "external_ref": a.external_ref, "assessment_type": a.assessment_type.value,
+        "enterprise": {"name": e.name, "credit_code": e.credit_code, "region_code": a.region_code,
+                       "industry_code": a.industry_code, "size": e.size.value, "employees": e.employees},
+        "grade": a.filed_grade.value,
+        "capabilities": [{"name": c.name, "level": f"CL{c.level}"} for c in a.capabilities],
+        "consulting_body": None,
+        "team": [{"person_id": m.person.person_id, "role": m.role.value} for m in a.team],
+        "person_days": a.person_days, "reduction_reason": a.reduction_reason,
+        "onsite_start": a.onsite_start.isoformat(), "onsite_end": a.onsite_end.isoformat(),
+        "decision_date": a.decision_date.isoformat(), "certificate_no": a.certificate_no,
+        "valid_until": a.valid_until.isoformat(),
+    }
+    if a.consulting_body is not None:
+        out["consulting_body"] = {"credit_code": a.consulting_body.credit_code,
+                                  "consultant_ids": [c.person.person_id for c in a.consultants]}
+    return out
+
+
+def flags_of(a) -> dict:
+    return {"late": a.flag_late, "grade_jump": a.flag_grade_jump, "reduced_person_days": a.flag_reduced_days,
+            "low_person_days": a.flag_low_days, "tie": a.flag_tie, "surveillance_overdue": a.flag_surveillance_overdue}
+
+
+def confirmation_of(a: Assessment, *, show_reviewer: bool, today: date | None = None) -> dict | None:
+    audit = db.session.scalar(
+        sa.select(ConfirmationAudit).options(selectinload(ConfirmationAudit.findings))
+        .where(ConfirmationAudit.assessment_id == a.id).order_by(ConfirmationAudit.round.desc()).limit(1))
+    if audit is None:
+        return None
+    decided = audit.status is AuditStatus.decided
+    reviewer = None
+    if audit.assignee_id and (show_reviewer or decided):
+        reviewer = db.session.scalar(sa.select(User.display_name).where(User.id == audit.assignee_id))
+    person_ids = {}
+    if decided and audit.findings:
+        from auditbo.orgs.models import Person
+
+        pks = [f.person_id for f in audit.findings if f.person_id]
+        if pks:
+            person_ids = dict(db.session.execute(sa.select(Person.id, Person.person_id)
+                                                 .where(Person.id.in_(pks))).all())
+    today = today or date.today()
+    return {
+        "id": audit.id, "round": audit.round, "status": audit.status.value, "due_date": audit.due_date,
+        "overdue": audit.status in (AuditStatus.pending, AuditStatus.assigned) and audit.due_date < today,
+        "decision": audit.decision.value if audit.decision else None,
+        "adjusted_grade": audit.adjusted_grade.value if audit.adjusted_grade else None,
+        "reason": audit.reason if decided else None, "reviewer": reviewer,
+        "findings": [{"severity": f.severity.value, "text": f.text, "against": f.against.value,
+                      "person_id": person_ids.get(f.person_id)} for f in audit.findings] if decided else [],
+    }
+
+
+def history_of(a: Assessment) -> list[dict]:
+    ids = {h.actor_id for h in a.history if h.actor_id}
+    actors = dict(db.session.execute(sa.select(User.id, User.username).where(User.id.in_(ids))).all()) if ids else {}
+    return [{"from_status": h.from_status.value if h.from_status else None, "to_status": h.to_status.value,
+             "at": h.at, "actor": actors.get(h.actor_id, "system"), "reason": h.reason} for h in a.history]
+
+
+def to_dict(a: Assessment, *, show_reviewer: bool) -> dict:
+    out = payload_of(a)
+    for key in ("onsite_start", "onsite_end", "decision_date", "valid_until"):
+        out[key] = date.fromisoformat(out[key])
+    out.update(
+        id=a.id, status=a.status.value, body={"credit_code": a.body.credit_code, "name": a.body.name},
+        grade=a.grade.value, filed_grade=a.filed_grade.value, person_days_min=a.person_days_min,
+        filed_at=a.filed_at, updated_at=a.updated_at, flags=flags_of(a), history=history_of(a),
+        confirmation=confirmation_of(a, show_reviewer=show_reviewer),
+    )
+    return out
+
+
+# --- lists ----------------------------------------------------------------------------------
+SORTS = {
+    "decision_date": Assessment.decision_date, "filed_at": Assessment.filed_at, "grade": Assessment.grade,
+    "id": Assessment.id,
+}
+FLAG_COLUMNS = {"late": Assessment.flag_late, "grade_jump": Assessment.flag_grade_jump,
+                "reduced_person_days": Assessment.flag_reduced_days, "low_person_days": Assessment.flag_low_days,
+                "tie": Assessment.flag_tie, "surveillance_overdue": Assessment.flag_surveillance_overdue}
+
+
+def list_query(user, f: dict) -> sa.Select:
+    """The filtered list of visible assessments (no ordering, no paging)."""
+    stmt = sa.select(Assessment.id)
+    conditions = []
+    if f.get("status"):
+        conditions.append(Assessment.status == f["status"])
+    if f.get("grade"):
+        conditions.append(Assessment.grade == f["grade"])
+    if f.get("decided_from"):
+        conditions.append(Assessment.decision_date >= f["decided_from"])
+    if f.get("decided_to"):
+        conditions.append(Assessment.decision_date <= f["decided_to"])
+    if f.get("external_ref"):
+        conditions.append(Assessment.external_ref == f["external_ref"])
+    if f.get("body_id"):
+        conditions.append(Assessment.body_id == f["body_id"])
+    if f.get("region"):
+        conditions.append(Assessment.region_code.startswith(f["region"]))
+    if f.get("industry"):
+        conditions.append(Assessment.industry_code.startswith(f["industry"]))
+    if f.get("assessment_type"):
+        conditions.append(Assessment.assessment_type == f["assessment_type"])
+    for flag in f.get("flags") or []:
+        if flag in FLAG_COLUMNS:
+            conditions.append(FLAG_COLUMNS[flag].is_(True))
+    if f.get("enterprise_credit_code"):
+        conditions.append(Assessment.enterprise_id == sa.select(Enterprise.id).where(
+            Enterprise.credit_code == f["enterprise_credit_code"]).scalar_subquery())
+    if f.get("q"):
+        like = f"%{f['q']}%"
+        conditions.append(sa.or_(Assessment.certificate_no.like(like), Assessment.external_ref.like(like),
+                                 Assessment.enterprise_id.in_(sa.select(Enterprise.id).where(
+                                     Enterprise.name.like(like)))))
+    return scope_assessments(stmt.where(*conditions), user)
+
+
+def list_page(user, f: dict, page: int, per_page: int, sort: str = "-decision_date") -> tuple[list[dict], int]:
+    """One page of summaries (one query for the ids and count, one for the rows: no N+1)."""
+    base = list_query(user, f).subquery()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(base))
+    desc = sort.startswith("-")
+    col = SORTS.get(sort.lstrip("-"), Assessment.decision_date)
+    order = (col.desc(), Assessment.id.desc()) if desc else (col.asc(), Assessment.id.asc())
+    rows = db.session.execute(
+        sa.select(Assessment.id, Assessment.status, Assessment.external_ref, Assessment.certificate_no,
+                  Assessment.grade, Assessment.assessment_type, Assessment.decision_date, Assessment.region_code,
+                  Assessment.flag_late, Assessment.flag_grade_jump, Assessment.flag_reduced_days,
+                  Assessment.flag_low_days, Assessment.flag_tie, Assessment.flag_surveillance_overdue,
+                  Enterprise.name.label("enterprise_name"), Enterprise.credit_code.label("enterprise_credit_code"),
+                  Organisation.name.label("body_name"))
+        .join(Enterprise, Enterprise.id == Assessment.enterprise_id)
+        .join(Organisation, Organisation.id == Assessment.body_id)
+        .where(Assessment.id.in_(sa.select(base.c.id)))
+        .order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return [summary(r) for r in rows], total
+
+
+def summary(r) -> dict:
+    return {
+        "id": r.id, "status": r.status.value, "external_ref": r.external_ref, "certificate_no": r.certificate_no,
+        "grade": r.grade.value, "assessment_type": r.assessment_type.value, "decision_date": r.decision_date,
+        "enterprise_name": r.enterprise_name, "enterprise_credit_code": r.enterprise_credit_code,
+        "body_name": r.body_name, "region_code": r.region_code, "flags": flags_of(r),
+    }
+
+
+PUBLIC_STATUSES = ("standing", "suspended", "revoked", "expired")
+
+
+def certificate(certificate_no: str) -> dict:
+    """The public face of a certificate: issued ones only (a filing never confirmed is unknown)."""
+    from auditbo.filings.models import AssessmentStatus
+
+    row = db.session.execute(
+        sa.select(Assessment.certificate_no, Enterprise.name, Assessment.grade, Assessment.status,
+                  Assessment.valid_until)
+        .join(Enterprise, Enterprise.id == Assessment.enterprise_id)
+        .where(Assessment.certificate_no == certificate_no,
+               Assessment.status.in_([AssessmentStatus(s) for s in PUBLIC_STATUSES]))
+    ).first()
+    if row is None:
+        raise NotFound("no certificate with that number")
+    return {"certificate_no": row[0], "enterprise_name": row[1], "grade": row[2].value, "status": row[3].value,
+            "valid_until": row[4]}

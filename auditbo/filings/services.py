@@ -1,0 +1,293 @@
+"""Filing, amending and withdrawing assessments: one set of rules for the API, the form and imports.
+
+Services validate (collecting every error), change state through guarded transitions,
+append events, and return; the request, CLI command or job commits once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app
+
+from auditbo import events
+from auditbo.confirmations import services as confirmations
+from auditbo.db import utcnow
+from auditbo.errors import Conflict, ErrorCollector, FieldError, ValidationFailed
+from auditbo.events import SYSTEM, Actor
+from auditbo.extensions import db
+from auditbo.filings.context import FilingContext
+from auditbo.filings.models import (
+    ASSESSMENT_TRANSITIONS, Assessment, AssessmentConsultant, AssessmentStatus, Capability, StatusChange, TeamMember,
+)
+from auditbo.filings.validation import Filing, validate_filing
+from auditbo.orgs.models import Enterprise, Organisation
+
+S = AssessmentStatus
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class FileResult:
+    assessment_id: int
+    created: bool  # False: an identical re-filing of an existing record
+
+
+def _today() -> date:
+    return date.today()
+
+
+def _needs_confirmation(level: int) -> bool:
+    return level >= current_app.config["CONFIRMATION_MIN_LEVEL"]
+
+
+# --- filing --------------------------------------------------------------------------------
+def file_assessment(body: Organisation, payload, *, actor: Actor) -> FileResult:
+    """File one assessment. The same external_ref with the same content returns the existing
+    record; with other content it is a Conflict."""
+    ctx = FilingContext(body)
+    filing = validate_filing(payload, ctx, current_app.config, _today())
+    existing = ctx.existing(filing.external_ref)
+    if existing is not None:
+        if existing[1] == filing.content_hash:
+            return FileResult(existing[0], created=False)
+        raise Conflict(f"external_ref {filing.external_ref} was filed before with other content; "
+                       "amend that record instead")
+    ids = persist(body, [filing], ctx, actor=actor)
+    return FileResult(ids[0], created=True)
+
+
+def file_many(body: Organisation, payloads: list, *, actor: Actor, row_offset: int = 2) -> dict:
+    """All or nothing: validate every row, report every bad row and field, or file them all.
+
+    Rows identical to a record already filed are counted as unchanged; a row whose
+    external_ref was filed with other content is an error (amend that record instead).
+    """
+    ctx = FilingContext(body)
+    ctx.preload(payloads)
+    today = _today()
+    cfg = current_app.config
+    errors: list[FieldError] = []
+    to_file: list[Filing] = []
+    unchanged = 0
+    seen_refs: dict[str, int] = {}
+    seen_certs: dict[str, int] = {}
+    for i, payload in enumerate(payloads):
+        row = i + row_offset
+        try:
+            filing = validate_filing(payload, ctx, cfg, today)
+        except ValidationFailed as exc:
+            errors += [FieldError(f"row {row}: {e.field}", e.message) for e in exc.errors]
+            continue
+        ref, cert = filing.external_ref, filing.certificate_no
+        if ref in seen_refs:
+            errors.append(FieldError(f"row {row}: external_ref", f"{ref} also appears in row {seen_refs[ref]}"))
+            continue
+        if cert in seen_certs:
+            errors.append(FieldError(f"row {row}: certificate_no", f"{cert} also appears in row {seen_certs[cert]}"))
+            continue
+        seen_refs[ref], seen_certs[cert] = row, row
+        existing = ctx.existing(ref)
+        if existing is not None:
+            if existing[1] == filing.content_hash:
+                unchanged += 1
+                continue
+            errors.append(FieldError(f"row {row}: external_ref", f"{ref} was filed before with other content"))
+            continue
+        to_file.append(filing)
+    if errors:
+        raise ValidationFailed(errors, detail=f"{len({e.field.split(':')[0] for e in errors})} row(s) are invalid; "
+                                              "nothing was filed")
+    ids = persist(body, to_file, ctx, actor=actor) if to_file else []
+    pending = sum(1 for f in to_file if _needs_confirmation(f.grade_level))
+    return {"rows": len(payloads), "filed": len(ids), "unchanged": unchanged, "pending_confirmation": pending}
+
+
+def persist(body: Organisation, filings: list[Filing], ctx: FilingContext, *, actor: Actor) -> list[int]:
+    """Insert validated filings in bulk (Core inserts in batches) with their events."""
+    now, today = utcnow(), _today()
+    ids: list[int] = []
+    for start in range(0, len(filings), BATCH):
+        ids += _persist_batch(body, filings[start:start + BATCH], ctx, actor, now, today)
+    return ids
+
+
+def _persist_batch(body, batch: list[Filing], ctx, actor, now, today) -> list[int]:
+    # enterprises: create the new ones (first occurrence in the batch wins)
+    new_ents: dict[str, dict] = {}
+    for f in batch:
+        code = f.enterprise["credit_code"]
+        if ctx.enterprise_id(code) is None and code not in new_ents:
+            e = f.enterprise
+            new_ents[code] = {"credit_code": code, "name": e["name"], "region_code": e["region_code"],
+                              "industry_code": e["industry_code"], "size": e["size"], "employees": e["employees"],
+                              "created_at": now, "updated_at": now}
+    if new_ents:
+        rows = list(new_ents.values())
+        ent_ids = db.session.execute(
+            sa.insert(Enterprise).returning(Enterprise.id, sort_by_parameter_order=True), rows).scalars().all()
+        for row, ent_id in zip(rows, ent_ids, strict=True):
+            ctx.enterprises[row["credit_code"]] = ent_id
+    a_rows = []
+    for f in batch:
+        level, d = f.grade_level, f.data
+        a_rows.append({
+            "body_id": body.id, "external_ref": d["external_ref"], "enterprise_id": ctx.enterprises[
+                d["enterprise"]["credit_code"]], "assessment_type": d["assessment_type"], "grade": d["grade"],
+            "filed_grade": d["grade"], "previous_grade": "A" * f.previous_level if f.previous_level else None,
+            "consulting_body_id": f.consulting_body_pk, "person_days": d["person_days"],
+            "person_days_min": f.person_days_min, "reduction_reason": d.get("reduction_reason"),
+            "onsite_start": date.fromisoformat(d["onsite_start"]), "onsite_end": date.fromisoformat(d["onsite_end"]),
+            "decision_date": date.fromisoformat(d["decision_date"]), "certificate_no": d["certificate_no"],
+            "valid_until": f.valid_until, "region_code": d["enterprise"]["region_code"],
+            "industry_code": d["enterprise"]["industry_code"],
+            "status": (S.pending_confirmation if _needs_confirmation(level) else S.standing).value,
+            "flag_late": f.flags["late"], "flag_grade_jump": f.flags["grade_jump"],
+            "flag_reduced_days": f.flags["reduced_person_days"], "flag_low_days": f.flags["low_person_days"],
+            "flag_tie": f.flags["tie"], "flag_surveillance_overdue": False, "content_hash": f.content_hash,
+            "filed_by_id": actor.id, "filed_at": now, "updated_at": now, "version": 1,
+        })
+    ids = db.session.execute(
+        sa.insert(Assessment).returning(Assessment.id, sort_by_parameter_order=True), a_rows).scalars().all()
+    team, consultants, caps, changes, evs, audits = [], [], [], [], [], []
+    for aid, f, row in zip(ids, batch, a_rows, strict=True):
+        team += [{"assessment_id": aid, "person_id": pk, "role": role} for pk, role in f.team]
+        consultants += [{"assessment_id": aid, "person_id": pk} for pk in f.consultant_pks]
+        caps += [{"assessment_id": aid, "name": c["name"], "level": int(c["level"][2])} for c in f.capabilities]
+        changes.append({"assessment_id": aid, "from_status": None, "to_status": S.filed.value,
+                        "actor_id": actor.id, "reason": None, "at": now})
+        changes.append({"assessment_id": aid, "from_status": S.filed.value, "to_status": row["status"],
+                        "actor_id": None, "reason": None, "at": now})
+        flags = sorted(k for k, v in f.flags.items() if v)
+        evs.append((actor, "assessment", aid, "filed", None,
+                    {"external_ref": row["external_ref"], "grade": row["grade"],
+                     "certificate_no": row["certificate_no"], "flags": flags}, None))
+        evs.append((SYSTEM, "assessment", aid, "status_changed", {"status": S.filed.value},
+                    {"status": row["status"]}, None))
+        if row["status"] == S.pending_confirmation.value:
+            audits.append({"assessment_id": aid, "body_id": body.id, "consulting_body_id": f.consulting_body_pk,
+                           "enterprise_id": row["enterprise_id"], "round": 1})
+        ctx.note_filed(f)
+    for model, rows in ((TeamMember, team), (AssessmentConsultant, consultants), (Capability, caps),
+                        (StatusChange, changes)):
+        if rows:
+            db.session.execute(sa.insert(model), rows)
+    evs += confirmations.open_audits(audits, today)
+    events.record_many(evs)
+    return list(ids)
+
+
+# --- transitions -----------------------------------------------------------------------------
+def transition(a: Assessment, to: AssessmentStatus, *, actor: Actor, reason: str | None = None) -> None:
+    """Move an assessment through its guarded state machine, with history and event."""
+    ASSESSMENT_TRANSITIONS.check(a.status, to)
+    before = a.status
+    a.status = to
+    db.session.add(StatusChange(assessment_id=a.id, from_status=before, to_status=to, actor_id=actor.id,
+                                reason=reason))
+    events.record(actor, "assessment", a.id, "status_changed", before={"status": before.value},
+                  after={"status": to.value}, reason=reason)
+
+
+def withdraw(a: Assessment, reason: str, *, actor: Actor) -> None:
+    errors = ErrorCollector()
+    if not (reason or "").strip():
+        errors.add("reason", "a withdrawal needs a reason")
+    errors.raise_if_any()
+    if a.status not in (S.filed, S.pending_confirmation, S.returned):
+        raise Conflict(f"a {a.status.value} record cannot be withdrawn (only one not yet standing)")
+    transition(a, S.withdrawn, actor=actor, reason=reason)
+    confirmations.cancel_open_audits(a.id, actor, "the filing was withdrawn")
+
+
+# --- amendments ------------------------------------------------------------------------------
+AMENDABLE = (S.filed, S.returned)
+
+
+def merge_changes(current: dict, changes: dict) -> dict:
+    """Top-level fields are replaced; the enterprise (and consulting body) may be given in part."""
+    merged = dict(current)
+    for key, value in changes.items():
+        if key in ("enterprise", "consulting_body") and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def amend(a: Assessment, changes: dict, reason: str, *, actor: Actor) -> None:
+    """Correct a returned (or still filed) record; a returned AAA+ record goes back to its reviewer."""
+    from auditbo.filings.records import payload_of
+
+    errors = ErrorCollector()
+    if not isinstance(changes, dict) or not changes:
+        errors.add("changes", "name at least one field to change")
+    elif "external_ref" in changes and changes["external_ref"] != a.external_ref:
+        errors.add("external_ref", "cannot be changed; withdraw and file anew")
+    if not (reason or "").strip():
+        errors.add("reason", "an amendment needs a reason")
+    errors.raise_if_any()
+    if a.status not in AMENDABLE:
+        raise Conflict(f"a {a.status.value} record cannot be amended (only a returned or filed one)")
+    body = db.session.get(Organisation, a.body_id)
+    before = payload_of(a)
+    ctx = FilingContext(body)
+    merged = merge_changes(before, changes)
+    if "valid_until" not in changes and "decision_date" in changes:
+        merged["valid_until"] = None  # recomputed from the new decision date
+    filing = validate_filing(merged, ctx, current_app.config, a.filed_at.date(), self_id=a.id)
+    if filing.content_hash == a.content_hash:
+        raise Conflict("the amendment changes nothing")
+    _apply(a, filing, ctx)
+    changed = {k: filing.data.get(k) for k in merged if filing.data.get(k) != before.get(k)}
+    events.record(actor, "assessment", a.id, "amended", before={k: before.get(k) for k in changed},
+                  after=changed, reason=reason)
+    if a.status is S.returned:
+        transition(a, S.pending_confirmation, actor=actor, reason=reason)
+        last = confirmations.latest_audit(a.id)
+        reviewer_of = {a.id: last.assignee_id} if last and last.assignee_id else {}
+        evs = confirmations.open_audits(
+            [{"assessment_id": a.id, "body_id": a.body_id, "consulting_body_id": a.consulting_body_id,
+              "enterprise_id": a.enterprise_id, "round": (last.round + 1) if last else 1}],
+            _today(), reviewer_of=reviewer_of)
+        events.record_many(evs)
+
+
+def _apply(a: Assessment, f: Filing, ctx: FilingContext) -> None:
+    d = f.data
+    ent_id = ctx.enterprise_id(d["enterprise"]["credit_code"])
+    if ent_id is None:
+        e = d["enterprise"]
+        ent = Enterprise(credit_code=e["credit_code"], name=e["name"], region_code=e["region_code"],
+                         industry_code=e["industry_code"], size=e["size"], employees=e["employees"])
+        db.session.add(ent)
+        db.session.flush()
+        ent_id = ent.id
+    a.enterprise_id = ent_id
+    a.assessment_type, a.grade, a.filed_grade = d["assessment_type"], d["grade"], d["grade"]
+    a.consulting_body_id = f.consulting_body_pk
+    a.person_days, a.person_days_min, a.reduction_reason = d["person_days"], f.person_days_min, d.get(
+        "reduction_reason")
+    a.onsite_start = date.fromisoformat(d["onsite_start"])
+    a.onsite_end = date.fromisoformat(d["onsite_end"])
+    a.decision_date = date.fromisoformat(d["decision_date"])
+    a.certificate_no, a.valid_until = d["certificate_no"], f.valid_until
+    a.region_code, a.industry_code = d["enterprise"]["region_code"], d["enterprise"]["industry_code"]
+    a.flag_late, a.flag_grade_jump = f.flags["late"], f.flags["grade_jump"]
+    a.flag_reduced_days, a.flag_low_days, a.flag_tie = (f.flags["reduced_person_days"], f.flags["low_person_days"],
+                                                         f.flags["tie"])
+    a.content_hash = f.content_hash
+    a.previous_grade = "A" * f.previous_level if f.previous_level else None
+    for model in (TeamMember, AssessmentConsultant, Capability):
+        db.session.execute(sa.delete(model).where(model.assessment_id == a.id))
+    db.session.execute(sa.insert(TeamMember), [{"assessment_id": a.id, "person_id": pk, "role": r}
+                                               for pk, r in f.team])
+    if f.consultant_pks:
+        db.session.execute(sa.insert(AssessmentConsultant), [{"assessment_id": a.id, "person_id": pk}
+                                                             for pk in f.consultant_pks])
+    db.session.execute(sa.insert(Capability), [{"assessment_id": a.id, "name": c["name"], "level": int(c["level"][2])}
+                                               for c in d["capabilities"]])
+    db.session.flush()
+    db.session.expire(a, ["team", "capabilities", "consultants"])

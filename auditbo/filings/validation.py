@@ -1,0 +1,217 @@
+"""Every rule a filing must pass (spec/domain.md, "Assessment"), collected in one pass.
+
+``validate_filing`` parses the payload with the API schema, applies the rules that need
+the registry through a :class:`FilingContext`, and either returns a :class:`Filing`
+(normalised data, computed minimum, flags, resolved ids) or raises ``ValidationFailed``
+naming every bad field at once (``team[0].person_id``, ``enterprise.credit_code`` …).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+from marshmallow import ValidationError
+
+from auditbo.codes import check_credit_code, check_industry_code, check_region_code
+from auditbo.errors import ErrorCollector, flatten_messages
+from auditbo.filings.context import ASSESSMENT_BODY, CONSULTING_BODY, FilingContext
+from auditbo.filings.rules import default_valid_until, is_grade_jump, is_late, min_person_days, person_days_flags
+from auditbo.filings.schemas import AssessmentIn
+
+_SCHEMA = AssessmentIn()
+
+
+@dataclass
+class Filing:
+    data: dict  # the normalised payload (JSON-safe), as stored and compared
+    content_hash: str
+    grade_level: int
+    person_days_min: float
+    valid_until: date
+    team: list[tuple[int, str]]  # (person pk, role)
+    consultant_pks: list[int]
+    consulting_body_pk: int | None
+    enterprise_pk: int | None
+    previous_level: int | None
+    flags: dict[str, bool] = field(default_factory=dict)
+
+    def __getattr__(self, name):  # filing.external_ref, filing.enterprise … read the data
+        try:
+            return self.__dict__["data"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def canonical(data: dict) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def content_hash(data: dict) -> str:
+    return hashlib.sha256(canonical(data).encode()).hexdigest()
+
+
+def _size_band_error(size: str, employees: int, bands: dict) -> str | None:
+    low, high = bands.get(size, (None, None))
+    if low is not None and employees < low or high is not None and employees > high:
+        span = f"{low}-{high}" if high is not None else f"{low} or more"
+        return f"a {size} enterprise has {span} employees, not {employees}"
+    return None
+
+
+def validate_filing(payload, ctx: FilingContext, config, today: date, *, self_id: int | None = None) -> Filing:
+    errors = ErrorCollector()
+    if not isinstance(payload, dict):
+        errors.add("_body", "must be a JSON object")
+        errors.raise_if_any()
+    try:
+        data = _SCHEMA.load(payload)
+    except ValidationError as exc:
+        for item in flatten_messages(exc.messages):
+            errors.add(item["field"], item["message"])
+        data = exc.valid_data or {}
+    ent = data.get("enterprise") or {}
+
+    # --- national codes and the enterprise
+    for key, check in (("credit_code", check_credit_code), ("region_code", check_region_code),
+                       ("industry_code", check_industry_code)):
+        if key in ent:
+            problem = check(ent[key])
+            if problem:
+                errors.add(f"enterprise.{key}", problem)
+    if "size" in ent and "employees" in ent:
+        problem = _size_band_error(ent["size"], ent["employees"], config["ENTERPRISE_SIZE_BANDS"])
+        if problem:
+            errors.add("enterprise.employees", problem)
+
+    # --- grade and capabilities
+    level = len(data["grade"]) if "grade" in data else None
+    caps = data.get("capabilities") or []
+    if level and caps and len(caps) == len(payload.get("capabilities") or []):
+        levels = [int(c["level"][2]) for c in caps]
+        if max(levels) > level:
+            errors.add("capabilities", f"no capability may exceed CL{level} for grade {data['grade']}")
+        elif max(levels) != level:
+            errors.add("capabilities", f"the highest capability level must be CL{level} for grade {data['grade']}")
+        names = [c["name"] for c in caps]
+        if len(set(names)) != len(names):
+            errors.add("capabilities", "a capability is named twice")
+
+    # --- dates
+    start, end, decided = data.get("onsite_start"), data.get("onsite_end"), data.get("decision_date")
+    if start and end and start > end:
+        errors.add("onsite_end", "must not be before onsite_start")
+    if end and decided and end > decided:
+        errors.add("decision_date", "must not be before onsite_end")
+    if decided and decided > today:
+        errors.add("decision_date", "must not be in the future")
+    valid_until = data.get("valid_until")
+    if decided:
+        default_until = default_valid_until(decided, config["CERTIFICATE_VALID_YEARS"])
+        if valid_until is None:
+            valid_until = default_until
+        elif not decided < valid_until <= default_until:
+            errors.add("valid_until", f"must be after the decision date and at most {default_until.isoformat()}")
+
+    # --- team: registered assessors of the filing body, exactly one lead who may lead this grade
+    team_rows: list[tuple[int, str]] = []
+    team_hashes: set[str] = set()
+    members = data.get("team") or []
+    if members and len(members) == len(payload.get("team") or []):
+        leads = [i for i, m in enumerate(members) if m["role"] == "lead"]
+        if len(leads) != 1:
+            errors.add("team", f"needs exactly one lead, found {len(leads)}")
+        seen: set[str] = set()
+        for i, m in enumerate(members):
+            pid = m["person_id"]
+            where = f"team[{i}].person_id"
+            if pid in seen:
+                errors.add(where, f"{pid} is listed twice")
+                continue
+            seen.add(pid)
+            person = ctx.person(pid)
+            if person is None or person.kind != "assessor":
+                errors.add(where, f"{pid} is not a registered assessor")
+                continue
+            if person.org_id != ctx.body.id:
+                errors.add(where, f"{pid} is not an assessor of the filing body")
+                continue
+            if person.status != "active":
+                errors.add(where, f"{pid} is {person.status}")
+            elif decided and person.valid_until and person.valid_until < decided:
+                errors.add(where, f"{pid}'s qualification expired on {person.valid_until.isoformat()}")
+            if m["role"] == "lead" and level:
+                may_lead = config["LEAD_QUALIFICATION_MAX_LEVEL"].get(person.qualification, 0)
+                if level > may_lead:
+                    errors.add(where, f"{pid} ({person.qualification}) may not lead a grade {data['grade']} "
+                                      "assessment")
+            team_rows.append((person.pk, m["role"]))
+            if person.id_number_hash:
+                team_hashes.add(person.id_number_hash)
+
+    # --- consulting body and consultants
+    cons_pk, consultant_pks, tie = None, [], False
+    cb = data.get("consulting_body")
+    if cb:
+        problem = check_credit_code(cb["credit_code"])
+        org = None if problem else ctx.org(cb["credit_code"])
+        if problem:
+            errors.add("consulting_body.credit_code", problem)
+        elif org is None or org.kind != CONSULTING_BODY:
+            errors.add("consulting_body.credit_code", f"{cb['credit_code']} is not a registered consulting body")
+        elif org.status != "active":
+            errors.add("consulting_body.credit_code", f"the consulting body is {org.status}")
+        else:
+            cons_pk = org.pk
+            tie = cb["credit_code"] == ctx.body.credit_code
+        for i, cid in enumerate(cb.get("consultant_ids") or []):
+            person = ctx.person(cid)
+            if person is None or person.kind != "consultant" or (cons_pk and person.org_id != cons_pk):
+                errors.add(f"consulting_body.consultant_ids[{i}]", f"{cid} is not a consultant of that body")
+            else:
+                consultant_pks.append(person.pk)
+                tie = tie or (person.id_number_hash is not None and person.id_number_hash in team_hashes)
+
+    # --- person-days against the minimum
+    pd_min, flags = None, {}
+    if "person_days" in data and "employees" in ent and "assessment_type" in data:
+        pd_min = min_person_days(ent["employees"], data["assessment_type"], config)
+        accepted, reduced, red = person_days_flags(data["person_days"], pd_min, config)
+        if not accepted:
+            floor = pd_min * (1 - config["PERSON_DAYS_MAX_REDUCTION"])
+            errors.add("person_days", f"{data['person_days']:g} is below the minimum of {pd_min:g} by more than "
+                                      f"{config['PERSON_DAYS_MAX_REDUCTION']:.0%} (at least {floor:.2f})")
+        elif reduced and not (data.get("reduction_reason") or "").strip():
+            errors.add("reduction_reason", f"person-days below the minimum of {pd_min:g} need a justification")
+        flags.update(reduced_person_days=reduced, low_person_days=red)
+
+    # --- uniqueness of the certificate number
+    cert = data.get("certificate_no")
+    if cert:
+        owner = ctx.certificate_owner(cert)
+        if owner is not None and owner != self_id:
+            existing = ctx.existing(data.get("external_ref", "")) if data.get("external_ref") else None
+            if not (existing and existing[0] == owner):  # an idempotent re-filing is decided later
+                errors.add("certificate_no", f"{cert} is already used by another assessment")
+
+    errors.raise_if_any()
+
+    # --- flags that never block
+    prev = ctx.previous_level(ent["credit_code"])
+    if cons_pk and not tie:
+        here, total = ctx.consulting_share(cons_pk)
+        if total + 1 >= config["TIE_MIN_CLIENTS"] and (here + 1) / (total + 1) >= config["TIE_SHARE"]:
+            tie = True
+    flags.update(late=is_late(decided, today, config["LATE_FILING_DAYS"]), grade_jump=is_grade_jump(prev, level),
+                 tie=tie)
+    normalised = json.loads(canonical({**data, "valid_until": valid_until}))
+    return Filing(
+        data=normalised, content_hash=content_hash(normalised), grade_level=level, person_days_min=pd_min,
+        valid_until=valid_until, team=team_rows, consultant_pks=consultant_pks, consulting_body_pk=cons_pk,
+        enterprise_pk=ctx.enterprise_id(ent["credit_code"]), previous_level=prev, flags=flags,
+    )
+
+
+ASSESSMENT_BODY_KIND = ASSESSMENT_BODY
