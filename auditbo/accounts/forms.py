@@ -1,13 +1,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from auditbo.accounts.models import Role
 
 
 def role_choices():
-    return [(r.value, r.title) for r in Role]
+    return [SelectChoice(r.value, r.title) for r in Role]
 
 
 class LoginForm(FlaskForm):

@@ -109,8 +109,10 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
         for row in ws.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1):
             if len(rows) > limit:
                 break
-            rows.append(["" if v is None else (v.isoformat()[:10] if hasattr(v, "isoformat") else str(v))
-                         for v in row])
+            cells = ["" if v is None else (v.isoformat()[:10] if hasattr(v, "isoformat") else str(v)) for v in row]
+            while cells and cells[-1] == "":
+                cells.pop()
+            rows.append(cells)
         return rows
     finally:
         wb.close()

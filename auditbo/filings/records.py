@@ -122,9 +122,9 @@ FLAG_COLUMNS = {"late": Assessment.flag_late, "grade_jump": Assessment.flag_grad
                 "tie": Assessment.flag_tie, "surveillance_overdue": Assessment.flag_surveillance_overdue}
 
 
-def list_query(user, f: dict) -> sa.Select:
-    """The filtered list of visible assessments (no ordering, no paging)."""
-    stmt = sa.select(Assessment.id)
+def list_query(user, f: dict, stmt: sa.Select | None = None) -> sa.Select:
+    """``stmt`` (default: the ids) restricted to the visible assessments matching the filters."""
+    stmt = sa.select(Assessment.id) if stmt is None else stmt
     conditions = []
     if f.get("status"):
         conditions.append(Assessment.status == f["status"])
@@ -158,25 +158,28 @@ def list_query(user, f: dict) -> sa.Select:
     return scope_assessments(stmt.where(*conditions), user)
 
 
-def list_page(user, f: dict, page: int, per_page: int, sort: str = "-decision_date") -> tuple[list[dict], int]:
-    """One page of summaries (one query for the ids and count, one for the rows: no N+1)."""
-    base = list_query(user, f).subquery()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(base))
+def list_page(user, f: dict, page: int, per_page: int, sort: str = "-decision_date",
+              count_cap: int | None = None) -> tuple[list[dict], int]:
+    """One page of summaries: one count query, one row query (no N+1).
+
+    With ``count_cap`` the count stops at cap + 1 (a page shows "10,000+"), which keeps a
+    list over a million records fast; the API counts exactly.
+    """
+    base = list_query(user, f)
+    counted = base.limit(count_cap + 1) if count_cap else base
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery()))
     desc = sort.startswith("-")
     col = SORTS.get(sort.lstrip("-"), Assessment.decision_date)
     order = (col.desc(), Assessment.id.desc()) if desc else (col.asc(), Assessment.id.asc())
+    columns = sa.select(
+        Assessment.id, Assessment.status, Assessment.external_ref, Assessment.certificate_no, Assessment.grade,
+        Assessment.assessment_type, Assessment.decision_date, Assessment.region_code, Assessment.flag_late,
+        Assessment.flag_grade_jump, Assessment.flag_reduced_days, Assessment.flag_low_days, Assessment.flag_tie,
+        Assessment.flag_surveillance_overdue, Enterprise.name.label("enterprise_name"),
+        Enterprise.credit_code.label("enterprise_credit_code"), Organisation.name.label("body_name"),
+    ).join(Enterprise, Enterprise.id == Assessment.enterprise_id).join(Organisation, Organisation.id == Assessment.body_id)
     rows = db.session.execute(
-        sa.select(Assessment.id, Assessment.status, Assessment.external_ref, Assessment.certificate_no,
-                  Assessment.grade, Assessment.assessment_type, Assessment.decision_date, Assessment.region_code,
-                  Assessment.flag_late, Assessment.flag_grade_jump, Assessment.flag_reduced_days,
-                  Assessment.flag_low_days, Assessment.flag_tie, Assessment.flag_surveillance_overdue,
-                  Enterprise.name.label("enterprise_name"), Enterprise.credit_code.label("enterprise_credit_code"),
-                  Organisation.name.label("body_name"))
-        .join(Enterprise, Enterprise.id == Assessment.enterprise_id)
-        .join(Organisation, Organisation.id == Assessment.body_id)
-        .where(Assessment.id.in_(sa.select(base.c.id)))
-        .order_by(*order).limit(per_page).offset((page - 1) * per_page)
-    ).all()
+        list_query(user, f, columns).order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
     return [summary(r) for r in rows], total
 
 

@@ -105,7 +105,7 @@ class HistoryOut(Schema):
     reason = fields.String(allow_none=True)
 
 
-class FindingOut(Schema):
+class AssessmentFindingOut(Schema):
     severity = fields.String()
     text = fields.String()
     against = fields.String()
@@ -122,7 +122,7 @@ class ConfirmationStateOut(Schema):
     adjusted_grade = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
     reviewer = fields.String(allow_none=True)
-    findings = fields.List(fields.Nested(FindingOut))
+    findings = fields.List(fields.Nested(AssessmentFindingOut))
 
 
 class AssessmentOut(AssessmentIn):

@@ -1,0 +1,282 @@
+"""Web pages for assessments: the list (filters, sorting, paging, export), the record, the
+filing form, amendments, withdrawal and bulk import with a preview."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from pathlib import Path
+
+from flask import (
+    Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, session, url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from auditbo.accounts.forms import EmptyForm
+from auditbo.authz import Action, can, require
+from auditbo.codes import INDUSTRY_SECTIONS, PROVINCES
+from auditbo.errors import Conflict, DomainError, ValidationFailed
+from auditbo.events import Actor, timeline
+from auditbo.extensions import db
+from auditbo.filings import imports, records, services
+from auditbo.filings.forms import FilingForm, ImportForm
+from auditbo.filings.models import AssessmentStatus, AssessmentType, Grade
+from auditbo.orgs.models import Organisation, OrgKind
+
+bp = Blueprint("filings", __name__, url_prefix="/assessments", template_folder="templates")
+PER_PAGE = 50
+EXPORT_MAX = 100_000
+COUNT_CAP = 10_000
+
+
+def _filters() -> dict:
+    a = request.args
+    f = {k: a.get(k) for k in ("status", "grade", "decided_from", "decided_to", "region", "industry",
+                               "assessment_type", "q", "external_ref") if a.get(k)}
+    valid = {"status": {s.value for s in AssessmentStatus}, "grade": {g.value for g in Grade},
+             "assessment_type": {t.value for t in AssessmentType}}
+    for key, allowed in valid.items():
+        if key in f and f[key] not in allowed:
+            f.pop(key)
+    for key in ("decided_from", "decided_to"):
+        if key in f:
+            from datetime import date
+
+            try:
+                f[key] = date.fromisoformat(f[key])
+            except ValueError:
+                f.pop(key)
+    if a.get("body") and can(current_user, Action.view_office_queues):
+        try:
+            f["body_id"] = int(a["body"])
+        except ValueError:
+            pass
+    f["flags"] = [x for x in a.getlist("flag") if x in records.FLAG_COLUMNS]
+    return f
+
+
+def _page() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 100_000))
+    except ValueError:
+        return 1
+
+
+@bp.route("")
+@login_required
+def index():
+    f = _filters()
+    sort = request.args.get("sort", "-decision_date")
+    if sort.lstrip("-") not in records.SORTS:
+        sort = "-decision_date"
+    page = _page()
+    rows, total = records.list_page(current_user, f, page, PER_PAGE, sort, count_cap=COUNT_CAP)
+    office = can(current_user, Action.view_office_queues)
+    bodies = db.session.execute(
+        db.select(Organisation.id, Organisation.name).where(Organisation.kind == OrgKind.assessment_body)
+        .order_by(Organisation.name)).all() if office else []
+    return render_template(
+        "filings/list.html", rows=rows, total=total, capped=total > COUNT_CAP, page=page, per_page=PER_PAGE,
+        filters=f, sort=sort, office=office, bodies=bodies, provinces=PROVINCES, sections=INDUSTRY_SECTIONS,
+        statuses=list(AssessmentStatus), grades=list(Grade), types=list(AssessmentType),
+        flag_names=list(records.FLAG_COLUMNS), can_file=can(current_user, Action.file_assessment),
+    )
+
+
+@bp.route("/export.<any(csv, xlsx):fmt>")
+@login_required
+def export(fmt: str):
+    """The filtered list as CSV or XLSX (at most 100,000 rows), for the caller's visible records only."""
+    rows, total = records.list_page(current_user, _filters(), 1, EXPORT_MAX, request.args.get("sort", "-decision_date"))
+    header = ["id", "status", "external_ref", "certificate_no", "grade", "assessment_type", "decision_date",
+              "enterprise_name", "enterprise_credit_code", "body_name", "region_code", "flags"]
+    table = [header] + [[r["id"], r["status"], r["external_ref"], r["certificate_no"], r["grade"],
+                         r["assessment_type"], r["decision_date"].isoformat(), r["enterprise_name"],
+                         r["enterprise_credit_code"], r["body_name"], r["region_code"],
+                         ";".join(k for k, v in r["flags"].items() if v)] for r in rows]
+    if fmt == "xlsx":
+        resp = make_response(imports.xlsx_bytes(table, "assessments"))
+        resp.mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        buf = io.StringIO()
+        csv.writer(buf).writerows([[imports._safe_cell(v) for v in row] for row in table])
+        resp = make_response("\ufeff" + buf.getvalue())
+        resp.mimetype = "text/csv"
+    resp.headers["Content-Disposition"] = f"attachment; filename=assessments.{fmt}"
+    return resp
+
+
+@bp.route("/<int:assessment_id>")
+@login_required
+def detail(assessment_id: int):
+    a = records.get_visible(assessment_id, current_user)
+    office = can(current_user, Action.view_office_queues)
+    rec = records.to_dict(a, show_reviewer=office)
+    events = timeline("assessment", a.id) if can(current_user, Action.read_events, a) else []
+    return render_template("filings/detail.html", a=a, rec=rec, events=events, office=office,
+                           can_amend=can(current_user, Action.amend_assessment, a) and a.status in services.AMENDABLE,
+                           can_withdraw=can(current_user, Action.withdraw_assessment, a) and a.status in (
+                               AssessmentStatus.filed, AssessmentStatus.pending_confirmation,
+                               AssessmentStatus.returned),
+                           withdraw_form=EmptyForm())
+
+
+def _csrf_failed(form) -> bool:
+    token = getattr(form, "csrf_token", None)
+    return bool(token is not None and token.errors)
+
+
+def _body():
+    require(current_user, Action.file_assessment)
+    return current_user.org
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    body = _body()
+    form = FilingForm()
+    loose: list[str] = []
+    if request.method == "POST":
+        form.validate()
+        if _csrf_failed(form):
+            abort(400, "CSRF token missing or invalid")
+        try:
+            result = services.file_assessment(body, form.to_payload(), actor=Actor.of(current_user))
+            db.session.commit()
+            flash(_("Filed.") if result.created else _("This record was filed before; nothing changed."), "success")
+            return redirect(url_for("filings.detail", assessment_id=result.assessment_id))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            loose = form.show_errors(exc.errors)
+            flash(_("Please correct the %(n)d marked problem(s).", n=len(exc.errors)), "danger")
+        except Conflict as exc:
+            db.session.rollback()
+            form.clear_errors()
+            loose = [exc.detail]
+    return render_template("filings/form.html", form=form, loose=loose, amending=None)
+
+
+@bp.route("/<int:assessment_id>/amend", methods=["GET", "POST"])
+@login_required
+def amend(assessment_id: int):
+    a = records.get_visible(assessment_id, current_user)
+    require(current_user, Action.amend_assessment, a, hide=True)
+    form = FilingForm()
+    loose: list[str] = []
+    if request.method == "GET":
+        form.fill(records.payload_of(a))
+    else:
+        form.validate()
+        if _csrf_failed(form):
+            abort(400, "CSRF token missing or invalid")
+        changes = form.to_payload()
+        changes.pop("external_ref", None)
+        try:
+            services.amend(a, changes, form.reason.data or "", actor=Actor.of(current_user))
+            db.session.commit()
+            flash(_("Amended."), "success")
+            return redirect(url_for("filings.detail", assessment_id=a.id))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            loose = form.show_errors(exc.errors)
+        except Conflict as exc:
+            db.session.rollback()
+            loose = [exc.detail]
+    return render_template("filings/form.html", form=form, loose=loose, amending=a)
+
+
+@bp.route("/<int:assessment_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(assessment_id: int):
+    a = records.get_visible(assessment_id, current_user)
+    require(current_user, Action.withdraw_assessment, a, hide=True)
+    if not EmptyForm().validate_on_submit():
+        abort(400, "CSRF token missing or invalid")
+    try:
+        services.withdraw(a, request.form.get("reason", ""), actor=Actor.of(current_user))
+        db.session.commit()
+        flash(_("Withdrawn."), "info")
+    except DomainError as exc:
+        db.session.rollback()
+        messages = [e.message for e in getattr(exc, "errors", [])] or [exc.detail]
+        flash("; ".join(messages), "danger")
+    return redirect(url_for("filings.detail", assessment_id=a.id))
+
+
+# --- bulk import with a preview --------------------------------------------------------------
+def _upload_dir() -> Path:
+    d = Path(current_app.instance_path) / "uploads"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+def import_file():
+    body = _body()
+    form = ImportForm()
+    preview = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read()
+        try:
+            payloads = imports.read_upload(upload.filename or "", io.BytesIO(data))
+            # a dry run: validate everything in a savepoint that is rolled back
+            with db.session.begin_nested() as nested:
+                result = services.file_many(body, payloads, actor=Actor.of(current_user))
+                nested.rollback()
+            token = secrets.token_urlsafe(16)
+            suffix = ".xlsx" if (upload.filename or "").lower().endswith(".xlsx") else ".csv"
+            (_upload_dir() / f"{token}{suffix}").write_bytes(data)
+            session["import_token"] = [token, suffix, current_user.id]
+            preview = {"result": result, "rows": payloads[:20], "token": token, "errors": None}
+        except ValidationFailed as exc:
+            db.session.rollback()
+            preview = {"errors": exc.errors, "detail": exc.detail, "rows": []}
+            session["import_errors"] = [[e.field, e.message] for e in exc.errors][:5000]
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.detail, "danger")
+    return render_template("filings/import.html", form=form, preview=preview, confirm_form=EmptyForm())
+
+
+@bp.route("/import/confirm", methods=["POST"])
+@login_required
+def import_confirm():
+    body = _body()
+    if not EmptyForm().validate_on_submit():
+        abort(400, "CSRF token missing or invalid")
+    token, suffix, owner = session.pop("import_token", [None, None, None])
+    if not token or owner != current_user.id or request.form.get("token") != token:
+        flash(_("The checked file is no longer available; upload it again."), "warning")
+        return redirect(url_for("filings.import_file"))
+    path = _upload_dir() / f"{token}{suffix}"
+    try:
+        with path.open("rb") as fh:
+            payloads = imports.read_upload(f"upload{suffix}", fh)
+        result = services.file_many(body, payloads, actor=Actor.of(current_user))
+        db.session.commit()
+        flash(_("%(n)d assessments filed (%(u)d already on file).", n=result["filed"], u=result["unchanged"]),
+              "success")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.detail, "danger")
+    finally:
+        path.unlink(missing_ok=True)
+    return redirect(url_for("filings.index"))
+
+
+@bp.route("/import/errors.csv")
+@login_required
+def import_errors():
+    rows = session.get("import_errors") or []
+    buf = io.StringIO()
+    csv.writer(buf).writerows([["row_and_field", "message"]] + [[imports._safe_cell(a), imports._safe_cell(b)]
+                                                                 for a, b in rows])
+    resp = make_response("\ufeff" + buf.getvalue())
+    resp.mimetype = "text/csv"
+    resp.headers["Content-Disposition"] = "attachment; filename=import-errors.csv"
+    return resp
