@@ -122,7 +122,8 @@ def seed_demo(seed, scale, if_empty):
 
 
 def register(app: Flask) -> None:
+    from auditbo.confirmations.cli import confirmations_cli
     from auditbo.orgs.cli import orgs_cli, persons_cli
 
-    for group in (users_cli, tokens_cli, events_cli, seed_cli, orgs_cli, persons_cli):
+    for group in (users_cli, tokens_cli, events_cli, seed_cli, orgs_cli, persons_cli, confirmations_cli):
         app.cli.add_command(group)

@@ -26,6 +26,20 @@ NAVIGATION = [
 ]
 
 
+# endpoint -> count(user) for a small badge beside the navigation link (features register their own)
+NAV_BADGES: dict = {}
+
+
+def nav_badge(endpoint: str) -> int | None:
+    """The badge count of a navigation link, or None (no badge, or the session cannot be read)."""
+    from auditbo.extensions import db
+
+    fn = NAV_BADGES.get(endpoint)
+    if fn is None or not current_user.is_authenticated or not db.session.is_active:
+        return None
+    return fn(current_user) or None
+
+
 def _nav_items():
     if not current_user.is_authenticated:
         return []
@@ -51,6 +65,7 @@ def lang_url(lang: str) -> str:
 def inject_globals() -> dict:
     return {
         "nav_items": _nav_items(),
+        "nav_badge": nav_badge,
         "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]],
         "lang_url": lang_url,
         "can": can,

@@ -98,3 +98,32 @@ def clerk(org: Organisation | None = None, **kw) -> User:
 
 def consulting_user(org: Organisation | None = None, **kw) -> User:
     return UserFactory(role=Role.consulting_user, org=org or ConsultingFactory(), **kw)
+
+
+# --- registry and disclosure (issue 8) -------------------------------------------------
+from auditbo.filings.models import Assessment  # noqa: E402
+
+
+class CertificateFactory(Base):
+    """An assessment with its certificate (standing unless told), for registry and public-page tests."""
+
+    class Meta:
+        model = Assessment
+
+    body = factory.SubFactory(OrgFactory)
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    external_ref = factory.Sequence(lambda n: f"CF-{n + 1:05d}")
+    assessment_type = "initial"
+    grade = "AA"
+    filed_grade = factory.LazyAttribute(lambda o: o.grade)
+    person_days = 10.0
+    person_days_min = 10.0
+    onsite_start = date(2026, 3, 2)
+    onsite_end = date(2026, 3, 5)
+    decision_date = date(2026, 3, 20)
+    certificate_no = factory.Sequence(lambda n: f"IIMS-TEST-{n + 1:06d}")
+    valid_until = date(2029, 3, 19)
+    region_code = "350102"
+    industry_code = "C34"
+    status = "standing"
+    content_hash = factory.Sequence(lambda n: f"{n:064d}")

@@ -91,7 +91,7 @@ def account():
                            tokens=services.tokens_of(current_user), revoke_form=EmptyForm())
 
 
-@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@bp.route("/account/tokens/<int(min=1, max=2147483647):token_id>/revoke", methods=["POST"])
 @login_required
 def revoke_token(token_id: int):
     form = EmptyForm()
@@ -141,7 +141,7 @@ def _user_or_404(user_id: int) -> User:
     return user
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<int(min=1, max=2147483647):user_id>", methods=["GET", "POST"])
 @login_required
 def edit_user(user_id: int):
     require(current_user, Action.manage_users)
@@ -165,7 +165,7 @@ def edit_user(user_id: int):
     return render_template("accounts/user_form.html", form=form, user=user, reset_form=reset_form)
 
 
-@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@bp.route("/users/<int(min=1, max=2147483647):user_id>/password", methods=["POST"])
 @login_required
 def reset_user_password(user_id: int):
     require(current_user, Action.manage_users)

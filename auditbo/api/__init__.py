@@ -9,14 +9,28 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, render_template, send_from_directory
 from flask_smorest import Api
+from marshmallow import Schema, fields
 
 from auditbo.extensions import csrf
 
 API_PREFIX = "/api/v1"
 
 
+class ProblemSchema(Schema):
+    """application/problem+json (RFC 9457), as every error of the API is answered."""
+
+    type = fields.String()
+    status = fields.Integer()
+    title = fields.String()
+    detail = fields.String()
+    errors = fields.List(fields.Dict(), metadata={"description": "for 422: every bad field, "
+                                                                 "[{\"field\": \"team[0].person_id\", \"message\": …}]"})
+
+
 class AuditboApi(Api):
     """flask-smorest's Api without its own HTTP error handler (auditbo.web answers errors)."""
+
+    ERROR_SCHEMA = ProblemSchema
 
     def _register_error_handlers(self):
         pass
@@ -53,10 +67,11 @@ def register_api(app: Flask) -> None:
     })
     api.init_app(app)
     from auditbo.accounts.api import blp as accounts_blp
+    from auditbo.confirmations.api import blp as confirmations_blp
     from auditbo.filings.api import blp as filings_blp
     from auditbo.filings.api import public_blp as certificates_blp
 
-    for blp in (accounts_blp, filings_blp, certificates_blp):
+    for blp in (accounts_blp, filings_blp, certificates_blp, confirmations_blp):
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix=API_PREFIX)
     app.register_blueprint(docs_bp)

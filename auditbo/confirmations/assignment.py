@@ -42,7 +42,7 @@ class ReviewerPool:
         pool = cls(today, lookback_years)
         pool.reviewers = list(db.session.scalars(
             sa.select(User.id).where(User.role == Role.supervisor, User.active.is_(True)).order_by(User.id)))
-        since = date(today.year - lookback_years, today.month, min(today.day, 28))
+        since = lookback_start(today, lookback_years)
         for uid, org_id, ent_id, ended in db.session.execute(
             sa.select(Affiliation.user_id, Affiliation.org_id, Affiliation.enterprise_id, Affiliation.ended_on)
         ):
@@ -78,6 +78,30 @@ class ReviewerPool:
         chosen = lightest[int(np.random.default_rng(seed).integers(len(lightest)))]
         self.load[chosen] = self.load.get(chosen, 0) + 1
         return chosen, seed
+
+
+def lookback_start(today: date, lookback_years: int) -> date:
+    """An affiliation that ended on or after this day still ties the reviewer."""
+    return date(today.year - lookback_years, today.month, min(today.day, 28))
+
+
+def ties_of(user_id: int, today: date, lookback_years: int) -> set[tuple[str, int]]:
+    """One reviewer's ties (affiliations within the look-back window and recusals listed by hand)."""
+    since = lookback_start(today, lookback_years)
+    ties: set[tuple[str, int]] = set()
+    rows = db.session.execute(
+        sa.select(Affiliation.org_id, Affiliation.enterprise_id).where(
+            Affiliation.user_id == user_id, sa.or_(Affiliation.ended_on.is_(None), Affiliation.ended_on >= since))
+    ).all()
+    rows += db.session.execute(
+        sa.select(Recusal.org_id, Recusal.enterprise_id).where(Recusal.user_id == user_id)).all()
+    for org_id, ent_id in rows:
+        ties.add(("org", org_id) if org_id is not None else ("ent", ent_id))
+    return ties
+
+
+def is_recused(user_id: int, parties: set[tuple[str, int]], today: date, lookback_years: int) -> bool:
+    return bool(ties_of(user_id, today, lookback_years) & parties)
 
 
 def parties_of(body_id: int, consulting_body_id: int | None, enterprise_id: int) -> set[tuple[str, int]]:

@@ -44,7 +44,8 @@ AUDIT_TRANSITIONS = Transitions(
     {
         None: {A.pending, A.assigned},
         A.pending: {A.assigned, A.cancelled},
-        A.assigned: {A.assigned, A.decided, A.cancelled},
+        # assigned -> pending: the reviewer declared a conflict and nobody else may review it
+        A.assigned: {A.assigned, A.pending, A.decided, A.cancelled},
     }
 )
 

@@ -1,6 +1,12 @@
-"""Confirmation audits: opening them for AAA+ filings and drawing their reviewers.
+"""Confirmation audits: opening them for AAA+ filings, drawing their reviewers, and the review
+itself (declaration, checklist, findings, decision, reassignment, reminders).
 
-(Review, findings and decisions are worked on the audit itself; see issue 5.)
+Plain functions: validate (every error at once), change state through the guarded
+transitions, append the event, return. They never commit; the request, command or job does.
+Optimistic locking: ``ConfirmationAudit.version`` is SQLAlchemy's version counter; a caller
+that read version N decides with ``version=N`` and gets a :class:`Conflict` when someone else
+changed the audit since, either at the explicit comparison or, when both read the same
+version at the same moment, at the flush (``StaleDataError``).
 """
 
 from __future__ import annotations
@@ -9,14 +15,42 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
 
 from auditbo import events
-from auditbo.confirmations.assignment import NoEligibleReviewer, ReviewerPool, parties_of
-from auditbo.confirmations.models import AuditStatus, ConfirmationAudit
+from auditbo.confirmations.assignment import NoEligibleReviewer, ReviewerPool, is_recused, parties_of
+from auditbo.confirmations.models import (
+    AUDIT_TRANSITIONS,
+    AuditStatus,
+    ConfirmationAudit,
+    Decision,
+    Finding,
+    FindingAgainst,
+    Recusal,
+    Severity,
+)
 from auditbo.db import utcnow
-from auditbo.events import SYSTEM
+from auditbo.errors import Conflict, ErrorCollector, Forbidden
+from auditbo.events import SYSTEM, Actor, Event
 from auditbo.extensions import db
 from auditbo.workdays import calendar_from_config
+
+# The reviewer's checklist: (key, question). Answers: yes, no, na (not applicable).
+CHECKLIST = [
+    ("scope", _l("The capabilities and their levels fit the enterprise's business and size")),
+    ("team", _l("The team is registered and qualified; the lead may lead this grade")),
+    ("person_days", _l("Person-days meet the minimum, or the reduction is justified")),
+    ("evidence", _l("The on-site evidence supports every capability level")),
+    ("grade", _l("The grade follows from the highest capability level")),
+    ("ties", _l("No undisclosed tie between the consulting side and the assessing side")),
+    ("report", _l("The report and the certificate data are complete and consistent")),
+]
+CHECKLIST_KEYS = [k for k, _ in CHECKLIST]
+ANSWERS = ("yes", "no", "na")
+PARTIES = ("body", "consulting_body", "enterprise")
+MAX_TEXT = 4000
 
 
 def due_date_for(opened: date) -> date:
@@ -40,15 +74,15 @@ def open_audits(rows: list[dict], today: date, *, reviewer_of: dict[int, int] | 
     audit_rows, evs = [], []
     for r in rows:
         parties = parties_of(r["body_id"], r.get("consulting_body_id"), r["enterprise_id"])
-        assignee, seed, failure = None, None, None
+        assignee, seed = None, None
         previous = (reviewer_of or {}).get(r["assessment_id"])
         if previous is not None and previous in pool.eligible(parties):
             assignee = previous
         else:
             try:
                 assignee, seed = pool.draw(parties)
-            except NoEligibleReviewer as exc:
-                failure = exc.detail
+            except NoEligibleReviewer:
+                pass  # stays pending, with an assignment_failed event below
         audit_rows.append({
             "assessment_id": r["assessment_id"], "round": r.get("round", 1),
             "status": AuditStatus.assigned.value if assignee else AuditStatus.pending.value,
@@ -83,3 +117,406 @@ def cancel_open_audits(assessment_id: int, actor, reason: str) -> None:
 def latest_audit(assessment_id: int) -> ConfirmationAudit | None:
     return db.session.scalar(sa.select(ConfirmationAudit).where(ConfirmationAudit.assessment_id == assessment_id)
                              .order_by(ConfirmationAudit.round.desc()).limit(1))
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def _today() -> date:
+    return date.today()
+
+
+def _assessment(audit: ConfirmationAudit):
+    from auditbo.filings.models import Assessment
+
+    return db.session.get(Assessment, audit.assessment_id)
+
+
+def audit_parties(audit: ConfirmationAudit) -> set[tuple[str, int]]:
+    a = _assessment(audit)
+    return parties_of(a.body_id, a.consulting_body_id, a.enterprise_id)
+
+
+def reviewer_is_recused(audit: ConfirmationAudit, user_id: int, today: date | None = None) -> bool:
+    return is_recused(user_id, audit_parties(audit), today or _today(), current_app.config["RECUSAL_LOOKBACK_YEARS"])
+
+
+def _flush() -> None:
+    """Flush the audit's change first (its row lock is the first lock taken); a concurrent
+    change that got there first makes the UPDATE match no row: a clear conflict."""
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict("someone else changed this confirmation audit at the same moment; "
+                       "reload it and try again") from None
+
+
+def _touch(audit: ConfirmationAudit) -> None:
+    """Bump the audit's version (a finding changes what a decision was based on)."""
+    flag_modified(audit, "checklist")
+
+
+def _require_reviewer(audit: ConfirmationAudit, actor: Actor) -> None:
+    """Only the assigned reviewer works on an open audit, and never a recused one."""
+    if audit.status is not AuditStatus.assigned:
+        raise Conflict(f"this confirmation audit is {audit.status.value}; it can no longer be worked on")
+    if actor.id is None or audit.assignee_id != actor.id:
+        raise Forbidden("only the assigned reviewer may work on this confirmation audit")
+    if reviewer_is_recused(audit, actor.id):
+        raise Forbidden("you are recused from this assessment's parties; an administrator must reassign it")
+
+
+def _ensure_declared(audit: ConfirmationAudit, actor: Actor, via: str) -> None:
+    """A reviewer acting without having signed the declaration (the API) signs it by acting."""
+    if audit.declaration_signed_at is None:
+        audit.declaration_signed_at = utcnow()
+        events.record(actor, "confirmation", audit.id, "declaration_signed",
+                      after={"no_conflict": True, "implicit": True, "via": via})
+
+
+def check_version(audit: ConfirmationAudit, version) -> None:
+    if version != audit.version:
+        raise Conflict(f"this confirmation audit was changed since you read it (you read version {version}, "
+                       f"it is now version {audit.version}); reload it and try again")
+
+
+# --- the reviewer's self-declaration ----------------------------------------------------------
+def declare(audit: ConfirmationAudit, actor: Actor, *, conflict: bool = False, parties: list[str] | None = None,
+            reason: str = "") -> ConfirmationAudit:
+    """Sign the no-conflict declaration on opening, or declare a conflict instead.
+
+    A declared conflict lists the reviewer as recused from the named parties (Recusal rows)
+    and draws another reviewer; with nobody left, the audit goes back to ``pending`` for an
+    administrator (``assignment_failed``), never to a recused reviewer.
+    """
+    if not conflict:
+        _require_reviewer(audit, actor)
+        if audit.declaration_signed_at is not None:
+            return audit
+        audit.declaration_signed_at = utcnow()
+        _flush()
+        events.record(actor, "confirmation", audit.id, "declaration_signed", after={"no_conflict": True})
+        return audit
+    if audit.status is not AuditStatus.assigned:
+        raise Conflict(f"this confirmation audit is {audit.status.value}")
+    if actor.id is None or audit.assignee_id != actor.id:
+        raise Forbidden("only the assigned reviewer may declare a conflict on this confirmation audit")
+    errors = ErrorCollector()
+    parties = list(dict.fromkeys(parties or []))
+    a = _assessment(audit)
+    if not parties:
+        errors.add("parties", "name the party (or parties) you are tied to")
+    for p in parties:
+        if p not in PARTIES:
+            errors.add("parties", f"must be among {', '.join(PARTIES)}")
+        elif p == "consulting_body" and a.consulting_body_id is None:
+            errors.add("parties", "this assessment names no consulting body")
+    if not (reason or "").strip():
+        errors.add("reason", "describe the tie")
+    elif len(reason) > MAX_TEXT:
+        errors.add("reason", f"at most {MAX_TEXT} characters")
+    errors.raise_if_any()
+    targets = {"body": ("org", a.body_id), "consulting_body": ("org", a.consulting_body_id),
+               "enterprise": ("ent", a.enterprise_id)}
+    for p in parties:
+        kind, pk = targets[p]
+        rec = Recusal(user_id=actor.id, org_id=pk if kind == "org" else None,
+                      enterprise_id=pk if kind == "ent" else None, reason=reason.strip(), created_by_id=actor.id)
+        db.session.add(rec)
+        db.session.flush()
+        events.record(actor, "recusal", rec.id, "created",
+                      after={"user_id": actor.id, "org_id": rec.org_id, "enterprise_id": rec.enterprise_id,
+                             "source": "declared"}, reason=reason.strip())
+    events.record(actor, "confirmation", audit.id, "conflict_declared", after={"parties": parties},
+                  reason=reason.strip())
+    _redraw(audit, actor, reason="the reviewer declared a conflict of interest", exclude={actor.id}, fail_soft=True)
+    return audit
+
+
+def _redraw(audit: ConfirmationAudit, actor: Actor, *, reason: str, exclude: set[int], fail_soft: bool) -> None:
+    cfg = current_app.config
+    pool = ReviewerPool.load_from_db(_today(), cfg["RECUSAL_LOOKBACK_YEARS"])
+    before = {"assignee_id": audit.assignee_id}
+    try:
+        assignee, seed = pool.draw(audit_parties(audit), exclude=exclude)
+    except NoEligibleReviewer as exc:
+        if not fail_soft:
+            raise NoEligibleReviewer("no other supervisor may review this assessment: every other one is "
+                                     "recused from its parties (or there is none); list fewer recusals "
+                                     "or add a supervisor") from None
+        AUDIT_TRANSITIONS.check(audit.status, AuditStatus.pending)
+        audit.status, audit.assignee_id, audit.assigned_at, audit.draw_seed = AuditStatus.pending, None, None, None
+        audit.declaration_signed_at = None
+        _flush()
+        events.record(actor, "confirmation", audit.id, "assignment_failed", before=before,
+                      after={"assignee_id": None}, reason=f"{reason}; {exc.detail}")
+        return
+    AUDIT_TRANSITIONS.check(audit.status, AuditStatus.assigned)
+    audit.status, audit.assignee_id, audit.assigned_at, audit.draw_seed = (
+        AuditStatus.assigned, assignee, utcnow(), seed)
+    audit.declaration_signed_at = None  # the new reviewer signs their own
+    _flush()
+    events.record(actor, "confirmation", audit.id, "reassigned", before=before,
+                  after={"assignee_id": assignee, "draw_seed": seed}, reason=reason)
+
+
+# --- reassignment (admin) ---------------------------------------------------------------------
+def reassign(audit: ConfirmationAudit, reason: str, actor: Actor) -> ConfirmationAudit:
+    """Draw a new reviewer (never the current one, never a recused one), with a reason."""
+    errors = ErrorCollector()
+    if not (reason or "").strip():
+        errors.add("reason", "a reassignment needs a reason")
+    elif len(reason) > MAX_TEXT:
+        errors.add("reason", f"at most {MAX_TEXT} characters")
+    errors.raise_if_any()
+    if audit.status not in (AuditStatus.pending, AuditStatus.assigned):
+        raise Conflict(f"a {audit.status.value} confirmation audit cannot be reassigned")
+    exclude = {audit.assignee_id} if audit.assignee_id else set()
+    _redraw(audit, actor, reason=reason.strip(), exclude=exclude, fail_soft=False)
+    return audit
+
+
+# --- the manual recusal list (admin) ---------------------------------------------------------
+def add_recusal(user_id: int, party: str, credit_code: str, reason: str, actor: Actor) -> Recusal:
+    """List a supervisor by hand as recused from a body or an enterprise (by credit code)."""
+    from auditbo.accounts.models import Role, User
+    from auditbo.orgs.models import Enterprise, Organisation
+
+    errors = ErrorCollector()
+    user = db.session.get(User, user_id) if user_id else None
+    if user is None or user.role is not Role.supervisor:
+        errors.add("user_id", "choose a supervisor")
+    code = (credit_code or "").strip().upper()
+    model = Organisation if party == "org" else Enterprise if party == "enterprise" else None
+    target = None
+    if model is None:
+        errors.add("party", "must be org or enterprise")
+    else:
+        target = db.session.scalar(sa.select(model.id).where(model.credit_code == code))
+        if target is None:
+            errors.add("credit_code", f"no {'body' if party == 'org' else 'enterprise'} with this credit code")
+    if not (reason or "").strip():
+        errors.add("reason", "give the reason")
+    errors.raise_if_any()
+    rec = Recusal(user_id=user.id, org_id=target if party == "org" else None,
+                  enterprise_id=target if party == "enterprise" else None, reason=reason.strip(),
+                  created_by_id=actor.id)
+    db.session.add(rec)
+    db.session.flush()
+    events.record(actor, "recusal", rec.id, "created",
+                  after={"user_id": user.id, "org_id": rec.org_id, "enterprise_id": rec.enterprise_id,
+                         "source": "manual"}, reason=rec.reason)
+    return rec
+
+
+def remove_recusal(rec: Recusal, reason: str, actor: Actor) -> None:
+    if not (reason or "").strip():
+        from auditbo.errors import FieldError, ValidationFailed
+
+        raise ValidationFailed([FieldError("reason", "give the reason")])
+    events.record(actor, "recusal", rec.id, "removed",
+                  before={"user_id": rec.user_id, "org_id": rec.org_id, "enterprise_id": rec.enterprise_id},
+                  reason=reason.strip())
+    db.session.delete(rec)
+    db.session.flush()
+
+
+# --- checklist and findings -----------------------------------------------------------------
+def save_checklist(audit: ConfirmationAudit, answers: dict, actor: Actor, *, note: str | None = None,
+                   via: str = "web") -> ConfirmationAudit:
+    """Record the reviewer's answers (yes / no / na per item; unanswered items are left out)."""
+    _require_reviewer(audit, actor)
+    errors = ErrorCollector()
+    clean: dict[str, str] = {}
+    for key, value in (answers or {}).items():
+        if key not in CHECKLIST_KEYS:
+            errors.add(f"checklist.{key}", "is not a checklist item")
+        elif value in (None, ""):
+            continue
+        elif value not in ANSWERS:
+            errors.add(key, f"must be one of {', '.join(ANSWERS)}")
+        else:
+            clean[key] = value
+    if note is not None and len(note) > MAX_TEXT:
+        errors.add("note", f"at most {MAX_TEXT} characters")
+    errors.raise_if_any()
+    new = {k: clean[k] for k in CHECKLIST_KEYS if k in clean}
+    if note and note.strip():
+        new["note"] = note.strip()
+    old = dict(audit.checklist or {})
+    if new == old:
+        return audit
+    _ensure_declared(audit, actor, via)
+    audit.checklist = new
+    _flush()
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    events.record(actor, "confirmation", audit.id, "checklist_saved",
+                  before={k: old.get(k) for k in changed}, after={k: new.get(k) for k in changed})
+    return audit
+
+
+def add_finding(audit: ConfirmationAudit, severity: str, text: str, against: str, person_id: str | None,
+                actor: Actor, *, via: str = "web") -> Finding:
+    """A finding held against the body, the lead, a team member or a consultant of this record.
+
+    ``person_id`` is the registry's id of the person (required for a member or a consultant;
+    for the lead it defaults to the record's lead; a finding against the body names nobody).
+    """
+    from auditbo.filings.models import AssessmentConsultant, TeamMember, TeamRole
+    from auditbo.orgs.models import Person
+
+    _require_reviewer(audit, actor)
+    a = _assessment(audit)
+    errors = ErrorCollector()
+    if severity not in {s.value for s in Severity}:
+        errors.add("severity", f"must be one of {', '.join(s.value for s in Severity)}")
+    if against not in {x.value for x in FindingAgainst}:
+        errors.add("against", f"must be one of {', '.join(x.value for x in FindingAgainst)}")
+    text = (text or "").strip()
+    if len(text) < 2:
+        errors.add("text", "describe the finding")
+    elif len(text) > MAX_TEXT:
+        errors.add("text", f"at most {MAX_TEXT} characters")
+    person_pk = None
+    person_id = (person_id or "").strip() or None
+    if against in {x.value for x in FindingAgainst}:
+        team = {pid: (pk, role) for pid, pk, role in db.session.execute(
+            sa.select(Person.person_id, Person.id, TeamMember.role).join(TeamMember, TeamMember.person_id == Person.id)
+            .where(TeamMember.assessment_id == a.id))}
+        consultants = dict(db.session.execute(
+            sa.select(Person.person_id, Person.id).join(AssessmentConsultant, AssessmentConsultant.person_id == Person.id)
+            .where(AssessmentConsultant.assessment_id == a.id)).all())
+        if against == "body":
+            if person_id:
+                errors.add("person_id", "a finding against the body names no person")
+        elif against == "lead":
+            lead = next((pid for pid, (_pk, role) in team.items() if role is TeamRole.lead), None)
+            if person_id and person_id != lead:
+                errors.add("person_id", f"{person_id} is not the lead of this assessment")
+            elif lead is not None:
+                person_pk = team[lead][0]
+        elif against == "member":
+            if not person_id:
+                errors.add("person_id", "name the team member (person_id)")
+            elif person_id not in team or team[person_id][1] is TeamRole.lead:
+                errors.add("person_id", f"{person_id} is not a member of this assessment's team")
+            else:
+                person_pk = team[person_id][0]
+        elif against == "consultant":
+            if not person_id:
+                errors.add("person_id", "name the consultant (person_id)")
+            elif person_id not in consultants:
+                errors.add("person_id", f"{person_id} is not a consultant named on this assessment")
+            else:
+                person_pk = consultants[person_id]
+    errors.raise_if_any()
+    _ensure_declared(audit, actor, via)
+    finding = Finding(audit_id=audit.id, severity=Severity(severity), text=text, against=FindingAgainst(against),
+                      person_id=person_pk, created_by_id=actor.id)
+    db.session.add(finding)
+    _touch(audit)
+    _flush()
+    events.record(actor, "confirmation", audit.id, "finding_added",
+                  after={"finding_id": finding.id, "severity": severity, "against": against,
+                         "person_id": person_id if against != "body" else None, "text": text})
+    return finding
+
+
+# --- the decision ---------------------------------------------------------------------------
+def decide(audit: ConfirmationAudit, decision: str, grade: str | None, reason: str | None, version,
+           actor: Actor, *, via: str = "web") -> ConfirmationAudit:
+    """Decide the audit and apply its effect on the assessment.
+
+    confirmed → standing; grade_adjusted → standing with the lower grade; returned → returned
+    (the body amends, and the amendment comes back to the same reviewer as a re-review);
+    rejected → rejected. ``version`` is the version the reviewer read: a stale one is a Conflict.
+    """
+    from auditbo.filings import services as filings
+    from auditbo.filings.models import AssessmentStatus, Grade
+
+    a = _assessment(audit)
+    errors = ErrorCollector()
+    if decision not in {d.value for d in Decision}:
+        errors.add("decision", f"must be one of {', '.join(d.value for d in Decision)}")
+    reason = (reason or "").strip()
+    adjusted = None
+    if decision == Decision.grade_adjusted.value:
+        if not grade:
+            errors.add("grade", "name the lower grade")
+        elif grade not in {g.value for g in Grade}:
+            errors.add("grade", f"must be one of {', '.join(g.value for g in Grade)}")
+        elif Grade(grade).level >= a.grade.level:
+            errors.add("grade", f"must be lower than the filed grade {a.grade.value}")
+        else:
+            adjusted = Grade(grade)
+    elif grade:
+        errors.add("grade", "only a grade_adjusted decision sets a grade")
+    if decision in {"grade_adjusted", "returned", "rejected"} and not reason:
+        errors.add("reason", "this decision needs a reason")
+    if len(reason) > MAX_TEXT:
+        errors.add("reason", f"at most {MAX_TEXT} characters")
+    if not isinstance(version, int) or isinstance(version, bool):
+        errors.add("version", "send the version you read")
+    errors.raise_if_any()
+    check_version(audit, version)
+    _require_reviewer(audit, actor)
+    _ensure_declared(audit, actor, via)
+    AUDIT_TRANSITIONS.check(audit.status, AuditStatus.decided)
+    d = Decision(decision)
+    audit.status, audit.decision, audit.adjusted_grade = AuditStatus.decided, d, adjusted
+    audit.reason, audit.decided_at, audit.decided_by_id = reason or None, utcnow(), actor.id
+    _flush()  # the audit first: a concurrent decision fails here, before anything else is touched
+    events.record(actor, "confirmation", audit.id, "decided", before={"status": "assigned"},
+                  after={"decision": d.value, "adjusted_grade": adjusted.value if adjusted else None,
+                         "assessment_id": a.id, "round": audit.round}, reason=reason or None)
+    target = {Decision.confirmed: AssessmentStatus.standing, Decision.grade_adjusted: AssessmentStatus.standing,
+              Decision.returned: AssessmentStatus.returned, Decision.rejected: AssessmentStatus.rejected}[d]
+    if adjusted is not None:
+        before = a.grade
+        a.grade = adjusted
+        events.record(actor, "assessment", a.id, "grade_adjusted", before={"grade": before.value},
+                      after={"grade": adjusted.value}, reason=reason)
+    filings.transition(a, target, actor=actor, reason=reason or str(_l("Confirmed by the supervision office")))
+    _flush()
+    return audit
+
+
+# --- reminders (a scheduled job) --------------------------------------------------------------
+def send_reminders(today: date | None = None) -> int:
+    """Remind each reviewer of their open audits due within N working days (not yet overdue).
+
+    There is no mail system: the reminder is a ``reminder_sent`` event addressed to the
+    reviewer (shown in their queue). Idempotent: at most one reminder per audit per day.
+    """
+    cfg = current_app.config
+    today = today or _today()
+    cutoff = calendar_from_config(cfg).add_working_days(today, cfg["CONFIRMATION_REMINDER_WORKING_DAYS"])
+    due = db.session.execute(
+        sa.select(ConfirmationAudit.id, ConfirmationAudit.assignee_id, ConfirmationAudit.due_date)
+        .where(ConfirmationAudit.status == AuditStatus.assigned, ConfirmationAudit.due_date >= today,
+               ConfirmationAudit.due_date <= cutoff)
+        .order_by(ConfirmationAudit.id)).all()
+    if not due:
+        return 0
+    sent_today = reminded_on(today, [str(r.id) for r in due])
+    cal = calendar_from_config(cfg)
+    evs = []
+    for r in due:
+        if str(r.id) in sent_today:
+            continue
+        evs.append((SYSTEM, "confirmation", r.id, "reminder_sent", None,
+                    {"to": r.assignee_id, "for_date": today.isoformat(), "due_date": r.due_date.isoformat(),
+                     "working_days_left": cal.working_days_between(today, r.due_date)}, None))
+    if evs:
+        events.record_many(evs)
+    return len(evs)
+
+
+def reminded_on(day: date, record_ids: list[str]) -> set[str]:
+    """Audits (as record ids) already reminded for ``day``."""
+    if not record_ids:
+        return set()
+    rows = db.session.execute(
+        sa.select(Event.record_id, Event.after).where(
+            Event.record_type == "confirmation", Event.action == "reminder_sent",
+            Event.record_id.in_(record_ids))).all()
+    return {rid for rid, after in rows if (after or {}).get("for_date") == day.isoformat()}

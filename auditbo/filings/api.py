@@ -82,7 +82,7 @@ class Assessments(MethodView):
         return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
-@blp.route("/assessments/<int:assessment_id>")
+@blp.route("/assessments/<int(min=1, max=2147483647):assessment_id>")
 class AssessmentById(MethodView):
     @blp.doc(**BEARER_DOC)
     @blp.response(200, AssessmentOut)
@@ -97,7 +97,7 @@ def _own_record(assessment_id: int, user, action: Action) -> Assessment:
     return a
 
 
-@blp.route("/assessments/<int:assessment_id>/amendments")
+@blp.route("/assessments/<int(min=1, max=2147483647):assessment_id>/amendments")
 class Amendments(MethodView):
     @blp.doc(**BEARER_DOC, **_json_doc(AmendmentIn))
     @blp.response(200, AssessmentOut)
@@ -120,7 +120,7 @@ class Amendments(MethodView):
         return _record(assessment_id, user)
 
 
-@blp.route("/assessments/<int:assessment_id>/withdrawal")
+@blp.route("/assessments/<int(min=1, max=2147483647):assessment_id>/withdrawal")
 class Withdrawal(MethodView):
     @blp.doc(**BEARER_DOC, **_json_doc(WithdrawalIn))
     @blp.response(200, AssessmentOut)

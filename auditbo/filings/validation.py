@@ -72,6 +72,11 @@ def validate_filing(payload, ctx: FilingContext, config, today: date, *, self_id
         for item in flatten_messages(exc.messages):
             errors.add(item["field"], item["message"])
         data = exc.valid_data or {}
+    # rules below only look at parts that parsed cleanly: drop the parts with schema errors
+    broken = {e.field.split(".")[0].split("[")[0] for e in errors.errors}
+    for part in ("team", "capabilities", "consulting_body", "enterprise"):
+        if part in broken:
+            data.pop(part, None)
     ent = data.get("enterprise") or {}
 
     # --- national codes and the enterprise
@@ -89,7 +94,7 @@ def validate_filing(payload, ctx: FilingContext, config, today: date, *, self_id
     # --- grade and capabilities
     level = len(data["grade"]) if "grade" in data else None
     caps = data.get("capabilities") or []
-    if level and caps and len(caps) == len(payload.get("capabilities") or []):
+    if level and caps:
         levels = [int(c["level"][2]) for c in caps]
         if max(levels) > level:
             errors.add("capabilities", f"no capability may exceed CL{level} for grade {data['grade']}")
@@ -119,7 +124,7 @@ def validate_filing(payload, ctx: FilingContext, config, today: date, *, self_id
     team_rows: list[tuple[int, str]] = []
     team_hashes: set[str] = set()
     members = data.get("team") or []
-    if members and len(members) == len(payload.get("team") or []):
+    if members:
         leads = [i for i, m in enumerate(members) if m["role"] == "lead"]
         if len(leads) != 1:
             errors.add("team", f"needs exactly one lead, found {len(leads)}")

@@ -108,7 +108,7 @@ def export(fmt: str):
     return resp
 
 
-@bp.route("/<int:assessment_id>")
+@bp.route("/<int(min=1, max=2147483647):assessment_id>")
 @login_required
 def detail(assessment_id: int):
     a = records.get_visible(assessment_id, current_user)
@@ -159,7 +159,7 @@ def new():
     return render_template("filings/form.html", form=form, loose=loose, amending=None)
 
 
-@bp.route("/<int:assessment_id>/amend", methods=["GET", "POST"])
+@bp.route("/<int(min=1, max=2147483647):assessment_id>/amend", methods=["GET", "POST"])
 @login_required
 def amend(assessment_id: int):
     a = records.get_visible(assessment_id, current_user)
@@ -188,7 +188,7 @@ def amend(assessment_id: int):
     return render_template("filings/form.html", form=form, loose=loose, amending=a)
 
 
-@bp.route("/<int:assessment_id>/withdraw", methods=["POST"])
+@bp.route("/<int(min=1, max=2147483647):assessment_id>/withdraw", methods=["POST"])
 @login_required
 def withdraw(assessment_id: int):
     a = records.get_visible(assessment_id, current_user)

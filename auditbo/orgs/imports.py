@@ -1,0 +1,415 @@
+"""Bulk onboarding of the registry from CSV or XLSX (`orgs import`, `persons import`).
+
+An import is all-or-nothing: every row is checked (fields, the registry, repeats in the
+file) and every bad row and field is reported before anything changes; then all rows
+are upserted (by credit code / person id) in the caller's transaction. Nothing is ever
+deleted, and a row equal to what is stored changes nothing and logs nothing, so a file
+can be imported again and again.
+
+The reader refuses what it should not open: text that is neither UTF-8 nor GBK/GB18030
+(Chinese Excel saves CSV as GBK), cells that start like a formula (``= + - @``: spreadsheet
+injection), more than :data:`MAX_ROWS` rows, and XLSX files that would inflate beyond
+:data:`MAX_UNCOMPRESSED` (checked with :mod:`zipfile` before openpyxl opens anything;
+openpyxl parses the XML through defusedxml).
+
+Row numbers in the report are the spreadsheet's: the header is row 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from auditbo import events
+from auditbo.codes import check_credit_code
+from auditbo.errors import FieldError, ValidationFailed
+from auditbo.events import Actor
+from auditbo.extensions import db
+from auditbo.orgs import services
+from auditbo.orgs.models import Organisation, Person
+
+MAX_ROWS = 50_000
+MAX_BYTES = 20 * 1024 * 1024
+MAX_UNCOMPRESSED = 200 * 1024 * 1024
+MAX_RATIO = 200  # uncompressed / compressed, per XLSX member above 1 MiB
+MAX_MEMBERS = 500
+INJECTION_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_CHUNK = 900
+
+# canonical column -> (Chinese template header, required)
+ORG_COLUMNS: dict[str, tuple[str, bool]] = {
+    "credit_code": ("统一社会信用代码", True),
+    "name": ("机构名称", True),
+    "kind": ("机构类型", True),
+    "region_code": ("行政区划代码", True),
+    "status": ("状态", False),
+    "status_reason": ("状态原因", False),
+    "scope": ("业务范围", False),
+    "contact": ("联系方式", False),
+}
+PERSON_COLUMNS: dict[str, tuple[str, bool]] = {
+    "person_id": ("人员编号", True),
+    "name": ("姓名", True),
+    "kind": ("人员类型", True),
+    "org_credit_code": ("所属机构统一社会信用代码", True),
+    "qualification": ("资格", True),
+    "valid_until": ("资格有效期至", True),
+    "status": ("状态", False),
+    "status_reason": ("状态原因", False),
+    "id_number": ("身份证号", False),
+}
+
+
+def _refuse(message: str, where: str = "file") -> ValidationFailed:
+    return ValidationFailed([FieldError(where, message)], detail=message)
+
+
+@dataclass
+class Table:
+    """Rows of a file as ``(spreadsheet row number, {column: raw value})``."""
+
+    columns: list[str]
+    rows: list[tuple[int, dict]]
+    encoding: str = ""
+    errors: list[FieldError] = field(default_factory=list)  # refused cells, reported with the row checks
+    refused: dict[int, set[str]] = field(default_factory=dict)  # row number -> columns refused
+
+
+# --------------------------------------------------------------------------- reading
+def decode_text(data: bytes) -> tuple[str, str]:
+    """UTF-8 (with or without BOM), else GBK/GB18030; anything else is refused."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _refuse("the file is UTF-16 text: save it as CSV UTF-8 (or GBK)")
+    if b"\x00" in data:
+        raise _refuse("the file is not text (it holds NUL bytes): upload a CSV or an XLSX file")
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError:
+        raise _refuse("the file is neither UTF-8 nor GBK/GB18030 text") from None
+
+
+def _csv_rows(text: str) -> Iterable[tuple[int, list]]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        for record in reader:
+            yield reader.line_num, record
+    except csv.Error as exc:
+        raise _refuse(f"line {reader.line_num}: not well-formed CSV ({exc})") from None
+
+
+def check_xlsx_archive(data: bytes) -> None:
+    """Refuse an XLSX that is not a sane zip or would inflate too far (a zip bomb)."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise _refuse("the file is not a valid XLSX workbook") from None
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise _refuse(f"the workbook has {len(infos)} parts (at most {MAX_MEMBERS})")
+        total = 0
+        for info in infos:
+            total += info.file_size
+            if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+                raise _refuse(f"the workbook part {info.filename} inflates {info.file_size // max(info.compress_size, 1)}"
+                              " times: refused as a possible zip bomb")
+        if total > MAX_UNCOMPRESSED:
+            raise _refuse(f"the workbook inflates to {total // (1024 * 1024)} MiB "
+                          f"(at most {MAX_UNCOMPRESSED // (1024 * 1024)} MiB)")
+        if "xl/workbook.xml" not in zf.namelist():
+            raise _refuse("the file is not a valid XLSX workbook")
+
+
+def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list]]:
+    import openpyxl  # uses defusedxml when it is installed
+
+    check_xlsx_archive(data)
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a broken file
+        raise _refuse(f"the XLSX workbook cannot be read ({type(exc).__name__})") from None
+    try:
+        ws = wb.worksheets[0]
+        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            yield number, list(values)
+    finally:
+        wb.close()
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date() if value.time() == datetime.min.time() else value
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int | float):
+        return str(value)
+    return str(value)
+
+
+def _header_map(columns: dict[str, tuple[str, bool]]) -> dict[str, str]:
+    names = {}
+    for canonical, (chinese, _required) in columns.items():
+        names[canonical] = canonical
+        names[chinese] = canonical
+    return names
+
+
+def read_table(filename: str, data: bytes, columns: dict[str, tuple[str, bool]]) -> Table:
+    """Read a CSV or XLSX upload into a :class:`Table`, refusing unsafe or malformed files."""
+    if len(data) > MAX_BYTES:
+        raise _refuse(f"the file is {len(data) // (1024 * 1024)} MiB (at most {MAX_BYTES // (1024 * 1024)} MiB)")
+    if not data.strip():
+        raise _refuse("the file is empty")
+    name = (filename or "").lower()
+    encoding = ""
+    if data.startswith(b"PK\x03\x04") or name.endswith((".xlsx", ".xlsm")):
+        if name.endswith(".xlsm"):
+            raise _refuse("macro-enabled workbooks (.xlsm) are refused: save as .xlsx")
+        raw_rows = _xlsx_rows(data)
+        encoding = "xlsx"
+    elif name.endswith(".xls"):
+        raise _refuse("the old Excel format (.xls) is not read: save as .xlsx or CSV")
+    else:
+        text, encoding = decode_text(data)
+        raw_rows = _csv_rows(text)
+
+    aliases = _header_map(columns)
+    header: list[str | None] | None = None
+    rows: list[tuple[int, dict]] = []
+    errors: list[FieldError] = []
+    refused: dict[int, set[str]] = {}
+    for number, values in raw_rows:
+        cells = [_cell(v) for v in values]
+        if header is None:
+            if not any(str(c).strip() for c in cells):
+                continue  # leading blank lines
+            header = _parse_header(cells, aliases, columns, errors)
+            if errors:
+                raise ValidationFailed(errors, detail=errors[0].message)
+            continue
+        if not any(str(c).strip() for c in cells):
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise _refuse(f"the file has more than {MAX_ROWS} rows: split it")
+        row: dict = {}
+        for i, value in enumerate(cells):
+            col = header[i] if i < len(header) else None
+            if col is None:
+                if str(value).strip():
+                    errors.append(FieldError(f"row {number}, column {i + 1}", "holds a value but has no header"))
+                continue
+            if isinstance(value, str) and (value.startswith(INJECTION_STARTS)
+                                           or value.strip().startswith(INJECTION_STARTS[:4])):
+                errors.append(FieldError(f"row {number}, {col}",
+                                         f"starts with {value.strip()[:1] or repr(value[:1])}: cells that start "
+                                         "with = + - @ are refused as formula injection"))
+                refused.setdefault(number, set()).add(col)
+                continue
+            row[col] = value
+        rows.append((number, row))
+    if header is None:
+        raise _refuse("the file has no header row")
+    return Table(columns=[c for c in header if c], rows=rows, encoding=encoding, errors=errors, refused=refused)
+
+
+def _parse_header(cells: list, aliases: dict[str, str], columns, errors: list[FieldError]) -> list[str | None]:
+    header: list[str | None] = []
+    seen = set()
+    for i, cell in enumerate(cells):
+        label = str(cell).strip()
+        key = aliases.get(label, aliases.get(label.lower()))
+        if not label:
+            header.append(None)
+            continue
+        if key is None:
+            errors.append(FieldError("header", f"unknown column {label!r} (column {i + 1}); expected "
+                                                f"{', '.join(columns)}"))
+        elif key in seen:
+            errors.append(FieldError("header", f"column {key} appears twice"))
+        seen.add(key)
+        header.append(key)
+    missing = [c for c, (_zh, required) in columns.items() if required and c not in seen]
+    if missing:
+        errors.append(FieldError("header", f"missing column(s): {', '.join(missing)}"))
+    return header
+
+
+# --------------------------------------------------------------------------- importing
+@dataclass
+class ImportReport:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ids: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.rows} rows: {self.created} created, {self.updated} updated, "
+                f"{self.unchanged} unchanged")
+
+
+def _prefixed(number: int, errs: list[FieldError], skip: set[str] = frozenset()) -> list[FieldError]:
+    return [FieldError(f"row {number}, {e.field}", e.message) for e in errs if e.field not in skip]
+
+
+def _row_order(errors: list[FieldError]) -> list[FieldError]:
+    def key(e: FieldError):
+        head = e.field.split(",")[0]
+        return (int(head[4:]) if head.startswith("row ") and head[4:].isdigit() else 0)
+
+    return sorted(errors, key=key)
+
+
+def _fetch(model, column, keys: Iterable[str]) -> dict:
+    keys = sorted({k for k in keys if k})
+    found = {}
+    for i in range(0, len(keys), _CHUNK):
+        for obj in db.session.scalars(sa.select(model).where(column.in_(keys[i:i + _CHUNK]))):
+            found[getattr(obj, column.key)] = obj
+    return found
+
+
+def _fail(errors: list[FieldError], total: int) -> ValidationFailed:
+    errors = _row_order(errors)
+    bad = len({e.field.split(",")[0] for e in errors})
+    return ValidationFailed(errors, detail=f"{bad} of {total} rows are invalid; nothing was imported")
+
+
+def import_orgs(table: Table, *, actor: Actor, today: date | None = None,
+                progress: Callable[[str], None] = lambda _m: None) -> ImportReport:
+    """Upsert every body in ``table`` by credit code, or change nothing and raise with every bad row."""
+    today = today or date.today()
+    errors: list[FieldError] = list(table.errors)
+    cleaned: list[tuple[int, dict]] = []
+    first_row: dict[str, int] = {}
+    for number, raw in table.rows:
+        clean, errs = services.validate_org(raw)
+        skip = table.refused.get(number, set())
+        code = clean["credit_code"]
+        if code and not any(e.field == "credit_code" for e in errs):
+            if code in first_row:
+                errs.append(FieldError("credit_code", f"{code} repeats row {first_row[code]}"))
+            else:
+                first_row[code] = number
+        errors += _prefixed(number, errs, skip)
+        cleaned.append((number, clean))
+    progress(f"checked {len(cleaned)} rows")
+    existing = _fetch(Organisation, Organisation.credit_code, first_row)
+    for number, clean in cleaned:
+        errors += _prefixed(number, services.org_problems(clean, existing.get(clean["credit_code"])))
+    if errors:
+        raise _fail(errors, len(table.rows))
+    report = ImportReport(rows=len(cleaned))
+    pending: list[tuple] = []
+    for i, (_number, clean) in enumerate(cleaned, start=1):
+        result, evs = services.apply_org(clean, existing.get(clean["credit_code"]), actor=actor, today=today)
+        pending += evs
+        setattr(report, result.outcome, getattr(report, result.outcome) + 1)
+        report.ids.append(result.obj.id)
+        if i % 5000 == 0:
+            progress(f"imported {i} of {len(cleaned)} rows")
+    if pending:
+        events.record_many(pending)
+    progress(report.summary())
+    return report
+
+
+def import_persons(table: Table, *, actor: Actor, today: date | None = None,
+                   progress: Callable[[str], None] = lambda _m: None) -> ImportReport:
+    """Upsert every person in ``table`` by person id, or change nothing and raise with every bad row.
+
+    Each person's body must already be registered (import the bodies first).
+    """
+    today = today or date.today()
+    errors: list[FieldError] = list(table.errors)
+    cleaned: list[tuple[int, dict]] = []
+    first_row: dict[str, int] = {}
+    for number, raw in table.rows:
+        clean, errs = services.validate_person(raw)
+        skip = table.refused.get(number, set())
+        pid = clean["person_id"]
+        if pid and not any(e.field == "person_id" for e in errs):
+            if pid in first_row:
+                errs.append(FieldError("person_id", f"{pid} repeats row {first_row[pid]}"))
+            else:
+                first_row[pid] = number
+        errors += _prefixed(number, errs, skip)
+        cleaned.append((number, clean))
+    progress(f"checked {len(cleaned)} rows")
+    people = _fetch(Person, Person.person_id, first_row)
+    bodies = _fetch(Organisation, Organisation.credit_code,
+                    (c["org_credit_code"] for _n, c in cleaned if c["org_credit_code"]))
+    for number, clean in cleaned:
+        code = clean["org_credit_code"]
+        registry_clean = clean if code and check_credit_code(code) is None else {
+            k: v for k, v in clean.items() if k != "org_credit_code"}
+        errors += _prefixed(number, services.person_problems_in_registry(
+            registry_clean, people.get(clean["person_id"]), bodies.get(code)))
+    if errors:
+        raise _fail(errors, len(table.rows))
+    report = ImportReport(rows=len(cleaned))
+    pending: list[tuple] = []
+    for i, (_number, clean) in enumerate(cleaned, start=1):
+        result, evs = services.apply_person(clean, people.get(clean["person_id"]),
+                                            bodies[clean["org_credit_code"]], actor=actor, today=today)
+        pending += evs
+        setattr(report, result.outcome, getattr(report, result.outcome) + 1)
+        report.ids.append(result.obj.id)
+        if i % 5000 == 0:
+            progress(f"imported {i} of {len(cleaned)} rows")
+    if pending:
+        events.record_many(pending)
+    progress(report.summary())
+    return report
+
+
+KINDS = {"orgs": (ORG_COLUMNS, import_orgs), "persons": (PERSON_COLUMNS, import_persons)}
+
+
+def run_import(which: str, filename: str, data: bytes, *, actor: Actor, today: date | None = None,
+               progress: Callable[[str], None] = lambda _m: None) -> ImportReport:
+    """Read and import a file: ``which`` is ``orgs`` or ``persons``."""
+    columns, importer = KINDS[which]
+    table = read_table(filename, data, columns)
+    progress(f"read {len(table.rows)} rows ({table.encoding})")
+    return importer(table, actor=actor, today=today, progress=progress)
+
+
+# --------------------------------------------------------------------------- templates
+def template_headers(which: str, lang: str = "en") -> list[str]:
+    columns, _ = KINDS[which]
+    return [zh if lang.startswith("zh") else col for col, (zh, _req) in columns.items()]
+
+
+def template_csv(which: str, lang: str = "en") -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf).writerow(template_headers(which, lang))
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def template_xlsx(which: str, lang: str = "en") -> bytes:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = which
+    ws.append(template_headers(which, lang))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,216 @@
+"""B3 (spec/performance.md): import of a 100,000-row CSV in the published template, full validation.
+
+Run (one JSON line per figure on standard output; the profile goes to standard error)::
+
+    cd /work/main && .venv/bin/python bench/b3_bench.py            # 100,000 rows on the 1M history
+    cd /work/main && .venv/bin/python bench/b3_bench.py --quick    # 5,000 rows on the 10k history
+    cd /work/main && .venv/bin/python bench/b3_bench.py --no-profile
+
+Nothing to install (pandas and psycopg 3 come with the project's virtualenv).
+
+* The CSV: the template's header (``auditbo.filings.imports.COLUMNS``, "中文名 field"), 100,000 distinct
+  valid rows for the largest body (clerk001): teams of its assessors (a senior lead for AAA+), grades
+  mixed like the market, half surveillance of the body's existing enterprises, half new enterprises,
+  80 % with a consulting body and consultant.
+* Project, in a fresh subprocess (app in production settings, bench database): ``imports.read_upload``
+  then ``services.file_many(body, payloads, actor=…)`` (the real service path: every rule, the bulk
+  inserts, confirmation audits, events) and a flush, timed with ``perf_counter``, then the transaction is
+  ROLLED BACK so the 1M history stays as it was. Peak memory: the child's ``ru_maxrss``, also as the
+  parent sees it (``RUSAGE_CHILDREN``).
+* Baseline, in another fresh subprocess, same run, same file: ``pandas.read_csv`` + one Core
+  ``executemany`` INSERT of the same rows into the scratch table ``bench_b3_scratch`` (rolled back).
+* Profile: the project child again under cProfile (top 15 by cumulative and by own time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parent)]
+
+import benchlib  # noqa: E402
+from benchlib import emit, libpq, log  # noqa: E402
+
+CLERK = "clerk001"
+
+
+def to_row(p: dict) -> list[str]:
+    e = p["enterprise"]
+    cb = p.get("consulting_body") or {}
+    return [
+        p["external_ref"], p["assessment_type"], e["name"], e["credit_code"], e["region_code"], e["industry_code"],
+        e["size"], str(e["employees"]), p["grade"], ";".join(f"{c['name']}:{c['level']}" for c in p["capabilities"]),
+        cb.get("credit_code", ""), ";".join(cb.get("consultant_ids", [])),
+        ";".join(f"{m['person_id']}:{m['role']}" for m in p["team"]), f"{p['person_days']:g}", "",
+        p["onsite_start"], p["onsite_end"], p["decision_date"], p["certificate_no"], "",
+    ]
+
+
+def write_csv(dbname: str, rows: int, path: Path) -> None:
+    import b1_bench
+
+    from auditbo.filings.imports import COLUMNS, header_label
+
+    reg = b1_bench.registry_for(dbname, CLERK, enterprises=rows // 2)
+    cons = b1_bench.consulting_for(dbname)
+    cfg = dict(benchlib.make_app(dbname).config)
+    run = time.strftime("%m%d%H%M%S")
+    payloads = b1_bench.payload_dicts(reg, cons, rows, run, 42, cfg, prefix="B3", existing_share=0.5)
+    with open(path, "w", newline="", encoding="utf-8-sig") as f:
+        w = csv.writer(f)
+        w.writerow([header_label(fld, zh) for fld, zh in COLUMNS])
+        for p in payloads:
+            w.writerow(to_row(p))
+
+
+# --- children ----------------------------------------------------------------------------------
+def child_project(dbname: str, path: str, profile: bool) -> dict:
+    import sqlalchemy as sa
+
+    from auditbo.accounts.models import User
+    from auditbo.events import Actor
+    from auditbo.extensions import db
+    from auditbo.filings import imports, services
+    from auditbo.orgs.models import Organisation
+
+    app = benchlib.make_app(dbname)
+    out = {}
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.username == CLERK))
+        body = db.session.get(Organisation, user.org_id)
+        actor = Actor(user.id, user.username)
+        out["rss_before_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        prof = None
+        if profile:
+            import cProfile
+
+            prof = cProfile.Profile()
+            prof.enable()
+        t0 = time.perf_counter()
+        with open(path, "rb") as f:
+            payloads = imports.read_upload(Path(path).name, f)
+        t1 = time.perf_counter()
+        result = services.file_many(body, payloads, actor=actor)
+        db.session.flush()
+        t2 = time.perf_counter()
+        if prof is not None:
+            prof.disable()
+        db.session.rollback()  # the 1M history stays as it was
+        out.update(rows=len(payloads), read_s=t1 - t0, file_s=t2 - t1, seconds=t2 - t0, result=result)
+        if prof is not None:
+            import io
+            import pstats
+
+            for key in ("cumulative", "tottime"):
+                buf = io.StringIO()
+                pstats.Stats(prof, stream=buf).sort_stats(key).print_stats(15)
+                log(f"--- B3 profile of the import ({len(payloads):,} rows), top 15 by {key}")
+                log(buf.getvalue())
+        db.engine.dispose()
+    out["maxrss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def child_baseline(dbname: str, path: str) -> dict:
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from auditbo.filings.imports import COLUMNS
+
+    engine = sa.create_engine(benchlib.db_url(dbname))
+    meta = sa.MetaData()
+    table = sa.Table("bench_b3_scratch", meta, *[sa.Column(f, sa.Text) for f, _ in COLUMNS])
+    meta.create_all(engine)
+    out = {"rss_before_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    t0 = time.perf_counter()
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    df.columns = [f for f, _ in COLUMNS]
+    t1 = time.perf_counter()
+    with engine.connect() as conn:
+        trans = conn.begin()
+        conn.execute(sa.insert(table), df.to_dict("records"))
+        t2 = time.perf_counter()
+        trans.rollback()
+    engine.dispose()
+    out.update(rows=len(df), read_s=t1 - t0, file_s=t2 - t1, seconds=t2 - t0,
+               maxrss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return out
+
+
+def run_child(kind: str, dbname: str, path: Path, profile: bool = False) -> dict:
+    cmd = [sys.executable, __file__, "--child", kind, "--db", dbname, "--csv", str(path)]
+    if profile:
+        cmd.append("--profile")
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=sys.stderr, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="5,000 rows on the 10k history")
+    ap.add_argument("--rows", type=int, default=None)
+    ap.add_argument("--no-profile", action="store_true")
+    ap.add_argument("--child", choices=("project", "baseline"), help=argparse.SUPPRESS)
+    ap.add_argument("--db", help=argparse.SUPPRESS)
+    ap.add_argument("--csv", help=argparse.SUPPRESS)
+    ap.add_argument("--profile", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.child == "project":
+        print(json.dumps(child_project(a.db, a.csv, a.profile), default=str))
+        return 0
+    if a.child == "baseline":
+        print(json.dumps(child_baseline(a.db, a.csv)))
+        return 0
+
+    rows = a.rows or (5_000 if a.quick else 100_000)
+    dbname = benchlib.ensure_history(a.quick)
+    path = Path(f"/tmp/auditbo_b3_{dbname}_{rows}.csv")
+    t = time.perf_counter()
+    write_csv(dbname, rows, path)
+    log(f"B3: wrote {rows:,} rows ({path.stat().st_size / 2**20:.1f} MiB) to {path} in {time.perf_counter() - t:.0f} s")
+    try:
+        log("B3: project import (read_upload + file_many, rolled back) …")
+        proj = run_child("project", dbname, path)
+        peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        log(f"B3: project {proj}")
+        log("B3: baseline (pandas.read_csv + Core executemany, rolled back) …")
+        base = run_child("baseline", dbname, path)
+        log(f"B3: baseline {base}")
+        tag = f"B3 import of a {rows:,}-row CSV ({dbname})"
+        r, rb = proj["rows"] / proj["seconds"], base["rows"] / base["seconds"]
+        emit(f"{tag}: throughput, read + validate + file (target >= 5,000 rows/s) vs pandas + Core executemany",
+             r, rb, r / rb, "rows/s")
+        emit(f"{tag}: wall, read + validate + file vs baseline", proj["seconds"], base["seconds"],
+             proj["seconds"] / base["seconds"], "s")
+        emit(f"{tag}: of which reading the CSV into payloads vs pandas.read_csv", proj["read_s"], base["read_s"],
+             proj["read_s"] / base["read_s"], "s")
+        emit(f"{tag}: of which validating + filing vs Core executemany", proj["file_s"], base["file_s"],
+             proj["file_s"] / base["file_s"], "s")
+        emit(f"{tag}: peak memory of the importing process (target <= 1024 MiB) vs baseline process",
+             proj["maxrss_mib"], base["maxrss_mib"], proj["maxrss_mib"] / base["maxrss_mib"], "MiB")
+        emit(f"{tag}: peak memory of the app process before the import (app loaded)", proj["rss_before_mib"], None,
+             None, "MiB")
+        emit(f"{tag}: peak memory as the parent sees its child (RUSAGE_CHILDREN)", peak_children, None, None, "MiB")
+        emit(f"{tag}: rows filed (all valid, rolled back)", proj["result"]["filed"], rows, None, "count")
+        if not a.no_profile:
+            log("B3: profiling the project import (cProfile; slower than the timed run) …")
+            prof = run_child("project", dbname, path, profile=True)
+            emit(f"{tag}: wall under cProfile (for the profile only)", prof["seconds"], None, None, "s")
+    finally:
+        import psycopg
+
+        with psycopg.connect(libpq(dbname)) as conn:
+            conn.execute("DROP TABLE IF EXISTS bench_b3_scratch")
+        path.unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""Vocabulary, configuration and the one error type of the rating engine."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+SUBJECT_TYPES: tuple[str, ...] = ("assessment_body", "consulting_body", "assessor", "consultant")
+
+EVENTS: tuple[str, ...] = (
+    "filing_on_time",
+    "filing_late",
+    "confirmation_confirmed",
+    "confirmation_returned",
+    "confirmation_grade_adjusted",
+    "confirmation_rejected",
+    "spotcheck_conforming",
+    "spotcheck_minor",
+    "spotcheck_major",
+    "complaint_substantiated",
+    "sanction",
+)
+EVENT_CODE: Mapping[str, int] = MappingProxyType({e: i for i, e in enumerate(EVENTS)})
+
+# indicator -> (clean events, bad events); a bad event's severity comes from the config.
+# "complaints" is complaints per clean outcome of any kind (see criteria()).
+INDICATORS: tuple[str, ...] = ("timeliness", "confirmation", "spotcheck", "complaints")
+_INDICATOR_EVENTS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = MappingProxyType(
+    {
+        "timeliness": (("filing_on_time",), ("filing_late",)),
+        "confirmation": (
+            ("confirmation_confirmed",),
+            ("confirmation_returned", "confirmation_grade_adjusted", "confirmation_rejected"),
+        ),
+        "spotcheck": (("spotcheck_conforming",), ("spotcheck_minor", "spotcheck_major")),
+        "complaints": (
+            ("filing_on_time", "confirmation_confirmed", "spotcheck_conforming"),
+            ("complaint_substantiated",),
+        ),
+    }
+)
+# outcomes decided by a checker (confirmation auditor, spot-check inspector)
+CHECKED_INDICATORS: tuple[str, ...] = ("confirmation", "spotcheck")
+GRADES: tuple[str, ...] = ("AAA", "AA", "A", "B", "C")
+NR = "NR"
+
+
+class RatingError(ValueError):
+    """Bad input or configuration; the message is one line naming the problem."""
+
+
+def _frozen(mapping: Mapping) -> Mapping:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class RatingConfig:
+    """Parameters of the rating method (all of them; the defaults are the spec's).
+
+    ``indicator_weights`` are the points an indicator takes off the base when its
+    (shrunk) bad rate is 1; ``severity`` says how bad each bad event is (0-1].
+    """
+
+    half_life_months: float = 12.0
+    max_age_months: int = 36
+    base: float = 100.0
+    severity: Mapping[str, float] = field(
+        default_factory=lambda: _frozen(
+            {
+                "filing_late": 1.0,
+                "confirmation_returned": 0.3,
+                "confirmation_grade_adjusted": 0.7,
+                "confirmation_rejected": 1.0,
+                "spotcheck_minor": 0.3,
+                "spotcheck_major": 1.0,
+                "complaint_substantiated": 1.0,
+            }
+        )
+    )
+    indicator_weights: Mapping[str, float] = field(
+        default_factory=lambda: _frozen(
+            {"timeliness": 10.0, "confirmation": 36.0, "spotcheck": 48.0, "complaints": 90.0}
+        )
+    )
+    cut_points: Mapping[str, float] = field(
+        default_factory=lambda: _frozen({"AAA": 90.0, "AA": 80.0, "A": 70.0, "B": 60.0})
+    )
+    min_effective_n: float = 5.0
+    sanction_cap: str = "C"
+    interval: float = 0.9
+    # empirical-Bayes prior: concentration (alpha + beta) is kept within these bounds
+    min_prior_strength: float = 2.0
+    max_prior_strength: float = 200.0
+    # checker strictness: pseudo-checks that pull a checker towards "average"
+    strictness_prior: float = 20.0
+    strictness_iterations: int = 8
+    backtest_months: int = 6
+    n_reasons: int = 3
+    # persons vs their body: a person linked to a body (through case_id or body_id) is
+    # shrunk towards the rate of its body's other cases, not towards all persons; its
+    # score then carries ``person_body_share`` of that body rate's deviation from the
+    # person type's average and all of the person's own (shrunk) deviation from its body
+    # (0: own effect only; 1: the expected outcome of a case of this person in this body)
+    person_body_share: float = 0.5
+    # score scale: per subject type, an affine map of the raw score (base minus weighted
+    # rates) that would put the ``calibration_quantiles`` of the type's *true* scores (a
+    # normal with the estimated true spread, at least ``calibration_min_sd`` raw points)
+    # on the B and AAA cut points, so that grades spread over AAA..C and mean the same for
+    # every type; shrunk estimates spread less than that. A type with fewer than
+    # ``calibration_min_subjects`` rated subjects uses the spread of all types pooled;
+    # calibrate=False keeps the raw score.
+    calibrate: bool = True
+    calibration_quantiles: tuple[float, float] = (0.08, 0.92)
+    calibration_min_subjects: int = 30
+    calibration_min_sd: float = 2.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", _frozen(self.severity))
+        object.__setattr__(self, "indicator_weights", _frozen(self.indicator_weights))
+        object.__setattr__(self, "cut_points", _frozen(self.cut_points))
+        object.__setattr__(self, "calibration_quantiles", tuple(float(q) for q in self.calibration_quantiles))
+        self.validate()
+
+    def validate(self) -> None:
+        if not self.half_life_months > 0:
+            raise RatingError(f"half_life_months must be > 0, got {self.half_life_months}")
+        if int(self.max_age_months) != self.max_age_months or self.max_age_months < 1:
+            raise RatingError(f"max_age_months must be a positive integer, got {self.max_age_months}")
+        bad = {e for _, (_, b) in _INDICATOR_EVENTS.items() for e in b}
+        unknown = set(self.severity) - bad
+        if unknown:
+            raise RatingError(f"severity given for unknown bad events: {sorted(unknown)}")
+        missing = bad - set(self.severity)
+        if missing:
+            raise RatingError(f"severity missing for bad events: {sorted(missing)}")
+        for e, s in self.severity.items():
+            if not 0 < s <= 1:
+                raise RatingError(f"severity of {e} must be in (0, 1], got {s}")
+        if set(self.indicator_weights) != set(INDICATORS):
+            raise RatingError(f"indicator_weights must name exactly {list(INDICATORS)}")
+        if any(w < 0 for w in self.indicator_weights.values()):
+            raise RatingError("indicator_weights must be >= 0")
+        if set(self.cut_points) != set(GRADES[:-1]):
+            raise RatingError(f"cut_points must name exactly {list(GRADES[:-1])}")
+        cuts = [self.cut_points[g] for g in GRADES[:-1]]
+        if any(a <= b for a, b in zip(cuts, cuts[1:], strict=False)):
+            raise RatingError(f"cut_points must fall strictly from AAA to B, got {dict(self.cut_points)}")
+        if self.sanction_cap not in GRADES:
+            raise RatingError(f"sanction_cap must be one of {list(GRADES)}, got {self.sanction_cap!r}")
+        if not 0 < self.interval < 1:
+            raise RatingError(f"interval must be in (0, 1), got {self.interval}")
+        if not 0 < self.min_prior_strength <= self.max_prior_strength:
+            raise RatingError("need 0 < min_prior_strength <= max_prior_strength")
+        if not 0 <= self.person_body_share <= 1:
+            raise RatingError(f"person_body_share must be in [0, 1], got {self.person_body_share}")
+        lo_q, hi_q = self.calibration_quantiles
+        if not 0 < lo_q < hi_q < 1:
+            raise RatingError(f"calibration_quantiles must be 0 < low < high < 1, got {self.calibration_quantiles}")
+        if self.calibration_min_subjects < 2 or not self.calibration_min_sd > 0:
+            raise RatingError("calibration_min_subjects must be >= 2 and calibration_min_sd > 0")
+        if self.min_effective_n < 0 or self.strictness_prior < 0 or self.backtest_months < 1:
+            raise RatingError("min_effective_n and strictness_prior must be >= 0, backtest_months >= 1")
+
+    def criteria(self) -> list[Criterion]:
+        """Split every indicator into monotone criteria, one per severity step.
+
+        For an indicator whose bad events have severities s1 < s2 < ... the criterion
+        for step j is the rate of events with severity >= s_j among the clean events and
+        those events; it weighs (s_j - s_(j-1)) of the indicator. A bad event thus raises
+        the rates of the steps it reaches and leaves the others alone, so that adding a
+        bad event never raises a score and adding a clean one never lowers it, while a
+        subject whose bad events are all of one severity s loses exactly s x its rate.
+        """
+        out: list[Criterion] = []
+        for ind in INDICATORS:
+            clean, bad = _INDICATOR_EVENTS[ind]
+            levels = sorted({self.severity[e] for e in bad})
+            prev = 0.0
+            for lv in levels:
+                num = tuple(e for e in bad if self.severity[e] >= lv)
+                out.append(
+                    Criterion(
+                        name=f"{ind}>={lv:g}" if len(levels) > 1 else ind,
+                        indicator=ind,
+                        step=lv - prev,
+                        bad=num,
+                        clean=clean,
+                        checked=ind in CHECKED_INDICATORS,
+                    )
+                )
+                prev = lv
+        return out
+
+
+@dataclass(frozen=True)
+class Criterion:
+    name: str
+    indicator: str
+    step: float
+    bad: tuple[str, ...]
+    clean: tuple[str, ...]
+    checked: bool
+
+
+def indicator_events(indicator: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return _INDICATOR_EVENTS[indicator]

@@ -1,0 +1,496 @@
+"""The rating model: decayed evidence -> shrunk indicator rates -> score, interval, grade.
+
+- Each criterion's rate is shrunk by empirical Bayes towards the subject type's average
+  (beta-binomial prior per type and criterion), after taking out checker strictness.
+- A person linked to a body (an assessor's assessment body, a consultant's consulting
+  body, through case_id or body_id) is shrunk towards its body's rate on the body's other
+  cases instead, and its score carries ``person_body_share`` of the body's level plus all
+  of its own deviation from it (config).
+- Score: per type, the middle (a subject without evidence) plus the points each indicator
+  takes or adds against the type's average; an affine calibration per type puts the
+  estimated spread of the type's true scores on the cut points (``calibrate``), so that
+  grades spread over AAA..C and mean the same across types; ``base`` is the type's middle
+  and base + contributions == score.
+- A sanction in the window caps the grade (``sanction_cap``): moving to or from the cap
+  when a sanction enters or leaves the window is an event, not instability; the stability
+  figures of the benchmark are given with and without those subjects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from .config import EVENT_CODE, EVENTS, GRADES, INDICATORS, NR, SUBJECT_TYPES, RatingConfig, RatingError
+from .events import PERSON_BODY, EventCounts, encode, format_period, parse_period
+from .reasons import reasons
+from .shrinkage import fit_beta_prior, posterior
+from .strictness import fit_checker_effects
+
+N_EVENTS = len(EVENTS)
+N_TYPES = len(SUBJECT_TYPES)
+SANCTION = EVENT_CODE["sanction"]
+
+
+@dataclass(frozen=True, eq=False)
+class Evidence:
+    """Per-subject evidence at one period (arrays aligned with ``codes.subjects``)."""
+
+    period: int
+    exists: np.ndarray  # subject has an event on or before the period
+    counts: np.ndarray  # (subjects, events) raw counts in the window
+    decayed: np.ndarray  # (subjects, events) decayed counts in the window
+    decayed2: np.ndarray  # (subjects, events) sums of squared decay weights (for effective n)
+    new: np.ndarray  # (subjects, events) counts in the rated month
+    expired: np.ndarray  # (subjects, events) counts that left the window this month
+    rows: np.ndarray  # positions of the window rows in codes
+    weights: np.ndarray  # decayed weight of each window row
+    # (subjects x subjects) decayed weight of a person's rows linked to each body, or None
+    affiliation: sparse.csr_matrix | None = None
+
+
+def gather(codes: EventCounts, period: int, config: RatingConfig) -> Evidence:
+    age = period - codes.month.astype(np.int64)
+    maxage = int(config.max_age_months)
+    ns = codes.n_subjects
+    exists = np.bincount(codes.subject[age >= 0], minlength=ns) > 0
+    rows = np.flatnonzero((age >= 0) & (age <= maxage))
+    a = age[rows]
+    key = codes.subject[rows] * N_EVENTS + codes.event[rows]
+    cnt = codes.n[rows]
+
+    def table(k, wt):
+        return np.bincount(k, weights=wt, minlength=ns * N_EVENTS).astype(np.float64).reshape(ns, N_EVENTS)
+
+    gone = a == maxage
+    expired = table(key[gone], cnt[gone])
+    live = ~gone
+    decay = 0.5 ** (np.arange(maxage + 1) / config.half_life_months)
+    rows, a, key, cnt = rows[live], a[live], key[live], cnt[live]
+    w = cnt * decay[a]
+    now = a == 0
+    affiliation = None
+    if codes.link is not None:
+        lk = codes.link[rows]
+        has = lk >= 0
+        if has.any():
+            affiliation = sparse.csr_matrix(
+                (w[has], (codes.subject[rows[has]], lk[has])), shape=(ns, ns), dtype=np.float64
+            )
+    return Evidence(
+        period=period,
+        exists=exists,
+        counts=table(key, cnt),
+        decayed=table(key, w),
+        decayed2=table(key, w * decay[a]),
+        new=table(key[now], cnt[now]),
+        expired=expired,
+        rows=rows,
+        weights=w,
+        affiliation=affiliation,
+    )
+
+
+class Rater:
+    """Monthly credit rating of assessment bodies, consulting bodies and their staff.
+
+    Parameters
+    ----------
+    config : RatingConfig, optional
+        Method parameters (decay, severities, weights, cut points, thresholds).
+    correct_strictness : bool, default True
+        Estimate each checker's strictness and take it out of the subjects' outcomes.
+    explain : bool, default True
+        Add the reasons (zh/en), the contributions as dicts and the events of the month;
+        without them a run is faster (enough for a previous month or a backtest).
+
+    Attributes (after ``fit``)
+    --------------------------
+    period_ : str
+        The month the model was fitted for.
+    priors_ : DataFrame
+        Beta prior (alpha, beta, mean, strength) per subject type and criterion.
+    checker_strictness_ : DataFrame
+        Per checker: effect per checked criterion (+ means records bad outcomes more
+        often than average for the same subjects) and the decayed number of checks.
+    criteria_ : list of Criterion
+    """
+
+    def __init__(
+        self, config: RatingConfig | None = None, *, correct_strictness: bool = True, explain: bool = True
+    ):
+        self.config = config
+        self.correct_strictness = correct_strictness
+        self.explain = explain
+
+    # -- sklearn-style API -------------------------------------------------
+    def fit(self, events, period) -> Rater:
+        """Learn the priors and checker strictness from ``events`` as of ``period`` (YYYY-MM)."""
+        codes = encode(events)
+        p = parse_period(period)
+        self._fit(codes, gather(codes, p, self._config()), p)
+        self._raw_cache = None
+        return self
+
+    def transform(self, events, period=None) -> pd.DataFrame:
+        """Rate every subject in ``events`` at ``period`` (default: the fitted one)."""
+        self._check_fitted()
+        codes = encode(events)
+        p = parse_period(period) if period is not None else parse_period(self.period_)
+        return self._rate(codes, gather(codes, p, self._config()))
+
+    def fit_transform(self, events, period) -> pd.DataFrame:
+        codes = encode(events)
+        p = parse_period(period)
+        ev = gather(codes, p, self._config())
+        self._fit(codes, ev, p)
+        out = self._rate(codes, ev)
+        self._raw_cache = None
+        return out
+
+    # -- internals ---------------------------------------------------------
+    def _config(self) -> RatingConfig:
+        cfg = self.config if self.config is not None else RatingConfig()
+        if not isinstance(cfg, RatingConfig):
+            raise RatingError(f"config must be a RatingConfig, got {type(cfg).__name__}")
+        return cfg
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "priors_"):
+            raise RatingError("this Rater is not fitted yet: call fit(events, period) first")
+
+    def _criterion_counts(self, codes: EventCounts, ev: Evidence, strictness: np.ndarray | None):
+        """(x, n) per criterion: decayed bad and opportunity counts, checker-corrected."""
+        xs, ns_, effs = [], [], []
+        checked_rows = None
+        if strictness is not None:
+            sel = codes.checker[ev.rows] >= 0
+            checked_rows = (ev.rows[sel], ev.weights[sel])
+        for j, c in enumerate(self.criteria_):
+            bad = [EVENT_CODE[e] for e in c.bad]
+            clean = [EVENT_CODE[e] for e in c.clean]
+            x = ev.decayed[:, bad].sum(axis=1)
+            n = x + ev.decayed[:, clean].sum(axis=1)
+            if c.checked and checked_rows is not None and strictness.shape[0]:
+                r, w = checked_rows
+                member = np.isin(codes.event[r], bad + clean)
+                corr = np.bincount(
+                    codes.subject[r[member]],
+                    weights=w[member] * strictness[codes.checker[r[member]], j],
+                    minlength=codes.n_subjects,
+                )
+                x = np.minimum(x - corr, n)  # may dip below 0: the posterior keeps it positive
+            xs.append(x)
+            ns_.append(n)
+            n2 = ev.decayed2[:, bad].sum(axis=1) + ev.decayed2[:, clean].sum(axis=1)
+            effs.append(np.divide(n * n, n2, out=np.zeros_like(n), where=n2 > 0))
+        return np.column_stack(xs), np.column_stack(ns_), np.column_stack(effs)
+
+    def _fit(self, codes: EventCounts, ev: Evidence, period: int) -> None:
+        self._raw_cache = None
+        cfg = self._config()
+        self.criteria_ = cfg.criteria()
+        self.period_ = format_period(period)
+        stype = codes.subject_type_codes()
+        nc = codes.n_checkers
+        effects = np.zeros((nc, len(self.criteria_)))
+        checks = np.zeros(nc)
+        if self.correct_strictness and nc:
+            sel = codes.checker[ev.rows] >= 0
+            r, w = ev.rows[sel], ev.weights[sel]
+            # fit on one subject type only, so that a case held against several subjects
+            # counts once: the assessment bodies (every check concerns one), or failing
+            # them the type with the most checked evidence
+            tw = np.bincount(stype[codes.subject[r]], weights=w, minlength=N_TYPES)
+            ref = stype[codes.subject[r]] == (0 if tw[0] > 0 else int(np.argmax(tw)))
+            r, w = r[ref], w[ref]
+            checks = np.bincount(codes.checker[r], weights=w, minlength=nc)
+            for j, c in enumerate(self.criteria_):
+                if not c.checked:
+                    continue
+                bad = [EVENT_CODE[e] for e in c.bad]
+                member = np.isin(codes.event[r], bad + [EVENT_CODE[e] for e in c.clean])
+                rr = r[member]
+                effects[:, j] = fit_checker_effects(
+                    codes.subject[rr],
+                    codes.checker[rr],
+                    np.isin(codes.event[rr], bad).astype(np.float64),
+                    w[member],
+                    codes.n_subjects,
+                    nc,
+                    prior=cfg.strictness_prior,
+                    iterations=cfg.strictness_iterations,
+                )
+        names = [c.name for c in self.criteria_]
+        self.checker_strictness_ = pd.DataFrame(
+            effects, index=pd.Index(codes.checkers, name="checker_id"), columns=names
+        )
+        self.checker_strictness_ = self.checker_strictness_.loc[
+            :, [c.name for c in self.criteria_ if c.checked]
+        ]
+        self.checker_strictness_["checks"] = checks
+        x, n, neff = self._criterion_counts(codes, ev, effects if self.correct_strictness else None)
+        # the prior is fitted on rates over effective numbers of trials (decay spreads weight
+        # over more, smaller trials than the decayed sum suggests)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = np.where(n > 0, np.clip(x, 0.0, n) / np.where(n > 0, n, 1.0), 0.0)
+        live = ev.exists
+        alpha = np.empty((N_TYPES, len(self.criteria_)))
+        beta = np.empty_like(alpha)
+        for j in range(len(self.criteria_)):
+            alpha[:, j], beta[:, j] = fit_beta_prior(
+                p[live, j] * neff[live, j],
+                neff[live, j],
+                stype[live],
+                N_TYPES,
+                min_strength=cfg.min_prior_strength,
+                max_strength=cfg.max_prior_strength,
+            )
+        idx = pd.MultiIndex.from_product([SUBJECT_TYPES, names], names=["subject_type", "criterion"])
+        self.priors_ = pd.DataFrame(
+            {"alpha": alpha.ravel(), "beta": beta.ravel()},
+            index=idx,
+        )
+        self.priors_["mean"] = self.priors_["alpha"] / (self.priors_["alpha"] + self.priors_["beta"])
+        self.priors_["strength"] = self.priors_["alpha"] + self.priors_["beta"]
+        self._fit_links(codes, ev, x, n, stype)
+        self._fit_calibration(codes, ev, stype)
+
+    # -- persons vs bodies -------------------------------------------------
+    def _body_expectation(
+        self, ev: Evidence, x: np.ndarray, n: np.ndarray, stype: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per subject: the shrunk rate of the bodies its rows are linked to, leaving the
+        subject's own share of the body's cases out (a person's outcomes are also its
+        body's, and in a small body they would otherwise be compared with themselves),
+        and whether the subject has any linked row."""
+        ns = x.shape[0]
+        if ev.affiliation is None:
+            return np.full_like(x, np.nan), np.zeros(ns, dtype=bool)
+        coo = ev.affiliation.tocoo()
+        i, b, w = coo.row, coo.col, coo.data
+        tot = np.bincount(i, weights=w, minlength=ns)
+        has = tot > 0
+        frac = w / tot[i]
+        alpha, beta = self._prior_arrays()
+        ab, bb = alpha[stype[b]], beta[stype[b]]
+        xb = np.maximum(x[b] - x[i] * frac[:, None], 0.0)
+        nb = np.maximum(n[b] - n[i] * frac[:, None], 0.0)
+        rate = (np.minimum(xb, nb) + ab) / (nb + ab + bb)
+        m = np.full_like(x, np.nan)
+        for j in range(x.shape[1]):
+            m[:, j] = np.bincount(i, weights=frac * rate[:, j], minlength=ns)
+        m[~has] = np.nan
+        return m, has
+
+    def _fit_links(self, codes, ev, x, n, stype) -> None:
+        """Per person type and criterion: how often persons see a bad outcome relative to
+        the bodies they are linked to (e.g. complaints name the lead, never the consultant)."""
+        nc = len(self.criteria_)
+        ratio = np.ones((N_TYPES, nc))
+        m, has = self._body_expectation(ev, x, n, stype)
+        xs = np.clip(x, 0.0, n)
+        for t in PERSON_BODY:
+            ti = SUBJECT_TYPES.index(t)
+            sel = has & (stype == ti)
+            if sel.any():
+                expect = (n[sel] * m[sel]).sum(axis=0)
+                ratio[ti] = np.divide(xs[sel].sum(axis=0), expect, out=np.ones(nc), where=expect > 0)
+        names = [c.name for c in self.criteria_]
+        self.link_ratio_ = pd.DataFrame(ratio, index=pd.Index(SUBJECT_TYPES, name="subject_type"), columns=names)
+
+    def _prior_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        nc = len(self.criteria_)
+        alpha = self.priors_["alpha"].to_numpy().reshape(N_TYPES, nc)
+        beta = self.priors_["beta"].to_numpy().reshape(N_TYPES, nc)
+        return alpha, beta
+
+    def _raw(self, codes: EventCounts, ev: Evidence) -> dict:
+        """Shrunk rates and the raw score (base minus weighted rates), before calibration."""
+        cached = getattr(self, "_raw_cache", None)
+        if cached is not None and cached[0] is codes and cached[1] is ev:
+            return cached[2]
+        out = self._raw_uncached(codes, ev)
+        self._raw_cache = (codes, ev, out)  # fit_transform: _fit and _rate share it
+        return out
+
+    def _raw_uncached(self, codes: EventCounts, ev: Evidence) -> dict:
+        cfg = self._config()
+        crit = self.criteria_
+        x, n, _ = self._criterion_counts(codes, ev, self._strictness_for(codes))
+        stype = codes.subject_type_codes()
+        alpha, beta = self._prior_arrays()
+        mean, var = posterior(x, n, alpha[stype], beta[stype])
+        prior_mean = (alpha / (alpha + beta))[stype]
+        # a linked person is shrunk towards its body with the strength of its type's prior
+        # (per criterion the within-body spread of persons is mostly binomial noise, but
+        # the criteria move together, so the type's strength pools the evidence better)
+        person_type = np.isin(stype, [SUBJECT_TYPES.index(t) for t in PERSON_BODY])
+        strength = np.where(person_type[:, None], alpha[stype] + beta[stype], np.nan)
+        m, has = self._body_expectation(ev, x, n, stype)
+        m = np.clip(m * self.link_ratio_.to_numpy()[stype], 0.0, 1.0)
+        linked = has[:, None] & np.isfinite(strength)
+        if linked.any():
+            s = np.where(linked, strength, 1.0)
+            mm = np.where(linked, m, prior_mean)
+            own, own_var = posterior(x, n, s * mm, s * (1.0 - mm))
+            share = cfg.person_body_share
+            person = np.clip(prior_mean + share * (mm - prior_mean) + (own - mm), 0.0, 1.0)
+            mean = np.where(linked, person, mean)
+            var = np.where(linked, own_var, var)
+        step = np.array([c.step * cfg.indicator_weights[c.indicator] for c in crit])
+        ind_of = np.array([INDICATORS.index(c.indicator) for c in crit])
+        onehot = np.eye(len(INDICATORS))[ind_of]  # (criteria, indicators)
+        dev = -((mean - prior_mean) * step) @ onehot  # points against the type's average
+        middle = cfg.base - (prior_mean * step).sum(axis=1)
+        not_sanction = np.arange(N_EVENTS) != SANCTION
+        eff_n = ev.decayed[:, not_sanction].sum(axis=1)
+        return {
+            "stype": stype,
+            "mean": mean,
+            "dev": dev,
+            "middle": middle,
+            "raw": middle + dev.sum(axis=1),
+            "sd": np.sqrt((var * step**2).sum(axis=1)),
+            "eff_n": eff_n,
+            "rated": eff_n >= cfg.min_effective_n,
+        }
+
+    def _fit_calibration(self, codes: EventCounts, ev: Evidence, stype: np.ndarray) -> None:
+        """Per subject type: the affine map raw score -> score (see RatingConfig.calibrate).
+
+        The spread that is mapped onto the cut points is the estimated spread of the
+        subjects' *true* raw scores (variance of the posterior means plus the mean posterior
+        variance), not the spread of the estimates: a type whose subjects are all alike is
+        not stretched over the grades, and shrinkage keeps a subject with little evidence
+        nearer the middle than its raw rate would put it."""
+        cfg = self._config()
+        r = self._raw(codes, ev)
+        ok = r["rated"] & ev.exists
+        lo_q, hi_q = cfg.calibration_quantiles
+        lo_cut, hi_cut = cfg.cut_points[GRADES[-2]], cfg.cut_points[GRADES[0]]
+        nd = NormalDist()
+        width = nd.inv_cdf(hi_q) - nd.inv_cdf(lo_q)  # in true standard deviations
+        # the type's middle (a subject without evidence) goes where the quantiles put it
+        at_middle = lo_cut - (hi_cut - lo_cut) * nd.inv_cdf(lo_q) / width
+
+        def spread(sel: np.ndarray) -> float | None:
+            if sel.sum() < cfg.calibration_min_subjects:
+                return None
+            sd = float(np.sqrt(np.var(r["raw"][sel] - r["middle"][sel]) + np.mean(r["sd"][sel] ** 2)))
+            return max(sd, cfg.calibration_min_sd)
+
+        pooled = spread(ok) if cfg.calibrate else None
+        rows = []
+        for t in range(N_TYPES):
+            sel = ok & (stype == t)
+            sd = (spread(sel) if cfg.calibrate else None) or pooled
+            middle = float(r["middle"][stype == t][0]) if (stype == t).any() else cfg.base
+            if sd is None:  # not calibrated: the raw score
+                slope, shift = 1.0, 0.0
+            else:
+                slope = (hi_cut - lo_cut) / (width * sd)
+                shift = at_middle - slope * middle
+            rows.append((slope, shift, int(sel.sum())))
+        self.calibration_ = pd.DataFrame(
+            rows, columns=["slope", "intercept", "rated"], index=pd.Index(SUBJECT_TYPES, name="subject_type")
+        )
+
+    def _strictness_for(self, codes: EventCounts) -> np.ndarray | None:
+        if not self.correct_strictness:
+            return None
+        names = [c.name for c in self.criteria_]
+        eff = self.checker_strictness_.reindex(index=codes.checkers, columns=names).fillna(0.0)
+        return eff.to_numpy(np.float64)
+
+    def _rate(self, codes: EventCounts, ev: Evidence) -> pd.DataFrame:
+        cfg = self._config()
+        names = [c.name for c in self.criteria_]
+        r = self._raw(codes, ev)
+        stype, mean, eff_n, rated = r["stype"], r["mean"], r["eff_n"], r["rated"]
+        slope = self.calibration_["slope"].to_numpy()[stype]
+        center = slope * r["middle"] + self.calibration_["intercept"].to_numpy()[stype]
+        contrib = r["dev"] * slope[:, None]  # points against the type's average, calibrated
+        moved = contrib.sum(axis=1)
+        # keep the score in [0, base]: shrink the contributions so that they still add up
+        room = np.where(moved < 0, -center, cfg.base - center)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.where(np.abs(moved) > np.abs(room), room / moved, 1.0)
+        center = np.clip(center, 0.0, cfg.base)
+        scale = np.clip(scale, 0.0, 1.0)
+        contrib *= scale[:, None]
+        score = center + contrib.sum(axis=1)
+        middle = np.zeros_like(contrib)  # the average peer's contribution: 0 by construction
+        sd = r["sd"] * slope * scale
+        z = NormalDist().inv_cdf(0.5 + cfg.interval / 2)
+        low = np.clip(score - z * sd, 0.0, cfg.base)
+        high = np.clip(score + z * sd, 0.0, cfg.base)
+
+        not_sanction = np.arange(N_EVENTS) != SANCTION
+        sanctioned = ev.counts[:, SANCTION] > 0
+        cuts = np.array([cfg.cut_points[g] for g in GRADES[:-1]])
+        gidx = np.searchsorted(-cuts, -score, side="right")  # 0 = AAA ... 4 = C
+        gidx = np.where(sanctioned, np.maximum(gidx, GRADES.index(cfg.sanction_cap)), gidx)
+        grade = np.where(rated, np.asarray(GRADES, dtype=object)[gidx], NR)
+
+        sev = np.array([cfg.severity.get(e, 0.0) for e in EVENTS])
+        n_ev = ev.counts[:, not_sanction].sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            raw_rate = np.where(n_ev > 0, ev.counts @ sev / np.where(n_ev > 0, n_ev, 1.0), np.nan)
+
+        keep = np.flatnonzero(ev.exists)
+        out = codes.subjects.iloc[keep].reset_index(drop=True)
+        out["period"] = format_period(ev.period)
+        nan = np.where(rated, 1.0, np.nan)[keep]
+        out["score"] = score[keep] * nan
+        out["score_low"] = low[keep] * nan
+        out["score_high"] = high[keep] * nan
+        out["grade"] = grade[keep]
+        out["effective_n"] = eff_n[keep]
+        out["sanctioned"] = sanctioned[keep]
+        out["base"] = center[keep]
+        for k, ind in enumerate(INDICATORS):
+            out[f"contrib_{ind}"] = contrib[keep, k] * nan
+            out[f"peer_{ind}"] = middle[keep, k]
+        out["n_events"] = n_ev[keep]
+        out["raw_bad_rate"] = raw_rate[keep]
+        for j, name in enumerate(names):
+            out[f"rate_{name}"] = mean[keep, j]
+        if not self.explain:
+            return out
+        zh, en = reasons(out, ev.counts[keep], cfg)
+        out["reasons_zh"] = zh
+        out["reasons_en"] = en
+        out["top_reason"] = [r[0] for r in zh]
+        out["top_reason_en"] = [r[0] for r in en]
+        out["contributions"] = contributions_column(out)
+        out["events_new"] = _event_dicts(ev.new[keep])
+        out["events_expired"] = _event_dicts(ev.expired[keep])
+        return out
+
+
+def contributions_column(out: pd.DataFrame) -> list:
+    """Per row {indicator: points} (None for NR); base + sum == score."""
+    vals = out[[f"contrib_{i}" for i in INDICATORS]].to_numpy()
+    rated = out["grade"].to_numpy() != NR
+    return [
+        dict(zip(INDICATORS, map(float, v), strict=True)) if r else None
+        for v, r in zip(vals, rated, strict=True)
+    ]
+
+
+def _event_dicts(table: np.ndarray) -> list:
+    out: list[dict] = [{} for _ in range(table.shape[0])]
+    rows, cols = np.nonzero(table)
+    for r, c, v in zip(rows.tolist(), cols.tolist(), table[rows, cols].tolist(), strict=True):
+        out[r][EVENTS[c]] = v
+    return out
+
+
+def rate(events, period, config: RatingConfig | None = None, **kwargs) -> pd.DataFrame:
+    """Fit a :class:`Rater` at ``period`` and rate every subject (convenience)."""
+    return Rater(config, **kwargs).fit_transform(events, period)

@@ -1,0 +1,117 @@
+"""Top reasons of a rating, in Chinese and English.
+
+A reason names an indicator on which the subject does worse than the average subject of
+its type (its contribution minus the peers' contribution, in points), with the raw
+counts of the window behind it, so that the rated body can check it against its records.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .config import EVENT_CODE, INDICATORS, NR, RatingConfig
+
+MIN_POINTS = 0.5  # a deviation smaller than this is not worth a reason
+
+INDICATOR_ZH = {
+    "timeliness": "报送及时性",
+    "confirmation": "确认审核结果",
+    "spotcheck": "抽查结果",
+    "complaints": "有效投诉",
+}
+INDICATOR_EN = {
+    "timeliness": "filing timeliness",
+    "confirmation": "confirmation audits",
+    "spotcheck": "spot checks",
+    "complaints": "substantiated complaints",
+}
+
+
+def _n(row, *events: str) -> int:
+    return int(round(sum(row[EVENT_CODE[e]] for e in events)))
+
+
+def _indicator_text(ind: str, row: np.ndarray) -> tuple[str, str]:
+    """The zh and en text of a reason about ``ind`` from the window's raw counts ``row``."""
+    if ind == "timeliness":
+        late, total = _n(row, "filing_late"), _n(row, "filing_late", "filing_on_time")
+        return (
+            f"逾期报送偏多：{late}/{total} 份评定逾期报送",
+            f"late filing above peers: {late} of {total} assessments filed late",
+        )
+    if ind == "confirmation":
+        t = _n(
+            row,
+            "confirmation_confirmed",
+            "confirmation_returned",
+            "confirmation_grade_adjusted",
+            "confirmation_rejected",
+        )
+        a, b, c = (
+            _n(row, e)
+            for e in ("confirmation_returned", "confirmation_grade_adjusted", "confirmation_rejected")
+        )
+        return (
+            f"确认审核结果较差：{t} 次中退回 {a}、调级 {b}、不予确认 {c}",
+            f"confirmation audits worse than peers: of {t}, {a} returned, {b} grade adjusted, {c} rejected",
+        )
+    if ind == "spotcheck":
+        t = _n(row, "spotcheck_conforming", "spotcheck_minor", "spotcheck_major")
+        a, b = _n(row, "spotcheck_minor"), _n(row, "spotcheck_major")
+        return (
+            f"抽查结果较差：{t} 次抽查中一般不符合 {a}、严重不符合 {b}",
+            f"spot checks worse than peers: of {t}, {a} minor and {b} major findings",
+        )
+    c = _n(row, "complaint_substantiated")
+    return f"有效投诉 {c} 件，高于同类平均", f"{c} substantiated complaint(s), above peers"
+
+
+def reasons(
+    out: pd.DataFrame, counts: np.ndarray, config: RatingConfig
+) -> tuple[list[list[str]], list[list[str]]]:
+    """Per subject: the top reasons (most important first) in Chinese and in English."""
+    n = len(out)
+    contrib = out[[f"contrib_{i}" for i in INDICATORS]].to_numpy()
+    peer = out[[f"peer_{i}" for i in INDICATORS]].to_numpy()
+    dev = np.nan_to_num(contrib - peer, nan=0.0)
+    order = np.argsort(dev, axis=1, kind="stable")
+    grade = out["grade"].to_numpy()
+    sanctioned = out["sanctioned"].to_numpy()
+    eff = out["effective_n"].to_numpy()
+    cap = config.sanction_cap
+    rows = np.asarray(counts, dtype=np.float64).tolist()  # plain lists: fast to index
+    zh_all: list[list[str]] = []
+    en_all: list[list[str]] = []
+    for i in range(n):
+        zh: list[str] = []
+        en: list[str] = []
+        if grade[i] == NR:
+            zh.append(f"证据不足：有效事件 {eff[i]:.1f} 件，低于 {config.min_effective_n:g} 件，不予评级")
+            en.append(
+                f"not rated: {eff[i]:.1f} effective events, below the threshold of {config.min_effective_n:g}"
+            )
+        if sanctioned[i]:
+            zh.append(f"评级窗口内受到处罚（暂停、撤销或证实造假），等级最高为 {cap}")
+            en.append(
+                f"sanctioned within the window (suspension, revocation or proven forgery): grade at most {cap}"
+            )
+        if grade[i] != NR:
+            for k in order[i]:
+                d = dev[i, k]
+                if d > -MIN_POINTS or len(zh) >= config.n_reasons:
+                    break
+                text_zh, text_en = _indicator_text(INDICATORS[k], rows[i])
+                zh.append(f"{text_zh}（比同类平均低 {-d:.1f} 分）")
+                en.append(f"{text_en} ({d:+.1f} points against peers)")
+            if not zh:
+                best = INDICATORS[order[i][-1]]
+                zh.append(
+                    f"各项指标均不低于同类平均，{INDICATOR_ZH[best]}最好（{dev[i, order[i][-1]]:+.1f} 分）"
+                )
+                en.append(
+                    f"all indicators at or better than peers; best: {INDICATOR_EN[best]} ({dev[i, order[i][-1]]:+.1f} points)"
+                )
+        zh_all.append(zh[: config.n_reasons])
+        en_all.append(en[: config.n_reasons])
+    return zh_all, en_all

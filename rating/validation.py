@@ -1,0 +1,252 @@
+"""The validation report stored with every run.
+
+- backtest: the ratings as they stood ``backtest_months`` ago, against whether the subject
+  had an adverse outcome (major finding, grade adjusted or rejected at confirmation,
+  substantiated complaint, sanction) in the months since: AUROC, and the adverse rate per
+  grade, which must fall as grades rise (judged over the grades with at least
+  ``MIN_GRADE_N`` backtested subjects; the counts are in the report);
+- grade distribution, transition matrix and PSI against the previous month;
+- a size check: Spearman correlation of score with the subject's number of events.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from .config import EVENT_CODE, GRADES, NR, SUBJECT_TYPES, RatingConfig
+from .events import encode, format_period, parse_period
+from .model import Rater
+
+ADVERSE_EVENTS = (
+    "confirmation_grade_adjusted",
+    "confirmation_rejected",
+    "spotcheck_major",
+    "complaint_substantiated",
+    "sanction",
+)
+SIZE_CORRELATION_LIMIT = 0.3
+# a grade with fewer backtested subjects than this says nothing about the order of the
+# adverse rates (one subject is 0 % or 100 %): it is shown but not judged
+MIN_GRADE_N = 30
+KEYS = ["subject_id", "subject_type"]
+ALL_GRADES = (*GRADES, NR)
+
+
+def auroc(labels, scores) -> float | None:
+    """Area under the ROC curve of ``scores`` for binary ``labels`` (ties count half)."""
+    y = np.asarray(labels, dtype=bool)
+    s = np.asarray(scores, dtype=np.float64)
+    n1, n0 = int(y.sum()), int((~y).sum())
+    if n1 == 0 or n0 == 0:
+        return None
+    r = pd.Series(s).rank(method="average").to_numpy()
+    return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def stratified_auroc(labels, scores, strata) -> float | None:
+    """AUROC counting only pairs within the same stratum (a stratified concordance).
+
+    Used with strata of similar exposure, so that a big subject that had a bad outcome
+    because it had many outcomes is not compared with a small one that had few."""
+    df = pd.DataFrame(
+        {
+            "y": np.asarray(labels, dtype=bool),
+            "s": np.asarray(scores, dtype=np.float64),
+            "g": np.asarray(strata),
+        }
+    )
+    num = den = 0.0
+    for _, g in df.groupby("g", sort=True):
+        a = auroc(g["y"], g["s"])
+        if a is not None:
+            pairs = float(g["y"].sum()) * float((~g["y"]).sum())
+            num += a * pairs
+            den += pairs
+    return num / den if den else None
+
+
+def psi(expected, actual, eps: float = 1e-4) -> float | None:
+    """Population stability index between two vectors of bin counts."""
+    e = np.asarray(expected, dtype=np.float64)
+    a = np.asarray(actual, dtype=np.float64)
+    if e.sum() <= 0 or a.sum() <= 0:
+        return None
+    p = np.maximum(e / e.sum(), eps)
+    q = np.maximum(a / a.sum(), eps)
+    return float(((q - p) * np.log(q / p)).sum())
+
+
+def spearman(x, y) -> float | None:
+    x = pd.Series(np.asarray(x, dtype=np.float64))
+    y = pd.Series(np.asarray(y, dtype=np.float64))
+    ok = x.notna() & y.notna()
+    if ok.sum() < 3 or x[ok].nunique() < 2 or y[ok].nunique() < 2:
+        return None
+    return float(np.corrcoef(x[ok].rank(), y[ok].rank())[0, 1])
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    period: str
+    backtest_period: str
+    auroc: float | None
+    auroc_unstratified: float | None
+    auroc_by_type: Mapping[str, float | None]
+    backtest_n: int
+    backtest_positives: int
+    adverse_rate_by_grade: Mapping[str, float | None]
+    adverse_rate_falls: bool | None
+    backtest_n_by_grade: Mapping[str, int]
+    grade_distribution: Mapping[str, Mapping[str, int]]
+    transitions: Mapping[str, Mapping[str, int]]
+    changed_share: float | None
+    two_grade_jumps: int
+    psi: float | None
+    size_correlation: Mapping[str, float | None]
+    size_check_passed: bool
+
+    def to_dict(self) -> dict:
+        def clean(v):
+            if isinstance(v, float):
+                return None if math.isnan(v) else round(v, 6)
+            if isinstance(v, Mapping):
+                return {k: clean(x) for k, x in v.items()}
+            return v
+
+        return {k: clean(v) for k, v in asdict(self).items()}
+
+
+def grade_distribution(ratings: pd.DataFrame) -> dict[str, dict[str, int]]:
+    out = {}
+    for t in ("all", *SUBJECT_TYPES):
+        g = ratings["grade"] if t == "all" else ratings.loc[ratings["subject_type"] == t, "grade"]
+        vc = g.value_counts()
+        out[t] = {k: int(vc.get(k, 0)) for k in ALL_GRADES}
+    return out
+
+
+def transitions(
+    previous: pd.DataFrame, current: pd.DataFrame
+) -> tuple[dict, float | None, int, float | None]:
+    """Transition counts previous grade -> current grade, share of rated subjects (rated in
+    both months) that changed grade, number of jumps of two grades or more, and the PSI of
+    the rated grade distribution."""
+    m = current[KEYS + ["grade"]].merge(
+        previous[KEYS + ["grade"]], on=KEYS, how="outer", suffixes=("", "_prev")
+    )
+    m = m.fillna({"grade": NR, "grade_prev": NR})
+    tab = pd.crosstab(m["grade_prev"], m["grade"]).reindex(index=ALL_GRADES, columns=ALL_GRADES, fill_value=0)
+    matrix = {a: {b: int(tab.loc[a, b]) for b in ALL_GRADES} for a in ALL_GRADES}
+    both = m[(m["grade"] != NR) & (m["grade_prev"] != NR)]
+    rank = {g: i for i, g in enumerate(GRADES)}
+    steps = (both["grade"].map(rank) - both["grade_prev"].map(rank)).abs()
+    changed = float((steps > 0).mean()) if len(both) else None
+    jumps = int((steps >= 2).sum())
+    dist_prev = previous.loc[previous["grade"] != NR, "grade"].value_counts().reindex(GRADES, fill_value=0)
+    dist_cur = current.loc[current["grade"] != NR, "grade"].value_counts().reindex(GRADES, fill_value=0)
+    return matrix, changed, jumps, psi(dist_prev.to_numpy(), dist_cur.to_numpy())
+
+
+def outcome_labels(codes, period: int, months: int) -> pd.DataFrame:
+    """Per subject: adverse events and all events in the ``months`` after ``period``."""
+    sel = (codes.month > period) & (codes.month <= period + months)
+    adverse = np.isin(codes.event, [EVENT_CODE[e] for e in ADVERSE_EVENTS]) & sel
+    out = codes.subjects.copy()
+    out["later_events"] = np.bincount(codes.subject[sel], weights=codes.n[sel], minlength=codes.n_subjects)
+    out["later_adverse"] = np.bincount(
+        codes.subject[adverse], weights=codes.n[adverse], minlength=codes.n_subjects
+    )
+    return out
+
+
+def backtest(rated: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    """Rated subjects (ratings from the backtest month) with a later event, with ``adverse``."""
+    m = rated.loc[rated["grade"] != NR, KEYS + ["grade", "score"]].merge(labels, on=KEYS, how="inner")
+    m = m[m["later_events"] > 0].copy()
+    m["adverse"] = m["later_adverse"] > 0
+    return m
+
+
+def exposure_strata(bt: pd.DataFrame, n: int = 5) -> np.ndarray:
+    """Subject type x quantile of the number of outcomes in the backtest horizon."""
+    q = bt.groupby("subject_type")["later_events"].transform(
+        lambda v: pd.qcut(v.rank(method="first"), min(n, len(v)), labels=False) if len(v) > 1 else 0
+    )
+    return (bt["subject_type"].astype(str) + ":" + q.astype(int).astype(str)).to_numpy()
+
+
+def validation_report(
+    events,
+    period,
+    config: RatingConfig | None = None,
+    *,
+    current: pd.DataFrame | None = None,
+    previous: pd.DataFrame | None = None,
+    past: pd.DataFrame | None = None,
+    correct_strictness: bool = True,
+) -> ValidationReport:
+    """Validation report of the ratings at ``period``; ratings not given are computed from
+    ``events`` (``previous``: the month before; ``past``: ``backtest_months`` before)."""
+    cfg = config or RatingConfig()
+    codes = encode(events)
+    p = parse_period(period)
+    b = int(cfg.backtest_months)
+
+    def run(month: int) -> pd.DataFrame:
+        return Rater(cfg, correct_strictness=correct_strictness, explain=False).fit_transform(
+            codes, format_period(month)
+        )
+
+    current = run(p) if current is None else current
+    previous = run(p - 1) if previous is None else previous
+    past = run(p - b) if past is None else past
+    bt = backtest(past, outcome_labels(codes, p - b, b))
+    strata = exposure_strata(bt)
+    auc = stratified_auroc(bt["adverse"], -bt["score"].to_numpy(), strata)
+    by_type = {
+        t: stratified_auroc(bt.loc[sel, "adverse"], -bt.loc[sel, "score"].to_numpy(), strata[sel.to_numpy()])
+        for t in SUBJECT_TYPES
+        for sel in [bt["subject_type"] == t]
+    }
+    # adverse rate per grade, standardised over the exposure strata so that it compares
+    # grades, not sizes: mean over strata of the stratum's rate, weighted by all subjects
+    bt = bt.assign(stratum=strata)
+    cell = bt.groupby(["grade", "stratum"])["adverse"].mean().unstack()
+    weight = bt["stratum"].value_counts()
+    rate = (cell * weight).sum(axis=1) / cell.notna().mul(weight).sum(axis=1)
+    rate = rate.reindex(GRADES)
+    n_grade = bt["grade"].value_counts().reindex(GRADES, fill_value=0)
+    seen = rate[(n_grade >= MIN_GRADE_N).to_numpy()].dropna().to_numpy()
+    falls = bool(np.all(np.diff(seen) >= 0)) if len(seen) >= 2 else None  # AAA first: rate rises towards C
+    matrix, changed, jumps, psi_ = transitions(previous, current)
+    rated = current[current["grade"] != NR]
+    size = {
+        t: spearman(
+            rated.loc[rated["subject_type"] == t, "score"], rated.loc[rated["subject_type"] == t, "n_events"]
+        )
+        for t in SUBJECT_TYPES
+    }
+    return ValidationReport(
+        period=format_period(p),
+        backtest_period=format_period(p - b),
+        auroc=auc,
+        auroc_unstratified=auroc(bt["adverse"], -bt["score"].to_numpy()),
+        auroc_by_type=by_type,
+        backtest_n=int(len(bt)),
+        backtest_positives=int(bt["adverse"].sum()),
+        adverse_rate_by_grade={g: (None if pd.isna(v) else float(v)) for g, v in rate.items()},
+        adverse_rate_falls=falls,
+        backtest_n_by_grade={g: int(v) for g, v in n_grade.items()},
+        grade_distribution=grade_distribution(current),
+        transitions=matrix,
+        changed_share=changed,
+        two_grade_jumps=jumps,
+        psi=psi_,
+        size_correlation=size,
+        size_check_passed=all(v is None or abs(v) <= SIZE_CORRELATION_LIMIT for v in size.values()),
+    )
