@@ -121,9 +121,63 @@ def seed_demo(seed, scale, if_empty):
                "clerk01 … clerk20 (assessment bodies) · consult01 … consult05 (consulting bodies)")
 
 
+scheduler_cli = AppGroup("scheduler", help="The office's routine jobs (auditbo/jobs.py).")
+jobs_cli = AppGroup("jobs", help="Run one scheduled job by hand.")
+
+
+@scheduler_cli.command("run")
+@click.option("--no-catch-up", is_flag=True, help="do not run jobs missed while the scheduler was down")
+def scheduler_run(no_catch_up):
+    """Run the scheduler in the foreground (one process; a database lease keeps jobs single)."""
+    from flask import current_app
+
+    from auditbo.jobs import JOBS, build_scheduler, catch_up
+
+    app = current_app._get_current_object()
+    if not no_catch_up:
+        catch_up(app)
+    click.echo("scheduler started: " + ", ".join(f"{j.name} {j.cron}" for j in JOBS))
+    build_scheduler(app).start()
+
+
+@jobs_cli.command("run")
+@click.argument("name")
+@click.option("--date", "day", default=None, help="the day to run for (YYYY-MM-DD); default today")
+@click.option("--force", is_flag=True, help="run even if it already ran for that day")
+def jobs_run(name, day, force):
+    """Run the job NAME once (see `flask jobs list`)."""
+    from datetime import date
+
+    from flask import current_app
+
+    from auditbo.jobs import JOBS, run_job
+
+    job = next((j for j in JOBS if j.name == name), None)
+    if job is None:
+        click.echo(f"Error: no job named {name}; jobs: {', '.join(j.name for j in JOBS)}", err=True)
+        sys.exit(1)
+    try:
+        when = date.fromisoformat(day) if day else None
+    except ValueError:
+        click.echo("Error: --date must be YYYY-MM-DD", err=True)
+        sys.exit(1)
+    result = run_job(current_app._get_current_object(), job, when, force=force)
+    click.echo(f"{name}: {result if result is not None else 'skipped (already ran for that day, or running elsewhere)'}")
+
+
+@jobs_cli.command("list")
+def jobs_list():
+    """The scheduled jobs and when they run."""
+    from auditbo.jobs import JOBS
+
+    for j in JOBS:
+        click.echo(f"{j.name}\t{j.cron}")
+
+
 def register(app: Flask) -> None:
     from auditbo.confirmations.cli import confirmations_cli
     from auditbo.orgs.cli import orgs_cli, persons_cli
 
-    for group in (users_cli, tokens_cli, events_cli, seed_cli, orgs_cli, persons_cli, confirmations_cli):
+    for group in (users_cli, tokens_cli, events_cli, seed_cli, orgs_cli, persons_cli, confirmations_cli,
+                  scheduler_cli, jobs_cli):
         app.cli.add_command(group)

@@ -45,4 +45,6 @@ def acquire(name: str, holder: str, ttl: timedelta) -> bool:
 
 
 def release(name: str, holder: str) -> None:
-    db.session.execute(sa.delete(JobLock).where(JobLock.name == name, JobLock.holder == holder))
+    """End the lease (the row stays: it remembers what the job last completed)."""
+    db.session.execute(sa.update(JobLock).where(JobLock.name == name, JobLock.holder == holder)
+                       .values(expires_at=utcnow() - timedelta(seconds=1)))
