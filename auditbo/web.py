@@ -13,16 +13,21 @@ from auditbo.filings.models import AssessmentStatus, Grade
 
 LANGUAGE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
 
-# (endpoint, title, action needed or None for any signed-in user)
+def _may(action: Action):
+    return lambda user: can(user, action)
+
+
+# (endpoint, title, who sees it: a predicate on the user, asked through the policy)
 NAVIGATION = [
-    ("dashboard.index", _l("Dashboard"), None),
-    ("filings.index", _l("Assessments"), Action.view_assessment),
-    ("confirmations.index", _l("Confirmation audits"), Action.view_office_queues),
-    ("spotchecks.index", _l("Spot checks"), Action.view_office_queues),
-    ("complaints.index", _l("Complaints"), Action.register_complaint),
-    ("ratings.index", _l("Ratings"), Action.view_office_queues),
-    ("orgs.index", _l("Registry"), Action.view_registry),
-    ("accounts.users", _l("Users"), Action.manage_users),
+    ("dashboard.index", _l("Dashboard"), lambda user: True),
+    ("filings.index", _l("Assessments"), lambda user: True),  # the list is scoped to what the user may see
+    ("confirmations.index", _l("Confirmation audits"), _may(Action.view_office_queues)),
+    ("spotchecks.index", _l("Spot checks"), _may(Action.view_office_queues)),
+    ("complaints.index", _l("Complaints"), _may(Action.register_complaint)),
+    ("ratings.index", _l("Ratings"), _may(Action.view_office_queues)),
+    ("orgs.index", _l("Registry"), _may(Action.view_registry)),
+    ("orgs.index", _l("My body"), lambda user: user.org is not None and can(user, Action.view_org, user.org)),
+    ("accounts.users", _l("Users"), _may(Action.manage_users)),
 ]
 
 
@@ -44,10 +49,8 @@ def _nav_items():
     if not current_user.is_authenticated:
         return []
     items = []
-    for endpoint, title, action in NAVIGATION:
-        if endpoint not in current_app.view_functions:
-            continue
-        if action is Action.view_assessment or action is None or can(current_user, action):
+    for endpoint, title, visible in NAVIGATION:
+        if endpoint in current_app.view_functions and visible(current_user):
             items.append((endpoint, title))
     return items
 
