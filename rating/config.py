@@ -156,7 +156,9 @@ class RatingConfig:
             raise RatingError(f"person_body_share must be in [0, 1], got {self.person_body_share}")
         lo_q, hi_q = self.calibration_quantiles
         if not 0 < lo_q < hi_q < 1:
-            raise RatingError(f"calibration_quantiles must be 0 < low < high < 1, got {self.calibration_quantiles}")
+            raise RatingError(
+                f"calibration_quantiles must be 0 < low < high < 1, got {self.calibration_quantiles}"
+            )
         if self.calibration_min_subjects < 2 or not self.calibration_min_sd > 0:
             raise RatingError("calibration_min_subjects must be >= 2 and calibration_min_sd > 0")
         if self.min_effective_n < 0 or self.strictness_prior < 0 or self.backtest_months < 1:

@@ -233,7 +233,7 @@ def _links_from_cases(case_codes: np.ndarray, subject: np.ndarray, subjects: pd.
     if not has.any():
         return link
     n_cases = int(case_codes.max()) + 1
-    for person, body in PERSON_BODY.items():
+    for body in PERSON_BODY.values():
         b = SUBJECT_TYPES.index(body)
         body_rows = np.flatnonzero(has & (stype[subject] == b))
         if not body_rows.size:
@@ -252,7 +252,7 @@ def _links_from_body_ids(events, source, subject, subjects) -> np.ndarray:
     target = _person_target(subjects)
     key = pd.MultiIndex.from_frame(subjects[["subject_type", "subject_id"]])
     link = np.full(len(subject), -1, dtype=np.int64)
-    for person, body in PERSON_BODY.items():
+    for body in PERSON_BODY.values():
         b = SUBJECT_TYPES.index(body)
         lookup = key.get_indexer(pd.MultiIndex.from_arrays([np.full(len(uniques), body), uniques]))
         rows = np.flatnonzero((codes >= 0) & (target[subject] == b))

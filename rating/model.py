@@ -301,7 +301,9 @@ class Rater:
                 expect = (n[sel] * m[sel]).sum(axis=0)
                 ratio[ti] = np.divide(xs[sel].sum(axis=0), expect, out=np.ones(nc), where=expect > 0)
         names = [c.name for c in self.criteria_]
-        self.link_ratio_ = pd.DataFrame(ratio, index=pd.Index(SUBJECT_TYPES, name="subject_type"), columns=names)
+        self.link_ratio_ = pd.DataFrame(
+            ratio, index=pd.Index(SUBJECT_TYPES, name="subject_type"), columns=names
+        )
 
     def _prior_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         nc = len(self.criteria_)

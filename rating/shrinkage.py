@@ -59,4 +59,3 @@ def posterior(
     mean = a / total
     var = mean * (1.0 - mean) / (total + 1.0)
     return mean, var
-

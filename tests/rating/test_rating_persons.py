@@ -18,7 +18,9 @@ def team_world(seed=3, n_bodies=12, staff=6, cases=60):
         qb = rng.uniform(0.05, 0.5)
         for _ in range(cases):
             lead = f"AS{b:02d}{int(rng.integers(staff))}"
-            e = rng.choice(["spotcheck_conforming", "spotcheck_minor", "spotcheck_major"], p=[1 - qb, qb / 2, qb / 2])
+            e = rng.choice(
+                ["spotcheck_conforming", "spotcheck_minor", "spotcheck_major"], p=[1 - qb, qb / 2, qb / 2]
+            )
             f = "filing_late" if rng.random() < qb / 2 else "filing_on_time"
             for sid, st in ((f"AB{b:02d}", "assessment_body"), (lead, "assessor")):
                 for ev in (e, f):
@@ -55,7 +57,11 @@ def test_persons_are_shrunk_towards_their_body_not_all_persons():
 
 def test_body_id_in_counts_links_like_case_id_in_raw_events():
     ev = team_world()
-    body = ev[ev["subject_type"] == "assessment_body"].drop_duplicates("case_id").set_index("case_id")["subject_id"]
+    body = (
+        ev[ev["subject_type"] == "assessment_body"]
+        .drop_duplicates("case_id")
+        .set_index("case_id")["subject_id"]
+    )
     ev = ev.assign(
         month=ev["event_date"].str[:7],
         body_id=np.where(ev["subject_type"] == "assessor", ev["case_id"].map(body), None),
