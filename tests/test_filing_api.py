@@ -283,3 +283,10 @@ def test_public_certificate_lookup_shows_only_public_fields(client, reg):
     pending = post(client, reg, payload(reg)).get_json()
     assert client.get(f"/api/v1/certificates/{pending['certificate_no']}").status_code == 404
     assert client.get("/api/v1/certificates/NOPE").status_code == 404
+
+
+def test_missing_and_empty_fields_say_required(client, reg):
+    p = payload(reg, external_ref="", onsite_start=None)
+    del p["certificate_no"]
+    errs = errors_of(post(client, reg, p))
+    assert errs["external_ref"] == errs["onsite_start"] == errs["certificate_no"] == "is required"

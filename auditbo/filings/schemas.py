@@ -58,9 +58,11 @@ class AssessmentIn(Schema):
     assessment_type = fields.String(required=True, validate=validate.OneOf([t.value for t in AssessmentType]))
     enterprise = fields.Nested(EnterpriseIn, required=True)
     grade = fields.String(required=True, validate=validate.OneOf([g.value for g in Grade]))
-    capabilities = fields.List(fields.Nested(CapabilityIn), required=True, validate=validate.Length(min=1, max=30))
+    capabilities = fields.List(fields.Nested(CapabilityIn), required=True, validate=validate.Length(
+        min=1, max=30, error="name between 1 and 30 capabilities"))
     consulting_body = fields.Nested(ConsultingIn, allow_none=True, load_default=None)
-    team = fields.List(fields.Nested(TeamMemberIn), required=True, validate=validate.Length(min=1, max=30))
+    team = fields.List(fields.Nested(TeamMemberIn), required=True, validate=validate.Length(
+        min=1, max=30, error="name between 1 and 30 team members, one of them the lead"))
     person_days = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=0.5, max=10000))
     reduction_reason = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000),
                                      metadata={"description": "justification when person-days are below the minimum"})

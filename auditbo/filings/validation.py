@@ -45,6 +45,30 @@ class Filing:
             raise AttributeError(name) from None
 
 
+REQUIRED = "is required"
+
+
+def _value_at(payload, path: str):
+    """The value a flattened field path ('team[0].person_id') points at in the payload, or None."""
+    import re
+
+    value = payload
+    for key, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
+        try:
+            value = value[int(index)] if index else value.get(key)
+        except (AttributeError, IndexError, KeyError, TypeError):
+            return None
+    return value
+
+
+def _plain(message: str, value) -> str:
+    """Say 'is required' for an empty or missing value, whatever marshmallow's wording."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if message.startswith(("Missing data", "Field may not be null", "Length must be", "Shorter than")):
+            return REQUIRED
+    return message
+
+
 def canonical(data: dict) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
@@ -70,7 +94,7 @@ def validate_filing(payload, ctx: FilingContext, config, today: date, *, self_id
         data = _SCHEMA.load(payload)
     except ValidationError as exc:
         for item in flatten_messages(exc.messages):
-            errors.add(item["field"], item["message"])
+            errors.add(item["field"], _plain(item["message"], _value_at(payload, item["field"])))
         data = exc.valid_data or {}
     # rules below only look at parts that parsed cleanly: drop the parts with schema errors
     broken = {e.field.split(".")[0].split("[")[0] for e in errors.errors}
