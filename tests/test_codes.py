@@ -2,8 +2,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auditbo.codes import (
-    CREDIT_ALPHABET, PROVINCES, check_credit_code, check_industry_code, check_region_code, credit_check_char,
-    is_credit_code, is_industry_code, is_region_code, make_credit_code,
+    CREDIT_ALPHABET,
+    PROVINCES,
+    check_credit_code,
+    check_industry_code,
+    check_region_code,
+    credit_check_char,
+    is_credit_code,
+    is_industry_code,
+    is_region_code,
+    make_credit_code,
 )
 
 REGIONS = st.sampled_from(sorted(PROVINCES)).flatmap(

@@ -92,7 +92,8 @@ def test_reminders_go_out_before_the_due_date_once_a_day(office, client, login):
     with at(FRI_BEFORE_FESTIVAL):
         _, audit = file_aaa(office, **dated(FRI_BEFORE_FESTIVAL))
         _, decided = file_aaa(office, **dated(FRI_BEFORE_FESTIVAL))
-        services.decide(decided, "confirmed", None, "", decided.version, actor(office.user(decided.assignee_id)))
+        services.decide(decided, "confirmed", None, "", decided.version,
+                        actor(office.user(decided.assignee_id)), via="api")
     with at(date(2026, 3, 2)):  # three working days left: too early
         assert services.send_reminders(date.today()) == 0
     with at(date(2026, 3, 3)):  # two working days left

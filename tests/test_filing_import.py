@@ -83,7 +83,7 @@ def test_wrong_file_type_and_missing_file(client, reg):
 
 
 def test_missing_columns_are_named(client, reg):
-    resp = upload(client, reg, "external_ref,grade\nX,AA\n".encode())
+    resp = upload(client, reg, b"external_ref,grade\nX,AA\n")
     assert resp.status_code == 422
     fields = {e["message"] for e in resp.get_json()["errors"]}
     assert "missing column certificate_no" in fields

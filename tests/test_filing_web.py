@@ -92,8 +92,8 @@ def test_list_page_has_no_n_plus_one(client, login, reg, app):
                 {"person_id": reg.lead.person_id, "role": "lead"}]), headers=reg.headers())
         statements = []
 
-        def count(*_a, **_k):
-            statements.append(1)
+        def count(*_a, _seen=statements, **_k):
+            _seen.append(1)
 
         engine = db.engines[None]
         target = engine.engine if hasattr(engine, "engine") else engine

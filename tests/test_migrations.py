@@ -36,8 +36,9 @@ def _tables(app) -> set[str]:
 
 
 def test_one_head():
-    from auditbo import MIGRATIONS_DIR
     from alembic.config import Config
+
+    from auditbo import MIGRATIONS_DIR
 
     cfg = Config(os.path.join(MIGRATIONS_DIR, "alembic.ini"))
     cfg.set_main_option("script_location", MIGRATIONS_DIR)

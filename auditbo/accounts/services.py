@@ -15,7 +15,7 @@ from auditbo.db import utcnow
 from auditbo.errors import ErrorCollector
 from auditbo.events import Actor
 from auditbo.extensions import db
-from auditbo.orgs.models import OrgKind, Organisation
+from auditbo.orgs.models import Organisation, OrgKind
 
 MIN_PASSWORD_LENGTH = 10
 # A hash of a random password, verified when the username is unknown so that timing

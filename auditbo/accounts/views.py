@@ -9,7 +9,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from auditbo.accounts import services
 from auditbo.accounts.forms import (
-    ChangePasswordForm, EditUserForm, EmptyForm, LoginForm, NewTokenForm, NewUserForm, ResetPasswordForm,
+    ChangePasswordForm,
+    EditUserForm,
+    EmptyForm,
+    LoginForm,
+    NewTokenForm,
+    NewUserForm,
+    ResetPasswordForm,
 )
 from auditbo.accounts.models import ApiToken, User
 from auditbo.authz import Action, require

@@ -31,12 +31,24 @@ PARTY_TITLES = {"body": _l("The assessment body"), "consulting_body": _l("The co
 ANSWER_TITLES = {"yes": _l("Yes"), "no": _l("No"), "na": _l("Not applicable")}
 
 
+class PrefixedForm(FlaskForm):
+    """The review page holds several forms: each has its own prefix, so that ids stay unique."""
+
+    PREFIX = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", self.PREFIX)
+        super().__init__(*args, **kwargs)
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
 
-class DeclarationForm(FlaskForm):
+class DeclarationForm(PrefixedForm):
+    PREFIX = "decl"
+
     conflict = RadioField(_l("Your declaration"), default="no", choices=lambda: choices([
         ("no", _l("I have no tie to the assessment body, the consulting body or the enterprise of this record "
                   "(no employment, consulting, shareholding or family tie within the look-back period)")),
@@ -47,7 +59,9 @@ class DeclarationForm(FlaskForm):
     submit = SubmitField(_l("Sign the declaration"))
 
 
-class ChecklistForm(FlaskForm):
+class ChecklistForm(PrefixedForm):
+    PREFIX = "cl"
+
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
     submit = SubmitField(_l("Save the checklist"))
 
@@ -57,7 +71,9 @@ for _key, _label in CHECKLIST:
                                                       validators=[Optional()]))
 
 
-class FindingForm(FlaskForm):
+class FindingForm(PrefixedForm):
+    PREFIX = "fd"
+
     severity = SelectField(_l("Severity"), choices=lambda: choices(SEVERITY_TITLES.items()))
     against = SelectField(_l("Held against"), choices=lambda: choices(AGAINST_TITLES.items()))
     person_id = SelectField(_l("Person"), choices=[], validate_choice=False, validators=[Optional()])
@@ -65,7 +81,9 @@ class FindingForm(FlaskForm):
     submit = SubmitField(_l("Add the finding"))
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(PrefixedForm):
+    PREFIX = "dc"
+
     decision = SelectField(_l("Decision"), choices=lambda: choices(DECISION_TITLES.items()))
     grade = SelectField(_l("Adjusted grade"), choices=[], validate_choice=False, validators=[Optional()])
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=4000)],
@@ -74,7 +92,9 @@ class DecisionForm(FlaskForm):
     submit = SubmitField(_l("Record the decision"))
 
 
-class ReassignForm(FlaskForm):
+class ReassignForm(PrefixedForm):
+    PREFIX = "ra"
+
     reason = TextAreaField(_l("Reason for the reassignment"), validators=[DataRequired(), Length(min=2, max=4000)])
     submit = SubmitField(_l("Draw another reviewer"))
 

@@ -110,7 +110,9 @@ def cancel_open_audits(assessment_id: int, actor, reason: str) -> None:
         ConfirmationAudit.assessment_id == assessment_id,
         ConfirmationAudit.status.in_([AuditStatus.pending, AuditStatus.assigned]))).all()
     for audit in audits:
+        AUDIT_TRANSITIONS.check(audit.status, AuditStatus.cancelled)
         audit.status = AuditStatus.cancelled
+        _flush()  # a reviewer deciding at the same moment: one of the two gets a clear conflict
         events.record(actor, "confirmation", audit.id, "cancelled", reason=reason)
 
 
@@ -166,9 +168,13 @@ def _require_reviewer(audit: ConfirmationAudit, actor: Actor) -> None:
 
 
 def _ensure_declared(audit: ConfirmationAudit, actor: Actor, via: str) -> None:
-    """A reviewer acting without having signed the declaration (the API) signs it by acting."""
+    """In the web UI the reviewer signs the declaration on opening, before anything else; a
+    script acting through the API without having signed it signs it by acting (recorded so)."""
+    if audit.declaration_signed_at is None and via == "web":
+        raise Conflict("sign the self-declaration (no conflict of interest) before working on the audit")
     if audit.declaration_signed_at is None:
         audit.declaration_signed_at = utcnow()
+        _flush()
         events.record(actor, "confirmation", audit.id, "declaration_signed",
                       after={"no_conflict": True, "implicit": True, "via": via})
 
@@ -475,7 +481,7 @@ def decide(audit: ConfirmationAudit, decision: str, grade: str | None, reason: s
         a.grade = adjusted
         events.record(actor, "assessment", a.id, "grade_adjusted", before={"grade": before.value},
                       after={"grade": adjusted.value}, reason=reason)
-    filings.transition(a, target, actor=actor, reason=reason or str(_l("Confirmed by the supervision office")))
+    filings.transition(a, target, actor=actor, reason=reason or None)
     _flush()
     return audit
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
 
 from auditbo.accounts.models import Role, User
 from auditbo.accounts.views import form_errors
@@ -71,6 +72,15 @@ def _register_badge(state) -> None:
     from auditbo.web import NAV_BADGES
 
     NAV_BADGES["confirmations.index"] = lambda user: queries.nav_count(user, date.today())
+
+
+@bp.app_errorhandler(StaleDataError)
+def _stale(exc: StaleDataError):
+    """Safety net: a versioned row (an audit, an assessment) changed by someone else at the same
+    moment is a clear 409 Conflict, never a 500 and never a silent overwrite."""
+    db.session.rollback()
+    return current_app.handle_user_exception(
+        Conflict("someone else changed this record at the same moment; reload it and try again"))
 
 
 @bp.app_context_processor
@@ -168,7 +178,7 @@ def _render_review(audit_id: int, status: int = 200, **forms):
     cal_left = queries.working_days_left(audit, today)
     filing_url = (url_for("filings.detail", assessment_id=a.id)
                   if "filings.detail" in current_app.view_functions else None)
-    return render_template(
+    return make_response(render_template(
         "confirmations/review.html", audit=audit, a=a, payload=records.payload_of(a), flags=records.flags_of(a),
         history=records.history_of(a), audits=audits, previous=previous, events=evs,
         changes=queries.rereview_changes(evs, previous, audit), findings=queries.findings_of(audit),
@@ -181,7 +191,7 @@ def _render_review(audit_id: int, status: int = 200, **forms):
         reassign_form=forms.get("reassign_form") or (ReassignForm(formdata=None) if can_reassign else None),
         party_titles=PARTY_TITLES, event_titles=EVENT_TITLES, today=today, working_days_left=cal_left,
         overdue=audit.status in queries.OPEN and audit.due_date < today, filing_url=filing_url,
-    ), status
+    ), status)
 
 
 @bp.route("/<int:audit_id>")
@@ -259,7 +269,7 @@ def decision(audit_id: int):
     return _act(audit_id, form, "decision_form", Action.decide_confirmation,
                 lambda audit: services.decide(audit, form.decision.data, form.grade.data or None, form.reason.data,
                                               form.version.data, Actor.of(current_user)),
-                _("Decision recorded."), "decision")
+                _("Decision recorded."), "decision-form")
 
 
 @bp.route("/<int:audit_id>/reassignment", methods=["POST"])

@@ -22,8 +22,22 @@ from auditbo.demo import builders
 from auditbo.errors import Conflict
 from auditbo.extensions import db
 from auditbo.models import (
-    Affiliation, Assessment, AssessmentConsultant, Capability, Complaint, ConfirmationAudit, Enterprise,
-    Finding, Organisation, Person, SamplingPlan, SpotCheck, SpotCheckInspector, StatusChange, TeamMember, User,
+    Affiliation,
+    Assessment,
+    AssessmentConsultant,
+    Capability,
+    Complaint,
+    ConfirmationAudit,
+    Enterprise,
+    Finding,
+    Organisation,
+    Person,
+    SamplingPlan,
+    SpotCheck,
+    SpotCheckInspector,
+    StatusChange,
+    TeamMember,
+    User,
 )
 
 DEMO_PASSWORD = "demo-password-2026"

@@ -15,7 +15,13 @@ from auditbo.extensions import db, limiter
 from auditbo.filings import imports, records, services
 from auditbo.filings.models import Assessment
 from auditbo.filings.schemas import (
-    AmendmentIn, AssessmentIn, AssessmentOut, AssessmentPageOut, CertificateOut, ImportResultOut, ListArgs,
+    AmendmentIn,
+    AssessmentIn,
+    AssessmentOut,
+    AssessmentPageOut,
+    CertificateOut,
+    ImportResultOut,
+    ListArgs,
     WithdrawalIn,
 )
 

@@ -12,7 +12,7 @@ from auditbo.authz import scope_assessments
 from auditbo.confirmations.models import AuditStatus, ConfirmationAudit
 from auditbo.errors import NotFound
 from auditbo.extensions import db
-from auditbo.filings.models import Assessment, AssessmentConsultant, StatusChange, TeamMember
+from auditbo.filings.models import Assessment, AssessmentConsultant, TeamMember
 from auditbo.orgs.models import Enterprise, Organisation
 
 FULL = (

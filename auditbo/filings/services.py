@@ -20,7 +20,13 @@ from auditbo.events import SYSTEM, Actor
 from auditbo.extensions import db
 from auditbo.filings.context import FilingContext
 from auditbo.filings.models import (
-    ASSESSMENT_TRANSITIONS, Assessment, AssessmentConsultant, AssessmentStatus, Capability, StatusChange, TeamMember,
+    ASSESSMENT_TRANSITIONS,
+    Assessment,
+    AssessmentConsultant,
+    AssessmentStatus,
+    Capability,
+    StatusChange,
+    TeamMember,
 )
 from auditbo.filings.validation import Filing, validate_filing
 from auditbo.orgs.models import Enterprise, Organisation

@@ -18,7 +18,13 @@ from marshmallow import ValidationError
 from auditbo.codes import check_credit_code, check_industry_code, check_region_code
 from auditbo.errors import ErrorCollector, flatten_messages
 from auditbo.filings.context import ASSESSMENT_BODY, CONSULTING_BODY, FilingContext
-from auditbo.filings.rules import default_valid_until, is_grade_jump, is_late, min_person_days, person_days_flags
+from auditbo.filings.rules import (
+    default_valid_until,
+    is_grade_jump,
+    is_late,
+    min_person_days,
+    person_days_flags,
+)
 from auditbo.filings.schemas import AssessmentIn
 
 _SCHEMA = AssessmentIn()
