@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from auditbo.authz import Action, can
 from auditbo.errors import DomainError, Forbidden, HiddenNotFound, flatten_messages
 from auditbo.filings.models import AssessmentStatus, Grade
+from auditbo.messages import localise
 
 LANGUAGE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
 
@@ -69,6 +70,7 @@ def inject_globals() -> dict:
     return {
         "nav_items": _nav_items(),
         "nav_badge": nav_badge,
+        "localise": localise,
         "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]],
         "lang_url": lang_url,
         "can": can,

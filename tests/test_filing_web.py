@@ -55,7 +55,7 @@ def test_form_shows_every_error_and_keeps_what_was_typed(client, login, reg):
     data["team-1-person_id"] = "NOBODY"
     data["person_days"] = "1"
     data["onsite_start"] = "not-a-date"
-    html = client.post("/assessments/new", data=data).get_data(as_text=True)
+    html = client.post("/assessments/new?lang=en", data=data).get_data(as_text=True)
     assert "check character is 4, expected 3" in html
     assert "NOBODY is not a registered assessor" in html
     assert "below the minimum" in html
@@ -165,3 +165,21 @@ def test_import_with_a_bad_row_lists_it_and_files_nothing(client, login, reg):
     report = client.get("/assessments/import/errors.csv").get_data(as_text=True)
     assert "row 5: enterprise.credit_code" in report
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Assessment)) == 0
+
+
+def test_the_form_speaks_chinese_by_default_and_english_on_request(client, login, reg):
+    login(reg.clerk)
+    data = _form_data(payload(reg))
+    data["enterprise_credit_code"] = "91350100M000100Y44"
+    data["team-1-person_id"] = "NOBODY"
+    html = client.post("/assessments/new", data=data).get_data(as_text=True)
+    assert "校验码为 4,应为 3" in html and "NOBODY 不是已登记的评定人员" in html
+    html = client.post("/assessments/new?lang=en", data=data).get_data(as_text=True)
+    assert "check character is 4, expected 3" in html
+
+
+def test_every_message_pattern_has_a_chinese_wording():
+    from auditbo.messages import PATTERNS
+
+    for pattern, zh in PATTERNS:
+        assert zh and not zh.isascii(), pattern.pattern

@@ -1,0 +1,65 @@
+"""Chinese wording of the domain's validation messages, for the web pages.
+
+Services and the API speak English (integrators read it, and one wording per rule
+keeps tests exact). A page in Chinese shows each message through :func:`localise`,
+which matches it against the patterns below; an unknown message is shown as it is.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import get_locale
+
+PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p), zh) for p, zh in [
+    (r"^is required$", "必填"),
+    (r"^check character is (\S+), expected (\S+)$", r"校验码为 \1,应为 \2"),
+    (r"^must be 18 characters, got (\d+)$", r"应为 18 位,实为 \1 位"),
+    (r"^contains characters not allowed in a credit code: (.+)$", r"含有统一社会信用代码不允许的字符:\1"),
+    (r"^characters 3-8 are not a valid region code$", "第 3-8 位不是有效的行政区划代码"),
+    (r"^must be 6 digits$", "应为 6 位数字"),
+    (r"^(\d\d) is not a province code$", r"\1 不是省级行政区划代码"),
+    (r"^must be a section letter A-T optionally followed by 2-4 digits$", "应为门类字母 A-T,可后接 2-4 位数字"),
+    (r"^division (\d\d) does not belong to section (\w)$", r"大类 \1 不属于门类 \2"),
+    (r"^a (\w+) enterprise has (.+) employees, not (\d+)$", r"\1 规模企业的员工人数应为 \2,而非 \3"),
+    (r"^no capability may exceed CL(\d) for grade (\w+)$", r"\2 级评定的新型能力等级不得超过 CL\1"),
+    (r"^the highest capability level must be CL(\d) for grade (\w+)$", r"\2 级评定的最高新型能力等级应为 CL\1"),
+    (r"^a capability is named twice$", "新型能力名称重复"),
+    (r"^name between 1 and 30 capabilities$", "请填写 1 至 30 项新型能力"),
+    (r"^name between 1 and 30 team members, one of them the lead$", "请填写 1 至 30 名评定组成员,其中一名为组长"),
+    (r"^must not be before onsite_start$", "不得早于现场评定开始日期"),
+    (r"^must not be before onsite_end$", "不得早于现场评定结束日期"),
+    (r"^must not be in the future$", "不得晚于今天"),
+    (r"^must be after the decision date and at most (\S+)$", r"应晚于评定决定日期,且不晚于 \1"),
+    (r"^needs exactly one lead, found (\d+)$", r"须有且仅有一名组长,现有 \1 名"),
+    (r"^(\S+) is listed twice$", r"\1 重复"),
+    (r"^(\S+) is not a registered assessor$", r"\1 不是已登记的评定人员"),
+    (r"^(\S+) is not an assessor of the filing body$", r"\1 不是本机构的评定人员"),
+    (r"^(\S+) is (suspended|revoked)$", r"\1 的资格已\2"),
+    (r"^(\S+)'s qualification expired on (\S+)$", r"\1 的资格已于 \2 到期"),
+    (r"^(\S+) \((\w+)\) may not lead a grade (\w+) assessment$", r"\1(\2)不能担任 \3 级评定的组长"),
+    (r"^(\S+) is not a registered consulting body$", r"\1 不是已登记的咨询机构"),
+    (r"^the consulting body is (\w+)$", r"该咨询机构状态为 \1"),
+    (r"^(\S+) is not a consultant of that body$", r"\1 不是该咨询机构的咨询师"),
+    (r"^person-days below the minimum of (\S+) need a justification$", r"人日数低于最低要求 \1,须说明理由"),
+    (r"^(\S+) is below the minimum of (\S+) by more than (\S+) \(at least (\S+)\)$",
+     r"\1 低于最低人日 \2 超过 \3(至少应为 \4)"),
+    (r"^(\S+) is already used by another assessment$", r"证书编号 \1 已被其他评定记录使用"),
+    (r"^Not a valid (date|number|integer)\.?$", "格式不正确"),
+    (r"^a withdrawal needs a reason$", "撤回须说明原因"),
+    (r"^an amendment needs a reason$", "修改须说明原因"),
+    (r"^name at least one field to change$", "请至少修改一项内容"),
+    (r"^the amendment changes nothing$", "修改前后内容相同"),
+]]
+FIELD_NAMES = {"external_ref": "本机构编号", "certificate_no": "证书编号", "enterprise": "企业", "team": "评定组",
+               "capabilities": "新型能力", "person_days": "人日数", "decision_date": "评定决定日期"}
+
+
+def localise(message: str) -> str:
+    locale = get_locale()
+    if locale is None or locale.language != "zh":
+        return message
+    for pattern, zh in PATTERNS:
+        if pattern.match(message):
+            return pattern.sub(zh, message)
+    return message
