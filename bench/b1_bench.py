@@ -3,7 +3,7 @@
 Run (one JSON line per figure on standard output; progress and profiles on standard error)::
 
     cd /work/main && .venv/bin/python bench/b1_bench.py            # 1M-assessment history, 16 connections x 10 s
-    cd /work/main && .venv/bin/python bench/b1_bench.py --quick    # 10k history (auditbo_bench_quick), 3 s
+    cd /work/main && .venv/bin/python bench/b1_bench.py --quick    # 10k history (auditbo_bench_quick), 3 s (~25 s)
 
 Nothing to install: gunicorn, psycopg 3 and the client (``http.client`` + threads) come with the
 project's virtualenv (``make setup``). The first run generates the history (bench/gen_history.py).
@@ -32,6 +32,7 @@ import argparse
 import cProfile
 import io
 import json
+import os
 import pstats
 import sys
 import time
@@ -180,8 +181,9 @@ def profile_filings(dbname: str, clerk: str, token: str, payloads: list[bytes], 
     wall = time.perf_counter() - t
     n = len(payloads) - 5
     buf = io.StringIO()
-    pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(top)
-    log(f"--- B1 profile: {n} filings in-process as {clerk} (statuses {statuses}), top {top} by cumulative time")
+    pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(r"auditbo/", top)
+    log(f"--- B1 profile: {n} filings in-process as {clerk} (statuses {statuses}), top {top} auditbo functions "
+        "by cumulative time")
     log(buf.getvalue())
     buf = io.StringIO()
     pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(top)
@@ -219,17 +221,33 @@ def main(argv=None) -> int:
             return ("POST", "/bare/assessments", payloads[c][(n // k) % per_clerk],
                     {"Content-Type": "application/json"})
 
+        served = {"n": 0}
+
         def proj_req(tid, n):
             c = clerks[n % k]
             return ("POST", "/api/v1/assessments", payloads[c][n // k],
                     {"Content-Type": "application/json", "Authorization": f"Bearer {tokens[c]}"})
 
-        log(f"B1: bare POST, {a.connections} connections x {seconds:g} s …")
-        rb = run_load(bare.port, bare_req, connections=a.connections, seconds=seconds, expect=(201,), label="bare")
-        log(f"B1: project POST /api/v1/assessments, {a.connections} connections x {seconds:g} s …")
-        rp = run_load(proj.port, proj_req, connections=a.connections, seconds=seconds, expect=(201,),
-                      label="project", max_requests=total)
-        if rp.count >= total - a.connections:
+        # ABBA: bare, project, project, bare (half the time each), so that drift of the shared machine cancels
+        half = seconds / 2
+        log(f"B1: load average {os.getloadavg()}; ABBA, {a.connections} connections, {half:g} s per leg …")
+        legs = []
+        for side in ("bare", "project", "project", "bare"):
+            if side == "bare":
+                legs.append(("bare", run_load(bare.port, bare_req, connections=a.connections, seconds=half,
+                                              expect=(201,), label="bare")))
+            else:
+                legs.append(("project", run_load(proj.port, proj_req, connections=a.connections, seconds=half,
+                                                 expect=(201,), label="project", max_requests=total,
+                                                 start_at=served["n"])))
+                served["n"] = legs[-1][1].next_index
+        log(f"B1: 2 connections (one request per worker, no queueing), {half:g} s each side …")
+        rb2 = run_load(bare.port, bare_req, connections=2, seconds=half, expect=(201,), label="bare c2")
+        rp2 = run_load(proj.port, proj_req, connections=2, seconds=half, expect=(201,), label="project c2",
+                       max_requests=total, start_at=served["n"])
+        rb = benchlib.merge([r for side, r in legs if side == "bare"])
+        rp = benchlib.merge([r for side, r in legs if side == "project"])
+        if rp2.next_index >= total:
             log("B1: WARNING: the pre-built filings ran out before the time was up")
     finally:
         proj.stop()
@@ -237,7 +255,16 @@ def main(argv=None) -> int:
     tag = f"B1 POST /api/v1/assessments ({dbname}, gunicorn 2 sync workers, {a.connections} conns, {seconds:g} s)"
     report_load(tag, rp, rb)
     emit(f"{tag}: requests completed, project vs bare", rp.count, rb.count, None, "count")
-    log(f"B1: statuses project={rp.statuses} bare={rb.statuses}")
+    emit(f"{tag}: throughput per leg (ABBA), project 1st vs 2nd", legs[1][1].rps, legs[2][1].rps, None, "req/s")
+    emit(f"{tag}: throughput per leg (ABBA), bare 1st vs 2nd", legs[0][1].rps, legs[3][1].rps, None, "req/s")
+    tag2 = f"B1 POST /api/v1/assessments ({dbname}, 2 conns = one per worker, no queueing, {half:g} s)"
+    emit(f"{tag2}: throughput vs bare", rp2.rps, rb2.rps, rp2.rps / rb2.rps, "req/s")
+    for q in (50, 95, 99):
+        emit(f"{tag2}: p{q} latency vs bare", rp2.pct(q), rb2.pct(q), rp2.pct(q) / rb2.pct(q), "ms")
+    emit(f"{tag2}: errors / requests", rp2.errors, rp2.count, None, "count")
+    log(f"B1: statuses project={rp.statuses} {rp2.statuses} bare={rb.statuses} {rb2.statuses}")
+    if rp2.errors:
+        log(f"B1: samples {rp2.samples}")
 
     if not a.no_profile:
         c = clerks[0]
@@ -245,7 +272,7 @@ def main(argv=None) -> int:
                                run + "p", 99, dict(benchlib.make_app(dbname).config))
         token = benchlib.create_tokens(dbname, [c], name=f"bench-b1-profile-{run}")[c]
         prof = profile_filings(dbname, c, token, extra)
-        emit(f"B1 in-process (Flask test client, no server): one filing, profiled", prof["per_request_ms"], None,
+        emit("B1 in-process (Flask test client, no server): one filing, profiled", prof["per_request_ms"], None,
              None, "ms")
         emit("B1 SQL statements per filing (Bearer auth + validate + insert + read back)", prof["statements"], None,
              None, "count")

@@ -3,7 +3,7 @@
 Run (one JSON line per figure on standard output; progress on standard error)::
 
     cd /work/main && .venv/bin/python bench/b2_bench.py            # 1M history, 10 s per figure at 16 connections
-    cd /work/main && .venv/bin/python bench/b2_bench.py --quick    # 10k history (auditbo_bench_quick), 2 s
+    cd /work/main && .venv/bin/python bench/b2_bench.py --quick    # 10k history (auditbo_bench_quick), 1 s per figure (~40 s)
 
 Nothing to install (gunicorn and the client, ``http.client`` + threads, come with the virtualenv).
 
@@ -95,22 +95,28 @@ def sample_ids(dbname: str, n: int) -> tuple[list[int], list[int]]:
     import psycopg
 
     with psycopg.connect(libpq(dbname)) as conn:
-        top = conn.execute("SELECT max(id) FROM assessments").fetchone()[0]
+        # existing ids only (rolled-back imports leave gaps in the sequence)
+        everyone = [r[0] for r in conn.execute(
+            "SELECT id FROM assessments TABLESAMPLE BERNOULLI (%s) REPEATABLE (7)",
+            (min(100.0, 300.0 * n / max(1, conn.execute("SELECT reltuples FROM pg_class WHERE relname = "
+                                                         "'assessments'").fetchone()[0])),))]
         body = conn.execute("SELECT org_id FROM users WHERE username = %s", (CLERK,)).fetchone()[0]
         own = [r[0] for r in conn.execute(
             "SELECT id FROM assessments WHERE body_id = %s ORDER BY random() LIMIT %s", (body, n))]
     rng = np.random.default_rng(7)
-    return [int(x) for x in rng.integers(1, top + 1, size=n)], own
+    return [int(x) for x in rng.choice(everyone, size=min(n, len(everyone)), replace=False)], own
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="10k history, 2 s per figure")
+    ap.add_argument("--quick", action="store_true", help="10k history, 1 s per figure")
     ap.add_argument("--seconds", type=float, default=None)
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--no-profile", action="store_true")
     a = ap.parse_args(argv)
-    seconds = a.seconds or (2.0 if a.quick else 10.0)
-    short = max(1.0, seconds / 2)
+    seconds = a.seconds or (1.0 if a.quick else 10.0)
+    short = max(0.5, seconds / 2)
+    warm = 0.3 if a.quick else 1.0
     conns = a.connections
     dbname = benchlib.ensure_history(a.quick)
     all_ids, own_ids = sample_ids(dbname, 5000)
@@ -163,8 +169,8 @@ def main(argv=None) -> int:
         results = []
         for label, port, make in cases:
             log(f"B2: {label}: {conns} connections x {seconds:g} s, then 2 connections x {short:g} s …")
-            r16 = run_load(port, make, connections=conns, seconds=seconds, label=label)
-            r2 = run_load(port, make, connections=2, seconds=short, label=label)
+            r16 = run_load(port, make, connections=conns, seconds=seconds, label=label, warmup=warm)
+            r2 = run_load(port, make, connections=2, seconds=short, label=label, warmup=warm)
             results.append((label, r16, r2))
         log(f"B2: bare GET, {conns} connections x {seconds / 2:g} s (second half) …")
         bare_runs.append(run_load(bare.port, bare_req, connections=conns, seconds=seconds / 2, label="bare"))
@@ -193,7 +199,53 @@ def main(argv=None) -> int:
         emit(f"{t}: errors (non-200) / requests", r16.errors + r2.errors, r16.count + r2.count, None, "count")
         if r16.errors or r2.errors:
             log(f"{t}: statuses {r16.statuses} {r2.statuses}; samples {r16.samples + r2.samples}")
+    if not a.no_profile:
+        profile_pages(dbname, all_ids, 10 if a.quick else 40)
     return 0
+
+
+def profile_pages(dbname: str, ids: list[int], n: int) -> None:
+    """In-process cProfile (Flask test client, logged in through /login) of the list and record pages,
+    with the SQL statements per page."""
+    import cProfile
+    import io
+    import pstats
+
+    import sqlalchemy as sa
+
+    from auditbo.extensions import db
+
+    app = benchlib.make_app(dbname)
+    client = app.test_client()
+    html = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    r = client.post("/login", data={"csrf_token": token, "username": OFFICE, "password": PASSWORD})
+    assert r.status_code == 302, r.status_code
+    count = {"n": 0}
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute",
+                        lambda *a, **k: count.__setitem__("n", count["n"] + 1))
+    for label, paths in (("list page " + LIST, [LIST] * n), ("record page /assessments/<id>",
+                                                              [f"/assessments/{i}" for i in ids[:n]])):
+        client.get(paths[0])
+        count["n"] = 0
+        prof = cProfile.Profile()
+        t = time.perf_counter()
+        prof.enable()
+        for p in paths:
+            assert client.get(p).status_code == 200
+        prof.disable()
+        ms = 1000 * (time.perf_counter() - t) / len(paths)
+        emit(f"B2 in-process (test client, profiled), office: {label}", ms, None, None, "ms")
+        emit(f"B2 SQL statements per request, office: {label}", count["n"] / len(paths), None, None, "count")
+        for key, restrict in (("cumulative", r"auditbo/|jinja2/environment|flask_babel|babel/"), ("tottime", "")):
+            buf = io.StringIO()
+            st = pstats.Stats(prof, stream=buf).sort_stats(key)
+            st.print_stats(restrict, 15) if restrict else st.print_stats(15)
+            log(f"--- B2 profile, office, {label}: {len(paths)} requests, top 15 by {key}")
+            log(buf.getvalue())
+    with app.app_context():
+        db.engine.dispose()
 
 
 def _merge(runs):

@@ -158,6 +158,7 @@ class LoadResult:
     statuses: dict[int, int] = field(default_factory=dict)
     errors: int = 0  # unexpected status or transport error
     samples: list[str] = field(default_factory=list)
+    next_index: int = 0  # the request counter at the end (warm-up requests included)
 
     @property
     def count(self) -> int:
@@ -180,17 +181,16 @@ Request = tuple[str, str, bytes | None, dict]  # method, path, body, headers
 
 def run_load(port: int, make_request: Callable[[int, int], Request], *, connections: int = 16,
              seconds: float = 10.0, expect: tuple[int, ...] = (200,), label: str = "",
-             max_requests: int | None = None, warmup: float = 1.0) -> LoadResult:
+             max_requests: int | None = None, warmup: float = 1.0, start_at: int = 0) -> LoadResult:
     """A closed-loop, bounded load on 127.0.0.1:port: ``connections`` threads, each with its own
     HTTP/1.1 connection (re-opened when the server closes it), for ``seconds`` after a short
     warm-up that is not counted. ``make_request(thread, n)`` builds each request."""
     assert connections <= 64 and seconds <= 60
     res = LoadResult(label, seconds)
     lock = threading.Lock()
-    counter = {"n": 0}
+    counter = {"n": start_at}
     t_start = [0.0]
     stop_at = [0.0]
-    phase = {"measure": False}
     barrier = threading.Barrier(connections + 1)
 
     def take() -> int | None:
@@ -251,7 +251,19 @@ def run_load(port: int, make_request: Callable[[int, int], Request], *, connecti
         t.join(seconds + warmup + 60)
     end = min(time.perf_counter(), stop_at[0])
     res.seconds = max(1e-9, end - t_start[0])
+    res.next_index = counter["n"]
     return res
+
+
+def merge(runs: list[LoadResult]) -> LoadResult:
+    out = LoadResult(runs[0].label, sum(r.seconds for r in runs))
+    for r in runs:
+        out.latencies += r.latencies
+        out.errors += r.errors
+        out.samples += r.samples
+        for k, v in r.statuses.items():
+            out.statuses[k] = out.statuses.get(k, 0) + v
+    return out
 
 
 def report_load(prefix: str, proj: LoadResult, bare: LoadResult, *, p_target: str = "p99 <= 100 ms",

@@ -63,7 +63,9 @@ def app(db_url):
     with application.app_context():
         upgrade()
         db.session.remove()
-    return application
+    yield application
+    with application.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,11 @@
 """Two supervisors acting on the same audit at the same moment never overwrite each other
-silently: one wins, the other gets a clear Conflict. PostgreSQL, two real connections in
-two threads, on committed data in a database of its own (created and dropped here)."""
+silently: one wins, the other gets a clear Conflict. PostgreSQL, two real connections in two
+threads, on committed data in a database of its own (created and dropped here).
+
+The app is the suite's own, with its engine swapped (for the test's duration) for one on that
+database, as conftest swaps it for a connection: a second Flask app would take the global API
+object over and leave the suite's pooled connections to be collected unclosed.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from auditbo.events import Event, verify
 from auditbo.extensions import db
 from auditbo.filings.models import Assessment
 from tests import pg
-from tests.conftest import TEST_DB_URL, make_app
+from tests.conftest import TEST_DB_URL
 
 pytestmark = pytest.mark.postgres_only
 
@@ -32,8 +37,8 @@ def _drop(url: str) -> None:
         admin.dispose()
 
 
-@pytest.fixture(scope="module")
-def pg_app():
+@pytest.fixture
+def pg_app(app):
     if not TEST_DB_URL or not TEST_DB_URL.startswith("postgresql"):
         pytest.skip("needs PostgreSQL (AUDITBO_TEST_DATABASE_URL)")
     from flask_migrate import upgrade
@@ -41,14 +46,20 @@ def pg_app():
     url = make_url(TEST_DB_URL)
     url = url.set(database=f"{url.database}_conc").render_as_string(hide_password=False)
     pg.recreate_database(url)
-    app = make_app(url)
-    with app.app_context():
-        upgrade()
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    _drop(url)
+    engines = db._app_engines[app]
+    saved = engines[None]  # the per-test connection of conftest's _transaction
+    engine = sa.create_engine(url, **app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    engines[None] = engine
+    try:
+        with app.app_context():
+            upgrade()
+            db.session.remove()
+        yield app
+    finally:
+        db.session.remove()  # nothing of the test's may hold a connection to the database dropped below
+        engines[None] = saved
+        engine.dispose()
+        _drop(url)
 
 
 def _committed_audit(app) -> tuple[int, int, int]:
@@ -172,6 +183,9 @@ def test_two_api_calls_with_the_same_version_the_second_is_409(pg_app):
         token = create_token(user, "race")[1]
         db.session.commit()
         db.session.remove()
+    from tests.conftest import IsolatedClient
+
+    pg_app.test_client_class = IsolatedClient  # each request in its own app context, as in production
     client = pg_app.test_client()
     h = {"Authorization": f"Bearer {token}"}
     version = client.get(f"/api/v1/confirmations/{audit_id}", headers=h).get_json()["version"]
