@@ -19,7 +19,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from auditbo.db import IdMixin, UTCDateTime, utcnow
+from auditbo.database import IdMixin, UTCDateTime, bulk_insert, utcnow
 from auditbo.extensions import db
 
 GENESIS = "0" * 64
@@ -142,10 +142,10 @@ def record_many(items: Iterable[tuple], *, at: datetime | None = None) -> str:
         row["hash"] = prev = _digest(prev, row)
         batch.append(row)
         if len(batch) >= _BATCH:
-            db.session.execute(sa.insert(Event), batch)
+            bulk_insert(Event, batch)
             batch = []
     if batch:
-        db.session.execute(sa.insert(Event), batch)
+        bulk_insert(Event, batch)
     return prev
 
 

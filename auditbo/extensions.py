@@ -12,7 +12,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 
-from auditbo.db import Base
+from auditbo.database import Base
 
 # join_transaction_mode only matters when a session is bound to a connection that is
 # already inside a transaction (the test harness); with an Engine it changes nothing.

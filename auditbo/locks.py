@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from auditbo.db import UTCDateTime, utcnow
+from auditbo.database import UTCDateTime, utcnow
 from auditbo.extensions import db
 
 

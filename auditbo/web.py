@@ -131,6 +131,9 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
+        from auditbo.extensions import db
+
+        db.session.rollback()  # a refused request changes nothing
         if isinstance(exc, (Forbidden, HiddenNotFound)) or exc.status == 401:
             _log_denial(exc.status, exc.detail)
         if wants_problem_json():

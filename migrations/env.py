@@ -6,7 +6,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from auditbo.db import alembic_compare_type, alembic_render_item
+from auditbo.database import alembic_compare_type, alembic_render_item
 
 config = context.config
 if config.config_file_name and not config.attributes.get("skip_logging_config"):

@@ -8,7 +8,7 @@ import time_machine
 
 from auditbo.accounts.models import ApiToken, Role, User
 from auditbo.accounts.services import create_token
-from auditbo.db import utcnow
+from auditbo.database import utcnow
 from auditbo.events import Event
 from auditbo.extensions import db
 from tests.factories import PASSWORD, OrgFactory, UserFactory, clerk

@@ -10,7 +10,7 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy.engine import make_url
 
-from auditbo.db import alembic_compare_type
+from auditbo.database import alembic_compare_type
 from auditbo.extensions import db
 from tests import pg
 from tests.conftest import TEST_DB_URL, make_app

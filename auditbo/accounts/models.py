@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from auditbo.db import IdMixin, UTCDateTime, created_at_column, enum_type
+from auditbo.database import IdMixin, UTCDateTime, created_at_column, enum_type
 from auditbo.extensions import db
 from auditbo.orgs.models import Organisation
 

@@ -11,7 +11,7 @@ from flask import current_app
 
 from auditbo import events
 from auditbo.accounts.models import ApiToken, Role, User
-from auditbo.db import utcnow
+from auditbo.database import utcnow
 from auditbo.errors import ErrorCollector
 from auditbo.events import Actor
 from auditbo.extensions import db

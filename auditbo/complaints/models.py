@@ -6,7 +6,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from auditbo.db import IdMixin, created_at_column, enum_type
+from auditbo.database import IdMixin, created_at_column, enum_type
 from auditbo.extensions import db
 from auditbo.states import Transitions
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from auditbo.db import IdMixin, UTCDateTime, created_at_column, enum_type
+from auditbo.database import IdMixin, UTCDateTime, created_at_column, enum_type
 from auditbo.extensions import db
 from auditbo.filings.models import Assessment, Grade
 from auditbo.states import Transitions
@@ -80,6 +80,8 @@ class ConfirmationAudit(IdMixin, db.Model):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         sa.UniqueConstraint("assessment_id", "round", name="uq_confirmation_audits_assessment_round"),
+        # open audits per reviewer: the reviewer draw's load balance and the navigation badge
+        sa.Index("ix_confirmation_audits_status_assignee", "status", "assignee_id"),
         sa.CheckConstraint(
             "(decision = 'grade_adjusted') = (adjusted_grade IS NOT NULL)", name="adjusted_grade_iff"
         ),

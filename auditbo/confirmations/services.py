@@ -31,7 +31,7 @@ from auditbo.confirmations.models import (
     Recusal,
     Severity,
 )
-from auditbo.db import utcnow
+from auditbo.database import bulk_insert, utcnow
 from auditbo.errors import Conflict, ErrorCollector, Forbidden
 from auditbo.events import SYSTEM, Actor, Event
 from auditbo.extensions import db
@@ -89,9 +89,7 @@ def open_audits(rows: list[dict], today: date, *, reviewer_of: dict[int, int] | 
             "assignee_id": assignee, "assigned_at": now if assignee else None, "draw_seed": seed,
             "due_date": due, "checklist": {}, "created_at": now, "version": 1,
         })
-    ids = db.session.execute(
-        sa.insert(ConfirmationAudit).returning(ConfirmationAudit.id, sort_by_parameter_order=True), audit_rows
-    ).scalars().all()
+    ids = bulk_insert(ConfirmationAudit, audit_rows, returning=ConfirmationAudit.id)
     for audit_id, row in zip(ids, audit_rows, strict=True):
         if row["assignee_id"]:
             evs.append((SYSTEM, "confirmation", audit_id, "assigned", None,

@@ -18,6 +18,7 @@ from flask import current_app
 
 from auditbo import events
 from auditbo.accounts.services import hash_password
+from auditbo.database import bulk_insert
 from auditbo.demo import builders
 from auditbo.errors import Conflict
 from auditbo.extensions import db
@@ -52,9 +53,8 @@ def _fix_sequences(tables: list[str]) -> None:
         ))
 
 
-def _insert(model, rows: list[dict], batch: int = 5000) -> None:
-    for i in range(0, len(rows), batch):
-        db.session.execute(sa.insert(model), rows[i:i + batch])
+def _insert(model, rows: list[dict]) -> None:
+    bulk_insert(model, rows)
 
 
 def database_is_empty() -> bool:

@@ -79,6 +79,18 @@ class FilingContext:
         self._load_enterprises(sorted(ents - self.enterprises.keys()))
         self._load_certs(sorted(certs - self.certs.keys()))
         self._load_refs(sorted(refs - self.refs.keys()))
+        consulting = sorted({o.pk for o in self.orgs.values() if o and o.kind == CONSULTING_BODY} - self.tie_share.keys())
+        self._load_shares(consulting)
+
+    def _load_shares(self, consulting_ids: list[int]) -> None:
+        for part in _chunks(consulting_ids):
+            rows = db.session.execute(
+                sa.select(Assessment.consulting_body_id, sa.func.count().filter(Assessment.body_id == self.body.id),
+                          sa.func.count())
+                .where(Assessment.consulting_body_id.in_(part)).group_by(Assessment.consulting_body_id))
+            found = {r[0]: (r[1] or 0, r[2] or 0) for r in rows}
+            for cid in part:
+                self.tie_share[cid] = found.get(cid, (0, 0))
 
     def _load_persons(self, ids: list[str]) -> None:
         for part in _chunks(ids):
@@ -174,11 +186,7 @@ class FilingContext:
     def consulting_share(self, consulting_id: int) -> tuple[int, int]:
         """(standing-or-pending clients of this consulting body filed by this body, all its clients)."""
         if consulting_id not in self.tie_share:
-            here, total = db.session.execute(
-                sa.select(sa.func.count().filter(Assessment.body_id == self.body.id), sa.func.count())
-                .where(Assessment.consulting_body_id == consulting_id)
-            ).one()
-            self.tie_share[consulting_id] = (here or 0, total or 0)
+            self._load_shares([consulting_id])
         return self.tie_share[consulting_id]
 
     def note_filed(self, filing) -> None:

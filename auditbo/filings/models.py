@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from auditbo.db import IdMixin, UTCDateTime, created_at_column, enum_type, utcnow
+from auditbo.database import IdMixin, UTCDateTime, created_at_column, enum_type, utcnow
 from auditbo.extensions import db
 from auditbo.orgs.models import Enterprise, Organisation, Person
 from auditbo.states import Transitions
@@ -97,7 +97,7 @@ class Assessment(IdMixin, db.Model):
     grade: Mapped[Grade] = mapped_column(enum_type(Grade, "grade"))  # standing grade (after any adjustment)
     filed_grade: Mapped[Grade] = mapped_column(enum_type(Grade, "filed_grade"))
     previous_grade: Mapped[Grade | None] = mapped_column(enum_type(Grade, "previous_grade"))
-    consulting_body_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    consulting_body_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"))
     person_days: Mapped[float] = mapped_column(sa.Float)
     person_days_min: Mapped[float] = mapped_column(sa.Float)
     reduction_reason: Mapped[str | None] = mapped_column(sa.Text)
@@ -152,6 +152,11 @@ class Assessment(IdMixin, db.Model):
         sa.Index("ix_assessments_grade_decision", "grade", "decision_date"),
         sa.Index("ix_assessments_region_decision", "region_code", "decision_date"),
         sa.Index("ix_assessments_decision_id", "decision_date", "id"),
+        # the list pages filter by status and grade and sort by decision date (office, and per body)
+        sa.Index("ix_assessments_status_grade_decision", "status", "grade", "decision_date", "id"),
+        sa.Index("ix_assessments_body_status_grade_decision", "body_id", "status", "grade", "decision_date", "id"),
+        # a consulting body's share of clients per assessment body (tie flag)
+        sa.Index("ix_assessments_consulting_body", "consulting_body_id", "body_id"),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from auditbo.accounts.models import User
 from auditbo.authz import scope_assessments
@@ -16,13 +16,13 @@ from auditbo.filings.models import Assessment, AssessmentConsultant, TeamMember
 from auditbo.orgs.models import Enterprise, Organisation
 
 FULL = (
-    selectinload(Assessment.team).selectinload(TeamMember.person),
+    selectinload(Assessment.team).joinedload(TeamMember.person),
     selectinload(Assessment.capabilities),
-    selectinload(Assessment.consultants).selectinload(AssessmentConsultant.person),
+    selectinload(Assessment.consultants).joinedload(AssessmentConsultant.person),
     selectinload(Assessment.history),
-    selectinload(Assessment.enterprise),
-    selectinload(Assessment.body),
-    selectinload(Assessment.consulting_body),
+    joinedload(Assessment.enterprise),
+    joinedload(Assessment.body),
+    joinedload(Assessment.consulting_body),
 )
 
 

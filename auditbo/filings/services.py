@@ -14,7 +14,7 @@ from flask import current_app
 
 from auditbo import events
 from auditbo.confirmations import services as confirmations
-from auditbo.db import utcnow
+from auditbo.database import bulk_insert, utcnow
 from auditbo.errors import Conflict, ErrorCollector, FieldError, ValidationFailed
 from auditbo.events import SYSTEM, Actor
 from auditbo.extensions import db
@@ -54,6 +54,7 @@ def file_assessment(body: Organisation, payload, *, actor: Actor) -> FileResult:
     """File one assessment. The same external_ref with the same content returns the existing
     record; with other content it is a Conflict."""
     ctx = FilingContext(body)
+    ctx.preload([payload])  # a few IN-queries instead of one per person
     filing = validate_filing(payload, ctx, current_app.config, _today())
     existing = ctx.existing(filing.external_ref)
     if existing is not None:
@@ -68,7 +69,8 @@ def file_assessment(body: Organisation, payload, *, actor: Actor) -> FileResult:
 def file_many(body: Organisation, payloads: list, *, actor: Actor, row_offset: int = 2) -> dict:
     """All or nothing: validate every row, report every bad row and field, or file them all.
 
-    Rows identical to a record already filed are counted as unchanged; a row whose
+    Rows are written batch by batch as they pass; at the first bad row writing stops (the
+    rest is still checked, to report every problem) and the caller rolls back. Rows identical to a record already filed are counted as unchanged; a row whose
     external_ref was filed with other content is an error (amend that record instead).
     """
     ctx = FilingContext(body)
@@ -76,8 +78,8 @@ def file_many(body: Organisation, payloads: list, *, actor: Actor, row_offset: i
     today = _today()
     cfg = current_app.config
     errors: list[FieldError] = []
-    to_file: list[Filing] = []
-    unchanged = 0
+    to_file: list[Filing] = []  # validated, not yet written (at most one batch: memory stays flat)
+    unchanged = filed = pending = 0
     seen_refs: dict[str, int] = {}
     seen_certs: dict[str, int] = {}
     for i, payload in enumerate(payloads):
@@ -102,13 +104,24 @@ def file_many(body: Organisation, payloads: list, *, actor: Actor, row_offset: i
                 continue
             errors.append(FieldError(f"row {row}: external_ref", f"{ref} was filed before with other content"))
             continue
+        if errors:
+            continue  # nothing more is written once a row failed; the caller rolls back what was
         to_file.append(filing)
+        if len(to_file) >= BATCH:
+            filed, pending = _write(body, to_file, ctx, actor, filed, pending)
+            to_file = []
     if errors:
         raise ValidationFailed(errors, detail=f"{len({e.field.split(':')[0] for e in errors})} row(s) are invalid; "
                                               "nothing was filed")
-    ids = persist(body, to_file, ctx, actor=actor) if to_file else []
-    pending = sum(1 for f in to_file if _needs_confirmation(f.grade_level))
-    return {"rows": len(payloads), "filed": len(ids), "unchanged": unchanged, "pending_confirmation": pending}
+    if to_file:
+        filed, pending = _write(body, to_file, ctx, actor, filed, pending)
+    return {"rows": len(payloads), "filed": filed, "unchanged": unchanged, "pending_confirmation": pending}
+
+
+def _write(body, filings: list[Filing], ctx, actor, filed: int, pending: int) -> tuple[int, int]:
+    persist(body, filings, ctx, actor=actor)
+    return filed + len(filings), pending + sum(1 for f in filings if _needs_confirmation(f.grade_level))
+
 
 
 def persist(body: Organisation, filings: list[Filing], ctx: FilingContext, *, actor: Actor) -> list[int]:
@@ -132,8 +145,7 @@ def _persist_batch(body, batch: list[Filing], ctx, actor, now, today) -> list[in
                               "created_at": now, "updated_at": now}
     if new_ents:
         rows = list(new_ents.values())
-        ent_ids = db.session.execute(
-            sa.insert(Enterprise).returning(Enterprise.id, sort_by_parameter_order=True), rows).scalars().all()
+        ent_ids = bulk_insert(Enterprise, rows, returning=Enterprise.id)
         for row, ent_id in zip(rows, ent_ids, strict=True):
             ctx.enterprises[row["credit_code"]] = ent_id
     a_rows = []
@@ -155,8 +167,7 @@ def _persist_batch(body, batch: list[Filing], ctx, actor, now, today) -> list[in
             "flag_tie": f.flags["tie"], "flag_surveillance_overdue": False, "content_hash": f.content_hash,
             "filed_by_id": actor.id, "filed_at": now, "updated_at": now, "version": 1,
         })
-    ids = db.session.execute(
-        sa.insert(Assessment).returning(Assessment.id, sort_by_parameter_order=True), a_rows).scalars().all()
+    ids = bulk_insert(Assessment, a_rows, returning=Assessment.id)
     team, consultants, caps, changes, evs, audits = [], [], [], [], [], []
     for aid, f, row in zip(ids, batch, a_rows, strict=True):
         team += [{"assessment_id": aid, "person_id": pk, "role": role} for pk, role in f.team]
@@ -179,7 +190,7 @@ def _persist_batch(body, batch: list[Filing], ctx, actor, now, today) -> list[in
     for model, rows in ((TeamMember, team), (AssessmentConsultant, consultants), (Capability, caps),
                         (StatusChange, changes)):
         if rows:
-            db.session.execute(sa.insert(model), rows)
+            bulk_insert(model, rows)
     evs += confirmations.open_audits(audits, today)
     events.record_many(evs)
     return list(ids)
@@ -288,12 +299,10 @@ def _apply(a: Assessment, f: Filing, ctx: FilingContext) -> None:
     a.previous_grade = "A" * f.previous_level if f.previous_level else None
     for model in (TeamMember, AssessmentConsultant, Capability):
         db.session.execute(sa.delete(model).where(model.assessment_id == a.id))
-    db.session.execute(sa.insert(TeamMember), [{"assessment_id": a.id, "person_id": pk, "role": r}
-                                               for pk, r in f.team])
+    bulk_insert(TeamMember, [{"assessment_id": a.id, "person_id": pk, "role": r} for pk, r in f.team])
     if f.consultant_pks:
-        db.session.execute(sa.insert(AssessmentConsultant), [{"assessment_id": a.id, "person_id": pk}
-                                                             for pk in f.consultant_pks])
-    db.session.execute(sa.insert(Capability), [{"assessment_id": a.id, "name": c["name"], "level": int(c["level"][2])}
-                                               for c in d["capabilities"]])
+        bulk_insert(AssessmentConsultant, [{"assessment_id": a.id, "person_id": pk} for pk in f.consultant_pks])
+    bulk_insert(Capability, [{"assessment_id": a.id, "name": c["name"], "level": int(c["level"][2])}
+                             for c in d["capabilities"]])
     db.session.flush()
     db.session.expire(a, ["team", "capabilities", "consultants"])

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from auditbo.db import IdMixin, UTCDateTime, created_at_column, enum_type, utcnow
+from auditbo.database import IdMixin, UTCDateTime, created_at_column, enum_type, utcnow
 from auditbo.extensions import db
 
 

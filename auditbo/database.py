@@ -82,3 +82,22 @@ def alembic_compare_type(context, inspected_column, metadata_column, inspected_t
     if isinstance(metadata_type, UTCDateTime):
         return not isinstance(inspected_type, sa.DateTime)
     return None  # Alembic's default comparison
+
+
+def bulk_insert(model, rows: list[dict], *, returning=None, batch: int = 5000) -> list:
+    """Insert many rows (dicts with the same keys) in batches: Core executemany with
+    "insertmanyvalues", bypassing the ORM's per-row bookkeeping. With ``returning`` (a
+    column), its values come back in the order of ``rows``.
+    """
+    from auditbo.extensions import db
+
+    table = model.__table__
+    stmt = sa.insert(table)
+    out: list = []
+    if returning is not None:
+        stmt = stmt.returning(table.c[returning.key], sort_by_parameter_order=True)
+    for start in range(0, len(rows), batch):
+        result = db.session.execute(stmt, rows[start:start + batch])
+        if returning is not None:
+            out += result.scalars().all()
+    return out
