@@ -66,6 +66,7 @@ DEFAULTS: dict[str, object] = {
     "LEAD_QUALIFICATION_MAX_LEVEL": {"lead": 2, "senior_lead": 5},
     "CONFIRMATION_MIN_LEVEL": 3,  # AAA and above need a confirmation audit
     "CONFIRMATION_DUE_WORKING_DAYS": 10,
+    "CONFIRMATION_REVIEWER_TO_BODY": "after_decision",  # when a body sees who reviewed: always | never
     "CONFIRMATION_REMINDER_WORKING_DAYS": 2,  # remind the reviewer this many working days before the due date
     "CONFIRMATION_TRACK_RECORD_MONTHS": 24,  # the body's and the lead's recent results shown on a review
     "WORKDAY_EXTRA_HOLIDAYS": [],

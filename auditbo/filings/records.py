@@ -62,6 +62,14 @@ def flags_of(a) -> dict:
             "low_person_days": a.flag_low_days, "tie": a.flag_tie, "surveillance_overdue": a.flag_surveillance_overdue}
 
 
+def _body_sees_reviewer(decided: bool) -> bool:
+    """CONFIRMATION_REVIEWER_TO_BODY: 'after_decision' (default), 'always' or 'never'."""
+    from flask import current_app
+
+    rule = current_app.config["CONFIRMATION_REVIEWER_TO_BODY"]
+    return rule == "always" or (rule == "after_decision" and decided)
+
+
 def confirmation_of(a: Assessment, *, show_reviewer: bool, today: date | None = None) -> dict | None:
     audit = db.session.scalar(
         sa.select(ConfirmationAudit).options(selectinload(ConfirmationAudit.findings))
@@ -70,7 +78,7 @@ def confirmation_of(a: Assessment, *, show_reviewer: bool, today: date | None = 
         return None
     decided = audit.status is AuditStatus.decided
     reviewer = None
-    if audit.assignee_id and (show_reviewer or decided):
+    if audit.assignee_id and (show_reviewer or _body_sees_reviewer(decided)):
         reviewer = db.session.scalar(sa.select(User.display_name).where(User.id == audit.assignee_id))
     person_ids = {}
     if decided and audit.findings:
