@@ -31,6 +31,10 @@ def month_str(offset: int) -> str:
     return str(pd.Period(PERIOD, "M") + offset)
 
 
+# labels added to every line (the benchmark's scenario), set by rating_bench.py
+LABEL: dict = {}
+
+
 def emit(bench, value, baseline=None, unit="", **extra):
     """Print one figure as a JSON line (the format of spec/performance.md)."""
 
@@ -38,7 +42,15 @@ def emit(bench, value, baseline=None, unit="", **extra):
         return None if v is None or (isinstance(v, float) and np.isnan(v)) else round(float(v), 4)
 
     ratio = r(value / baseline) if value is not None and baseline not in (None, 0) else None
-    line = {"bench": bench, "value": r(value), "baseline": r(baseline), "ratio": ratio, "unit": unit, **extra}
+    line = {
+        "bench": bench,
+        "value": r(value),
+        "baseline": r(baseline),
+        "ratio": ratio,
+        "unit": unit,
+        **LABEL,
+        **extra,
+    }
     print(json.dumps(line), flush=True)
 
 
@@ -137,14 +149,17 @@ def load_table(conn, events: pd.DataFrame) -> None:
     conn.commit()
 
 
-def timed(fns: dict, reps: int) -> dict:
-    """Median seconds of each function, the functions taking turns."""
+def timed(fns: dict, reps: int, raw: dict | None = None) -> dict:
+    """Median seconds of each function, the functions taking turns (``raw``, if given,
+    receives every repetition's seconds, for paired ratios)."""
     times: dict = {k: [] for k in fns}
     for _ in range(reps):
         for k, fn in fns.items():
             t = time.perf_counter()
             fn()
             times[k].append(time.perf_counter() - t)
+    if raw is not None:
+        raw.update(times)
     return {k: float(np.median(v)) for k, v in times.items()}
 
 
@@ -178,6 +193,12 @@ def b5(events: pd.DataFrame, reps: int) -> None:
                 "joined": lambda: project_path(conn, sql=LINKED_SQL),
             },
             reps,
+            raw := {},
+        )
+        # the machine is shared: a busy moment slows both sides of one repetition alike, so
+        # the median of the per-repetition ratios is given next to the ratio of the medians
+        paired = float(
+            np.median(np.array(raw["project"]) / np.minimum(np.array(raw["copy"]), np.array(raw["fetchall"])))
         )
         base_copy, base_fetch, proj, proj_window = t["copy"], t["fetchall"], t["project"], t["window"]
         baseline = min(base_copy, base_fetch)
@@ -196,6 +217,7 @@ def b5(events: pd.DataFrame, reps: int) -> None:
             baseline_copy_s=round(base_copy, 4),
             baseline_fetchall_s=round(base_fetch, 4),
             repetitions=reps,
+            median_paired_ratio=round(paired, 4),
             load_s=round(load_s, 2),
         )
         emit(

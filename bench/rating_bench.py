@@ -1,8 +1,11 @@
 """Rating benchmark: accuracy, caution, stability, backtest and B5 speed, in one command.
 
-    cd /work/main && .venv/bin/python bench/rating_bench.py [--quick] [--events N]
+    cd /work/main && .venv/bin/python bench/rating_bench.py [--quick] [--scenario b5|market|both]
 
-Prints one JSON line per figure: {"bench", "value", "baseline", "ratio", "unit"}.
+Prints one JSON line per figure: {"bench", "value", "baseline", "ratio", "unit"}, each
+labelled with its ``scenario``: ``b5`` (1,000,000 events, about 300,000 assessments: the
+B5 scale) and ``market`` (spec/performance.md's market: 1,000,000 assessments over 5
+years, several million events, fed to the engine as SQL-style counts).
 The world is simulated (bench/rating_sim.py) with fixed latent qualities, so "truth" is
 known and a month-over-month change is noise. B5 loads the same events into PostgreSQL
 (127.0.0.1, database ``test``, scratch table ``bench_rating_events``, dropped after) and
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -29,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import rating_b5  # noqa: E402
 from rating_b5 import b5, b5_child, emit  # noqa: E402
 from rating_oracle import oracle_frame  # noqa: E402
 from rating_sim import simulate  # noqa: E402
@@ -54,6 +59,10 @@ BODIES = ("assessment_body", "consulting_body")
 PERSONS = ("assessor", "consultant")
 
 
+def r4(v):
+    return None if v is None else round(v, 4)
+
+
 def month_str(offset: int) -> str:
     return str(pd.Period(PERIOD, "M") + offset)
 
@@ -77,9 +86,9 @@ def accuracy(codes, truth, ratings, oracle):
             spearman(-g["raw_bad_rate"], g["quality"]),
             "rho (baseline: raw bad-outcome rate)",
             n_rated=int(len(g)),
-            oracle_ceiling=round(spearman(g["oracle"], g["quality"]), 4),
-            better_evidenced_half=round(spearman(h["score"], h["quality"]), 4),
-            better_evidenced_half_oracle=round(spearman(h["oracle"], h["quality"]), 4),
+            oracle_ceiling=r4(spearman(g["oracle"], g["quality"])),
+            better_evidenced_half=r4(spearman(h["score"], h["quality"])),
+            better_evidenced_half_oracle=r4(spearman(h["oracle"], h["quality"])),
         )
     return rated
 
@@ -182,14 +191,14 @@ def backtest_figures(codes, ratings, cfg, truth):
         "AUROC, exposure-stratified (baseline: raw rate)",
         n=rep.backtest_n,
         positives=rep.backtest_positives,
-        true_quality_as_score=round(true_auc, 4),
+        true_quality_as_score=r4(true_auc),
     )
     emit(
         "rating.backtest_auroc_unstratified",
         rep.auroc_unstratified,
         None,
         "AUROC, all rated subjects pooled",
-        true_quality_as_score=round(auroc(bt["adverse"], -bt["quality"].to_numpy()), 4),
+        true_quality_as_score=r4(auroc(bt["adverse"], -bt["quality"].to_numpy())),
     )
     for t, v in rep.auroc_by_type.items():
         sel = (bt["subject_type"] == t).to_numpy()
@@ -198,14 +207,15 @@ def backtest_figures(codes, ratings, cfg, truth):
             v,
             None,
             "AUROC, exposure-stratified",
-            true_quality_as_score=round(
-                stratified_auroc(bt.loc[sel, "adverse"], -bt.loc[sel, "quality"].to_numpy(), strata[sel]), 4
+            true_quality_as_score=r4(
+                stratified_auroc(bt.loc[sel, "adverse"], -bt.loc[sel, "quality"].to_numpy(), strata[sel])
             ),
         )
     print(
         json.dumps(
             {
                 "bench": "rating.adverse_rate_by_grade",
+                **rating_b5.LABEL,
                 "value": rep.adverse_rate_by_grade,
                 "falls_as_grades_rise": rep.adverse_rate_falls,
                 "n_by_grade": rep.backtest_n_by_grade,
@@ -218,6 +228,7 @@ def backtest_figures(codes, ratings, cfg, truth):
         json.dumps(
             {
                 "bench": "rating.grade_distribution",
+                **rating_b5.LABEL,
                 "value": rep.grade_distribution["all"],
                 "by_type": {k: v for k, v in rep.grade_distribution.items() if k != "all"},
             }
@@ -228,6 +239,7 @@ def backtest_figures(codes, ratings, cfg, truth):
         json.dumps(
             {
                 "bench": "rating.size_correlation",
+                **rating_b5.LABEL,
                 "value": rep.size_correlation,
                 "passed": rep.size_check_passed,
             }
@@ -236,30 +248,57 @@ def backtest_figures(codes, ratings, cfg, truth):
     )
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="100,000 events, fewer repetitions (smoke)")
-    ap.add_argument("--events", type=int, default=None)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--no-b5", action="store_true")
-    ap.add_argument("--b5-child", action="store_true", help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
-    if args.b5_child:
-        return b5_child()
-    n = args.events or (100_000 if args.quick else 1_000_000)
+SCENARIOS = {
+    # B5's figure: 1,000,000 outcome events (about 300,000 assessments), raw events
+    "b5": "1,000,000 events (B5 scale)",
+    # spec/performance.md's market: 1,000,000 assessments over 5 years (several million
+    # events), aggregated per subject x month x event x checker x body as auditbo's SQL does
+    "market": "1,000,000 assessments, 200 assessment bodies, 2,000 consulting bodies, 20,000 persons, 5 years",
+}
+
+
+def scenario(name: str, args) -> None:
+    quick = args.quick
+    rating_b5.LABEL.clear()
+    rating_b5.LABEL.update({"scenario": name, "holding": args.holding})
     t = time.perf_counter()
-    events, truth, cases, world = simulate(n, months=MONTHS, start=START, seed=args.seed, with_cases=True)
+    if name == "market":
+        n_cases = 100_000 if quick else 1_000_000
+        events, truth, cases, world = simulate(
+            None,
+            n_cases=n_cases,
+            months=MONTHS,
+            start=START,
+            seed=args.seed,
+            with_cases=True,
+            holding=args.holding,
+            counts=True,
+        )
+        n_events = int(events["n"].sum())
+    else:
+        n = args.events or (100_000 if quick else 1_000_000)
+        events, truth, cases, world = simulate(
+            n, months=MONTHS, start=START, seed=args.seed, with_cases=True, holding=args.holding
+        )
+        n_events = len(events)
     emit(
         "rating.sim.events",
-        len(events),
+        n_events,
         None,
         "events",
+        assessments=len(cases),
+        described_as=SCENARIOS[name],
         seconds=round(time.perf_counter() - t, 2),
-        subjects=int(events.groupby(["subject_type"])["subject_id"].nunique().sum()),
+        subjects=int(truth.shape[0]),
+        subjects_with_events=int(events.groupby("subject_type", observed=True)["subject_id"].nunique().sum()),
     )
+    if args.only_b5:
+        if name == "b5":
+            b5(events, 3 if quick else 9)
+        return
     codes = rating.encode(events)
     cfg = rating.RatingConfig()
-    ratings = stability(codes, 3 if args.quick else 6)
+    ratings = stability(codes, 3 if quick else 6)
     t = time.perf_counter()
     oracle = oracle_frame(cases, world, rating.parse_period(PERIOD) - rating.parse_period(START))
     emit("rating.oracle.seconds", time.perf_counter() - t, None, "s to fit the oracle (noise ceiling)")
@@ -281,8 +320,38 @@ def main(argv=None) -> int:
             "rho (baseline: same engine without checker-strictness correction)",
         )
     backtest_figures(codes, ratings, cfg, truth)
-    if not args.no_b5:
-        b5(events, 3 if args.quick else 5)
+    if name == "b5" and not args.no_b5:
+        b5(events, 3 if quick else 9)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    emit("rating.bench.peak_memory_so_far", rss, None, "MiB, this benchmark process (ru_maxrss)")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--quick", action="store_true", help="100,000 events / assessments, fewer repetitions (smoke)"
+    )
+    ap.add_argument("--events", type=int, default=None, help="events of the B5-scale scenario")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--scenario", choices=["b5", "market", "both"], default="both", help="accuracy scenario(s) to run"
+    )
+    ap.add_argument(
+        "--holding",
+        choices=["spec", "legacy"],
+        default="spec",
+        help="who each simulated event is held against (legacy: the first version, for comparison)",
+    )
+    ap.add_argument("--no-b5", action="store_true")
+    ap.add_argument(
+        "--only-b5", action="store_true", help="B5 alone (its scenario's events, no accuracy figures)"
+    )
+    ap.add_argument("--b5-child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.b5_child:
+        return b5_child()
+    for name in ("b5", "market") if args.scenario == "both" else (args.scenario,):
+        scenario(name, args)
     return 0
 
 

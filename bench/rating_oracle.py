@@ -8,6 +8,12 @@ and estimates every latent quality jointly as the posterior mode (MAP) of the tr
 with the true population priors (staff take after their body). Its Spearman correlation
 with the true quality is the ceiling an engine can hope for on these events; no engine
 that sees only the events (and not the coefficients) should beat it by more than noise.
+
+It reads the case table, so it knows every case's full roster: the role of each assessor
+(lead or member) and, under the spec's holding (bench/rating_sim.py), the consulting side
+and the members of cases whose only events are filings (which are held against the body
+and the lead alone). That extra knowledge only enters through the complaint likelihood
+and the lead/member weights, and makes the ceiling, if anything, a little generous.
 """
 
 from __future__ import annotations

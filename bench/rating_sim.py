@@ -4,12 +4,25 @@ Every subject has a fixed latent quality q ~ N(0, 1) (higher is better); staff t
 their body. Each assessment (a case) is filed by an assessment body with a lead and 0-2
 members, optionally prepared by a consulting body and one of its consultants. Outcomes:
 
-- filing on time / late: office discipline, correlated 0.5 with the body's quality
-  (held, like every outcome, against everyone named on the record);
+- filing on time / late: office discipline, correlated 0.5 with the body's quality;
+  filing is the assessment body's job, so it is held against the body and the lead only;
 - confirmation audit for top grades, and spot checks of a sample: an ordinal outcome
   driven by the quality of the case (body, lead, members, consulting side) and by the
-  strictness of the checker who did it (held against every subject of the case);
-- substantiated complaints (body and lead) and rare sanctions after a major finding.
+  strictness of the checker who did it, held (spec/rating.md: "Each event is held
+  against every subject it concerns") against the assessment side (body, lead,
+  members) and, where it is about the enterprise's real capability, the consulting
+  side: every spot-check outcome, and a confirmation's decision on the grade
+  (confirmed, grade adjusted, rejected), not a return for correction;
+- substantiated complaints (body, lead, consulting body) and rare sanctions after a
+  major finding.
+
+``holding="legacy"`` reproduces the events of the first version, which held every
+outcome (filings and returns included) against everyone named on the record, for
+before/after comparisons. Scale: ``n_events`` samples the events down to that number
+(the B5 scale, 1,000,000 events); ``n_cases`` sets the number of assessments instead
+(the market of spec/performance.md: 1,000,000 assessments over 5 years), with
+``counts=True`` returning them aggregated per (subject, month, event, checker, body of
+the person's case) as auditbo's SQL does, so that millions of events stay small.
 
 Volumes are heavy-tailed (lognormal), so many subjects are small; checkers work mostly
 in their own region, so a strict region is a bias, not just noise. ``simulate`` returns
@@ -22,6 +35,27 @@ import numpy as np
 import pandas as pd
 
 N_REGIONS = 6
+TYPES = ("assessment_body", "consulting_body", "assessor", "consultant")
+TYPE_CODE = {t: i for i, t in enumerate(TYPES)}
+EVENT_NAMES = (
+    "filing_on_time",
+    "filing_late",
+    "confirmation_confirmed",
+    "confirmation_returned",
+    "confirmation_grade_adjusted",
+    "confirmation_rejected",
+    "spotcheck_conforming",
+    "spotcheck_minor",
+    "spotcheck_major",
+    "complaint_substantiated",
+    "sanction",
+)
+EVENT_CODE = {e: i for i, e in enumerate(EVENT_NAMES)}
+CONF_CODES = np.array([EVENT_CODE[e] for e in EVENT_NAMES[2:6]])
+SPOT_CODES = np.array([EVENT_CODE[e] for e in EVENT_NAMES[6:9]])
+# events per assessment under each holding (the B5-scale scenario asks for a number of
+# events; this turns it into a number of assessments before the sample down to it)
+EVENTS_PER_CASE = {"spec": 3.3, "legacy": 5.7}
 
 
 def _sigmoid(x):
@@ -35,8 +69,11 @@ def _ordinal(rng, latent, cuts):
 
 
 def simulate(
-    n_events: int = 1_000_000,
+    n_events: int | None = 1_000_000,
     *,
+    n_cases: int | None = None,
+    holding: str = "spec",
+    counts: bool = False,
     n_bodies: int = 200,
     n_consulting: int = 2000,
     n_assessors: int = 6000,
@@ -76,7 +113,10 @@ def simulate(
     region_chk = np.repeat(np.arange(N_REGIONS), -(-n_checkers // N_REGIONS))[:n_checkers]
 
     # --- cases ----------------------------------------------------------------------
-    n_cases = int(n_events / 5.7)
+    if holding not in EVENTS_PER_CASE:
+        raise ValueError(f"holding must be one of {sorted(EVENTS_PER_CASE)}")
+    if n_cases is None:
+        n_cases = int(n_events / EVENTS_PER_CASE[holding])
     body = rng.choice(n_bodies, n_cases, p=vb / vb.sum())
     month = rng.integers(0, months, n_cases)
     lead = start_a[body] + (rng.random(n_cases) * na[body]).astype(int)
@@ -117,22 +157,12 @@ def simulate(
     # filing on time is office discipline: related to quality, not the same thing
     admin = 0.5 * qb + np.sqrt(0.75) * rng.normal(size=n_bodies)
     late = rng.random(n_cases) < _sigmoid(-2.3 - 0.9 * admin[body] - 0.2 * qa[lead])
-    filing = np.where(late, "filing_late", "filing_on_time")
     conf = rng.random(n_cases) < 0.25
     spot = rng.random(n_cases) < 0.09
     cchk = checker_for(conf)
     conf_out = _ordinal(rng, -1.1 * case_q[conf] + strict[cchk], [1.0, 2.3, 3.4])
-    conf_names = np.array(
-        [
-            "confirmation_confirmed",
-            "confirmation_returned",
-            "confirmation_grade_adjusted",
-            "confirmation_rejected",
-        ]
-    )
     schk = checker_for(spot)
     spot_out = _ordinal(rng, -1.1 * case_q[spot] + strict[schk], [0.5, 2.2])
-    spot_names = np.array(["spotcheck_conforming", "spotcheck_minor", "spotcheck_major"])
     complaint = rng.random(n_cases) < _sigmoid(-4.6 - 1.0 * case_q)
     spot_idx = np.flatnonzero(spot)
     major = spot_idx[spot_out == 2]
@@ -143,50 +173,61 @@ def simulate(
         prefix = {"assessment_body": "AB", "consulting_body": "CB", "assessor": "AS", "consultant": "CS"}[
             kind
         ]
-        return np.char.add(prefix, np.char.zfill(idx.astype(str), 5))
+        return np.char.add(prefix, np.char.zfill(np.asarray(idx).astype(str), 5))
 
-    frames = []
+    # events as integer arrays (subject type and event as codes): the market scale is
+    # millions of events, so nothing is a string until the end
+    parts: dict = {k: [] for k in ("case", "stype", "who", "event", "month", "checker")}
 
     def emit(cases, kind, who, event, delay, checker=None):
         ok = who >= 0
         cases, who = cases[ok], who[ok]
-        ev = event[ok] if isinstance(event, np.ndarray) else np.full(len(cases), event)
-        d = delay[ok] if isinstance(delay, np.ndarray) else np.full(len(cases), delay)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "case": cases,
-                    "subject_type": kind,
-                    "who": who,
-                    "event": ev,
-                    "month": month[cases] + d,
-                    "checker": checker[ok] if checker is not None else -1,
-                }
-            )
+        k = len(cases)
+        parts["case"].append(cases.astype(np.int32))
+        parts["stype"].append(np.full(k, TYPE_CODE[kind], dtype=np.int8))
+        parts["who"].append(who.astype(np.int32))
+        ev = event[ok] if isinstance(event, np.ndarray) else np.full(k, EVENT_CODE[event])
+        parts["event"].append(ev.astype(np.int8))
+        d = delay[ok] if isinstance(delay, np.ndarray) else np.full(k, delay)
+        parts["month"].append((month[cases] + d).astype(np.int16))
+        parts["checker"].append(
+            checker[ok].astype(np.int16) if checker is not None else np.full(k, -1, dtype=np.int16)
         )
 
     allc = np.arange(n_cases)
     delays: list = []
-    # a filing is held against everyone named on the record
+    legacy = holding == "legacy"
+    # filing is the assessment body's job (its clerk files, on the lead's report): held
+    # against the body and the lead, never the members or the consulting side. The
+    # "legacy" holding (before the fix) held it against everyone named on the record.
+    filing = np.where(late, EVENT_CODE["filing_late"], EVENT_CODE["filing_on_time"])
     emit(allc, "assessment_body", body, filing, 0)
     emit(allc, "assessor", lead, filing, 0)
-    for j in range(2):
-        emit(allc, "assessor", np.where(has_mem[:, j], mem[:, j], -1), filing, 0)
-    emit(allc, "consulting_body", cb, filing, 0)
-    emit(allc, "consultant", cons, filing, 0)
-    for cases, outc, names, chk, lo, hi in (
-        (np.flatnonzero(conf), conf_out, conf_names, cchk, 0, 2),
-        (spot_idx, spot_out, spot_names, schk, 3, 13),
+    if legacy:
+        for j in range(2):
+            emit(allc, "assessor", np.where(has_mem[:, j], mem[:, j], -1), filing, 0)
+        emit(allc, "consulting_body", cb, filing, 0)
+        emit(allc, "consultant", cons, filing, 0)
+    returned = EVENT_CODE["confirmation_returned"]
+    for cases, outc, codes_, chk, lo, hi in (
+        (np.flatnonzero(conf), conf_out, CONF_CODES, cchk, 0, 2),
+        (spot_idx, spot_out, SPOT_CODES, schk, 3, 13),
     ):
-        ev = names[outc]
+        ev = codes_[outc]
         delay = rng.integers(lo, hi, len(cases))
         delays.append(delay)
+        # a check's outcome is held against the assessment side: body, lead, members
         emit(cases, "assessment_body", body[cases], ev, delay, chk)
         emit(cases, "assessor", lead[cases], ev, delay, chk)
         for j in range(2):
             emit(cases, "assessor", np.where(has_mem[cases, j], mem[cases, j], -1), ev, delay, chk)
-        emit(cases, "consulting_body", cb[cases], ev, delay, chk)
-        emit(cases, "consultant", cons[cases], ev, delay, chk)
+        # ... and against the consulting side where it is about the enterprise's real
+        # capability: every spot-check outcome and a confirmation's decision on the grade
+        # (confirmed, grade adjusted, rejected); a confirmation *returned* for correction
+        # is about the body's paperwork, not the enterprise (the legacy holding: all)
+        about = np.ones(len(cases), dtype=bool) if legacy else ev != returned
+        emit(cases, "consulting_body", np.where(about, cb[cases], -1), ev, delay, chk)
+        emit(cases, "consultant", np.where(about, cons[cases], -1), ev, delay, chk)
     conf_delay, spot_delay = delays
     comp = np.flatnonzero(complaint)
     cdelay = rng.integers(1, 7, len(comp))
@@ -195,34 +236,46 @@ def simulate(
     emit(comp, "consulting_body", cb[comp], "complaint_substantiated", cdelay)
     emit(sanction_lead, "assessor", lead[sanction_lead], "sanction", 14)
     emit(sanction_body, "assessment_body", body[sanction_body], "sanction", 14)
-    ev = pd.concat(frames, ignore_index=True)
-    ev = ev[ev["month"] < months]
-    if len(ev) > n_events:
-        ev = ev.iloc[np.sort(rng.choice(len(ev), n_events, replace=False))]
-    # ids and dates
-    p0 = pd.Period(start, "M")
-    first = pd.period_range(p0, periods=months, freq="M").to_timestamp().to_numpy()
-    day = first[ev["month"].to_numpy()] + rng.integers(0, 28, len(ev)).astype("timedelta64[D]")
-    ids = np.empty(len(ev), dtype=object)
-    for kind in ("assessment_body", "consulting_body", "assessor", "consultant"):
-        m = (ev["subject_type"] == kind).to_numpy()
-        ids[m] = sid(kind, ev["who"].to_numpy()[m])
-    chk = ev["checker"].to_numpy()
-    events = pd.DataFrame(
-        {
-            "subject_id": ids,
-            "subject_type": ev["subject_type"].to_numpy(),
-            "event_date": pd.DatetimeIndex(day).strftime("%Y-%m-%d"),
-            "event": ev["event"].to_numpy(),
-            "checker_id": np.where(
-                chk >= 0, np.char.add("IN", np.char.zfill(np.maximum(chk, 0).astype(str), 4)), None
-            ),
-            "case_id": np.char.add("C", ev["case"].to_numpy().astype(str)),
-        }
-    )
-    events = events.sort_values(
-        ["event_date", "case_id", "subject_type", "subject_id"], kind="stable"
-    ).reset_index(drop=True)
+    ev = {k: np.concatenate(v) for k, v in parts.items()}
+    keep = ev["month"] < months
+    if n_events is not None and keep.sum() > n_events:
+        keep = np.sort(rng.choice(np.flatnonzero(keep), n_events, replace=False))
+    ev = {k: v[keep] for k, v in ev.items()}
+    type_names = np.asarray(TYPES, dtype=object)
+    event_names = np.asarray(EVENT_NAMES, dtype=object)
+    # the body a person's event is about (an assessor's assessment body, a consultant's
+    # consulting body on the same case): what auditbo reads with the assessment
+    link = np.full(len(ev["case"]), -1, dtype=np.int32)
+    is_a = ev["stype"] == TYPE_CODE["assessor"]
+    is_k = ev["stype"] == TYPE_CODE["consultant"]
+    link[is_a] = body[ev["case"][is_a]]
+    link[is_k] = cb[ev["case"][is_k]]
+    if counts:
+        events = _aggregate(ev, link, start, months, n_checkers, type_names, event_names, sid)
+    else:
+        p0 = pd.Period(start, "M")
+        first = pd.period_range(p0, periods=months, freq="M").to_timestamp().to_numpy()
+        day = first[ev["month"]] + rng.integers(0, 28, len(ev["month"])).astype("timedelta64[D]")
+        ids = np.empty(len(ev["case"]), dtype=object)
+        for kind in TYPES:
+            m = ev["stype"] == TYPE_CODE[kind]
+            ids[m] = sid(kind, ev["who"][m])
+        chk = ev["checker"]
+        events = pd.DataFrame(
+            {
+                "subject_id": ids,
+                "subject_type": type_names[ev["stype"]],
+                "event_date": pd.DatetimeIndex(day).strftime("%Y-%m-%d"),
+                "event": event_names[ev["event"]],
+                "checker_id": np.where(
+                    chk >= 0, np.char.add("IN", np.char.zfill(np.maximum(chk, 0).astype(str), 4)), None
+                ),
+                "case_id": np.char.add("C", ev["case"].astype(str)),
+            }
+        )
+        events = events.sort_values(
+            ["event_date", "case_id", "subject_type", "subject_id"], kind="stable"
+        ).reset_index(drop=True)
     truth = pd.concat(
         [
             pd.DataFrame(
@@ -292,6 +345,57 @@ def simulate(
         "admin": admin,
     }
     return events, truth, cases, world
+
+
+def _aggregate(ev, link, start, months, n_checkers, type_names, event_names, sid) -> pd.DataFrame:
+    """Counts per (subject, month, event, checker, body of the person's case), the input
+    auditbo's monthly job builds with a SQL GROUP BY (bench/rating_b5.py): the engine's
+    ``encode`` takes them as they are. Text columns are categoricals (memory)."""
+    key = ev["stype"].astype(np.int64)
+    for col, width in ((ev["who"], 1 << 16), (ev["month"], 1 << 8), (ev["event"], 1 << 4)):
+        key = key * width + col
+    key = key * (1 << 10) + (ev["checker"] + 1)
+    key = key * (1 << 12) + (link + 1)
+    uk, n = np.unique(key, return_counts=True)
+    lk = (uk % (1 << 12)) - 1
+    uk //= 1 << 12
+    chk = (uk % (1 << 10)) - 1
+    uk //= 1 << 10
+    event = uk % (1 << 4)
+    uk //= 1 << 4
+    month = uk % (1 << 8)
+    uk //= 1 << 8
+    who = uk % (1 << 16)
+    stype = uk // (1 << 16)
+    # subject ids: one categorical over all subjects seen
+    subj = stype * (1 << 16) + who
+    us, inv = np.unique(subj, return_inverse=True)
+    names = np.empty(len(us), dtype=object)
+    for t, kind in enumerate(type_names):
+        m = us // (1 << 16) == t
+        names[m] = sid(kind, us[m] % (1 << 16))
+    body_type = np.where(type_names[stype] == "assessor", 0, 1)  # the linked body's type
+    bkey = np.where(lk >= 0, body_type * (1 << 16) + lk, -1)
+    ub, binv = np.unique(bkey, return_inverse=True)
+    bnames = np.empty(len(ub), dtype=object)
+    for t, kind in ((0, "assessment_body"), (1, "consulting_body")):
+        m = (ub >= 0) & (ub // (1 << 16) == t)
+        bnames[m] = sid(kind, ub[m] % (1 << 16))
+    bcodes = np.where(lk >= 0, binv - int((ub < 0).sum()), -1)
+    bnames = bnames[ub >= 0]
+    mnames = np.array([str(pd.Period(start, "M") + i) for i in range(months)], dtype=object)
+    cnames = np.char.add("IN", np.char.zfill(np.arange(n_checkers).astype(str), 4)).astype(object)
+    return pd.DataFrame(
+        {
+            "subject_id": pd.Categorical.from_codes(inv, pd.Index(names)),
+            "subject_type": pd.Categorical.from_codes(stype, pd.Index(type_names)),
+            "month": pd.Categorical.from_codes(month, pd.Index(mnames)),
+            "event": pd.Categorical.from_codes(event, pd.Index(event_names)),
+            "checker_id": pd.Categorical.from_codes(chk, pd.Index(cnames)),
+            "body_id": pd.Categorical.from_codes(bcodes, pd.Index(bnames)),
+            "n": n,
+        }
+    )
 
 
 def period_of(start: str, month: int) -> str:

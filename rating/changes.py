@@ -26,12 +26,17 @@ KEYS = ["subject_id", "subject_type"]
 _RANK = {g: i for i, g in enumerate(GRADES)}
 
 
+_EVENT_RANK = {e: i for i, e in enumerate(EVENTS)}
+
+
+def _event_order(item) -> int:
+    return _EVENT_RANK[item[0]]
+
+
 def _events_text(d: dict, zh: bool) -> str:
     if not d:
         return ""
-    parts = [
-        f"{EVENT_ZH[e] if zh else e}×{v:g}" for e, v in sorted(d.items(), key=lambda kv: EVENTS.index(kv[0]))
-    ]
+    parts = [f"{EVENT_ZH[e] if zh else e}×{v:g}" for e, v in sorted(d.items(), key=_event_order)]
     return ("、" if zh else ", ").join(parts)
 
 
@@ -71,8 +76,10 @@ def compare(previous: pd.DataFrame | None, current: pd.DataFrame) -> pd.DataFram
         )
     else:
         delta = np.full((len(out), len(INDICATORS)), np.nan)
+    all_nan = np.isnan(delta).all(axis=1).tolist()
     out["indicator_changes"] = [
-        None if np.isnan(row).all() else dict(zip(INDICATORS, row, strict=True)) for row in delta.tolist()
+        None if gone else dict(zip(INDICATORS, row, strict=True))
+        for row, gone in zip(delta.tolist(), all_nan, strict=True)
     ]
     n_rows = len(out)
     new = out["events_new"].tolist() if "events_new" in out.columns else [{}] * n_rows
@@ -82,8 +89,10 @@ def compare(previous: pd.DataFrame | None, current: pd.DataFrame) -> pd.DataFram
     if n_rows:
         biggest = np.argmax(np.abs(np.nan_to_num(delta, nan=0.0)), axis=1)
         big = delta[np.arange(n_rows), biggest]
+        big = np.where(np.isfinite(big), big, np.nan).tolist()
+        biggest = biggest.tolist()
     else:
-        biggest = big = np.array([])
+        biggest = big = []
     zh, en, evs = [], [], []
     for i in range(n_rows):
         a, b = new[i] or {}, old[i] or {}
@@ -94,7 +103,7 @@ def compare(previous: pd.DataFrame | None, current: pd.DataFrame) -> pd.DataFram
             parts_zh.append(f"等级由 {g0} 变为 {g1}")
             parts_en.append(f"grade {g0} -> {g1}")
         d = big[i]
-        if np.isfinite(d) and abs(d) >= 0.05:
+        if d == d and abs(d) >= 0.05:  # not NaN (delta holds no infinities)
             ind = INDICATORS[biggest[i]]
             parts_zh.append(f"变动最大：{INDICATOR_ZH[ind]} {d:+.1f} 分")
             parts_en.append(f"largest move: {INDICATOR_EN[ind]} {d:+.1f} points")

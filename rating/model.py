@@ -134,6 +134,7 @@ class Rater:
         p = parse_period(period)
         self._fit(codes, gather(codes, p, self._config()), p)
         self._raw_cache = None
+        self._counts_cache = None
         return self
 
     def transform(self, events, period=None) -> pd.DataFrame:
@@ -150,6 +151,7 @@ class Rater:
         self._fit(codes, ev, p)
         out = self._rate(codes, ev)
         self._raw_cache = None
+        self._counts_cache = None
         return out
 
     # -- internals ---------------------------------------------------------
@@ -167,22 +169,26 @@ class Rater:
         """(x, n) per criterion: decayed bad and opportunity counts, checker-corrected."""
         xs, ns_, effs = [], [], []
         checked_rows = None
-        if strictness is not None:
+        if strictness is not None and strictness.shape[0]:
             sel = codes.checker[ev.rows] >= 0
-            checked_rows = (ev.rows[sel], ev.weights[sel])
+            r = ev.rows[sel]
+            # per checked row: subject, event, and the checker's effect on every criterion
+            # times the row's weight (gathered once, not per criterion)
+            checked_rows = (
+                codes.subject[r],
+                codes.event[r],
+                strictness[codes.checker[r]] * ev.weights[sel, None],
+            )
         for j, c in enumerate(self.criteria_):
             bad = [EVENT_CODE[e] for e in c.bad]
             clean = [EVENT_CODE[e] for e in c.clean]
             x = ev.decayed[:, bad].sum(axis=1)
             n = x + ev.decayed[:, clean].sum(axis=1)
-            if c.checked and checked_rows is not None and strictness.shape[0]:
-                r, w = checked_rows
-                member = np.isin(codes.event[r], bad + clean)
-                corr = np.bincount(
-                    codes.subject[r[member]],
-                    weights=w[member] * strictness[codes.checker[r[member]], j],
-                    minlength=codes.n_subjects,
-                )
+            if c.checked and checked_rows is not None:
+                subj, event, effect = checked_rows
+                lut = np.zeros(N_EVENTS, dtype=np.float64)
+                lut[bad + clean] = 1.0
+                corr = np.bincount(subj, weights=effect[:, j] * lut[event], minlength=codes.n_subjects)
                 x = np.minimum(x - corr, n)  # may dip below 0: the posterior keeps it positive
             xs.append(x)
             ns_.append(n)
@@ -234,6 +240,8 @@ class Rater:
         ]
         self.checker_strictness_["checks"] = checks
         x, n, neff = self._criterion_counts(codes, ev, effects if self.correct_strictness else None)
+        # _raw needs the same counts with the same strictness: keep them for this evidence
+        self._counts_cache = (codes, ev, x, n)
         # the prior is fitted on rates over effective numbers of trials (decay spreads weight
         # over more, smaller trials than the decayed sum suggests)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -323,7 +331,11 @@ class Rater:
     def _raw_uncached(self, codes: EventCounts, ev: Evidence) -> dict:
         cfg = self._config()
         crit = self.criteria_
-        x, n, _ = self._criterion_counts(codes, ev, self._strictness_for(codes))
+        cached = getattr(self, "_counts_cache", None)
+        if cached is not None and cached[0] is codes and cached[1] is ev:
+            x, n = cached[2], cached[3]
+        else:
+            x, n, _ = self._criterion_counts(codes, ev, self._strictness_for(codes))
         stype = codes.subject_type_codes()
         alpha, beta = self._prior_arrays()
         mean, var = posterior(x, n, alpha[stype], beta[stype])
@@ -486,10 +498,15 @@ def contributions_column(out: pd.DataFrame) -> list:
 
 
 def _event_dicts(table: np.ndarray) -> list:
-    out: list[dict] = [{} for _ in range(table.shape[0])]
-    rows, cols = np.nonzero(table)
-    for r, c, v in zip(rows.tolist(), cols.tolist(), table[rows, cols].tolist(), strict=True):
-        out[r][EVENTS[c]] = v
+    n = table.shape[0]
+    out: list[dict] = [{} for _ in range(n)]
+    rows, cols = np.nonzero(table)  # row-major: each row's entries are contiguous
+    names = np.asarray(EVENTS, dtype=object)[cols].tolist()
+    vals = table[rows, cols].tolist()
+    bounds = np.searchsorted(rows, np.arange(n + 1)).tolist()
+    for i in np.flatnonzero(np.diff(bounds)).tolist():
+        a, b = bounds[i], bounds[i + 1]
+        out[i] = dict(zip(names[a:b], vals[a:b], strict=True))
     return out
 
 

@@ -32,39 +32,59 @@ def _n(row, *events: str) -> int:
     return int(round(sum(row[EVENT_CODE[e]] for e in events)))
 
 
-def _indicator_text(ind: str, row: np.ndarray) -> tuple[str, str]:
-    """The zh and en text of a reason about ``ind`` from the window's raw counts ``row``."""
+_CONF = ("confirmation_returned", "confirmation_grade_adjusted", "confirmation_rejected")
+# per indicator: the counts its text quotes, each a sum of events
+_QUOTED = {
+    "timeliness": (("filing_late",), ("filing_late", "filing_on_time")),
+    "confirmation": (("confirmation_confirmed", *_CONF), *((e,) for e in _CONF)),
+    "spotcheck": (
+        ("spotcheck_conforming", "spotcheck_minor", "spotcheck_major"),
+        ("spotcheck_minor",),
+        ("spotcheck_major",),
+    ),
+    "complaints": (("complaint_substantiated",),),
+}
+
+
+def _texts(ind: str, q: tuple) -> tuple[str, str]:
+    """The zh and en text of a reason about ``ind`` from the quoted counts ``q``."""
     if ind == "timeliness":
-        late, total = _n(row, "filing_late"), _n(row, "filing_late", "filing_on_time")
+        late, total = q
         return (
             f"逾期报送偏多：{late}/{total} 份评定逾期报送",
             f"late filing above peers: {late} of {total} assessments filed late",
         )
     if ind == "confirmation":
-        t = _n(
-            row,
-            "confirmation_confirmed",
-            "confirmation_returned",
-            "confirmation_grade_adjusted",
-            "confirmation_rejected",
-        )
-        a, b, c = (
-            _n(row, e)
-            for e in ("confirmation_returned", "confirmation_grade_adjusted", "confirmation_rejected")
-        )
+        t, a, b, c = q
         return (
             f"确认审核结果较差：{t} 次中退回 {a}、调级 {b}、不予确认 {c}",
             f"confirmation audits worse than peers: of {t}, {a} returned, {b} grade adjusted, {c} rejected",
         )
     if ind == "spotcheck":
-        t = _n(row, "spotcheck_conforming", "spotcheck_minor", "spotcheck_major")
-        a, b = _n(row, "spotcheck_minor"), _n(row, "spotcheck_major")
+        t, a, b = q
         return (
             f"抽查结果较差：{t} 次抽查中一般不符合 {a}、严重不符合 {b}",
             f"spot checks worse than peers: of {t}, {a} minor and {b} major findings",
         )
-    c = _n(row, "complaint_substantiated")
+    (c,) = q
     return f"有效投诉 {c} 件，高于同类平均", f"{c} substantiated complaint(s), above peers"
+
+
+def _indicator_text(ind: str, row: np.ndarray) -> tuple[str, str]:
+    """The zh and en text of a reason about ``ind`` from the window's raw counts ``row``."""
+    return _texts(ind, tuple(_n(row, *events) for events in _QUOTED[ind]))
+
+
+def _quoted_counts(counts: np.ndarray) -> dict:
+    """Per indicator: per subject, the tuple of counts its reason quotes (vectorised)."""
+    out = {}
+    for ind, sums in _QUOTED.items():
+        cols = [
+            np.rint(counts[:, [EVENT_CODE[e] for e in events]].sum(axis=1)).astype(np.int64)
+            for events in sums
+        ]
+        out[ind] = list(zip(*(c.tolist() for c in cols), strict=True))
+    return out
 
 
 def reasons(
@@ -80,7 +100,7 @@ def reasons(
     sanctioned = out["sanctioned"].to_numpy()
     eff = out["effective_n"].to_numpy()
     cap = config.sanction_cap
-    rows = np.asarray(counts, dtype=np.float64).tolist()  # plain lists: fast to index
+    quoted = _quoted_counts(np.asarray(counts, dtype=np.float64))
     zh_all: list[list[str]] = []
     en_all: list[list[str]] = []
     for i in range(n):
@@ -101,7 +121,8 @@ def reasons(
                 d = dev[i, k]
                 if d > -MIN_POINTS or len(zh) >= config.n_reasons:
                     break
-                text_zh, text_en = _indicator_text(INDICATORS[k], rows[i])
+                ind = INDICATORS[k]
+                text_zh, text_en = _texts(ind, quoted[ind][i])
                 zh.append(f"{text_zh}（比同类平均低 {-d:.1f} 分）")
                 en.append(f"{text_en} ({d:+.1f} points against peers)")
             if not zh:
