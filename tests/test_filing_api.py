@@ -290,3 +290,12 @@ def test_missing_and_empty_fields_say_required(client, reg):
     del p["certificate_no"]
     errs = errors_of(post(client, reg, p))
     assert errs["external_ref"] == errs["onsite_start"] == errs["certificate_no"] == "is required"
+
+
+def test_an_expired_qualification_is_refused(client, reg):
+    reg.member.valid_until = TODAY - timedelta(days=30)  # before the decision date (today - 10 days)
+    db.session.flush()
+    assert "qualification expired on" in errors_of(post(client, reg, payload(reg)))["team[1].person_id"]
+    reg.member.valid_until = TODAY - timedelta(days=5)  # still valid on the decision date
+    db.session.flush()
+    assert post(client, reg, payload(reg)).status_code == 201

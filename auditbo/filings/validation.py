@@ -26,6 +26,7 @@ from auditbo.filings.rules import (
     person_days_flags,
 )
 from auditbo.filings.schemas import AssessmentIn
+from auditbo.orgs.rules import person_problems
 
 _SCHEMA = AssessmentIn()
 
@@ -173,15 +174,10 @@ def validate_filing(payload, ctx: FilingContext, config, today: date, *, self_id
             if person.org_id != ctx.body.id:
                 errors.add(where, f"{pid} is not an assessor of the filing body")
                 continue
-            if person.status != "active":
-                errors.add(where, f"{pid} is {person.status}")
-            elif decided and person.valid_until and person.valid_until < decided:
-                errors.add(where, f"{pid}'s qualification expired on {person.valid_until.isoformat()}")
-            if m["role"] == "lead" and level:
-                may_lead = config["LEAD_QUALIFICATION_MAX_LEVEL"].get(person.qualification, 0)
-                if level > may_lead:
-                    errors.add(where, f"{pid} ({person.qualification}) may not lead a grade {data['grade']} "
-                                      "assessment")
+            is_lead = m["role"] == "lead" and bool(level)
+            for problem in person_problems(person, decided or today, grade_level=level if is_lead else None,
+                                           config=config):
+                errors.add(where, f"{pid}: {problem}")
             team_rows.append((person.pk, m["role"]))
             if person.id_number_hash:
                 team_hashes.add(person.id_number_hash)
