@@ -134,6 +134,25 @@ def register_template_helpers(app: Flask) -> None:
     app.context_processor(inject_globals)
 
     @app.before_request
+    def _refuse_nul():
+        """PostgreSQL text cannot hold NUL: refuse it in the path, the query and form fields (400) and in
+        JSON bodies (422 naming each field), before any view sees it."""
+        from werkzeug.exceptions import BadRequest
+
+        from auditbo.errors import FieldError, ValidationFailed, nul_paths
+
+        if request.is_json:
+            bad = nul_paths(request.get_json(silent=True))
+            if bad:
+                raise ValidationFailed([FieldError(p or "_body", "must not contain NUL characters") for p in bad])
+
+        if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+            raise BadRequest("NUL characters are not accepted")
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and any(
+                "\x00" in v for v in request.form.values()):
+            raise BadRequest("NUL characters are not accepted")
+
+    @app.before_request
     def _remember_lang():
         lang = request.args.get("lang")
         if lang in app.config["LANGUAGES"]:

@@ -91,3 +91,18 @@ def flatten_messages(messages, prefix: str = "") -> list[dict]:
     else:
         out.append({"field": prefix or "_body", "message": str(messages)})
     return out
+
+
+def nul_paths(value, prefix: str = "") -> list[str]:
+    """Where a JSON value holds a NUL character (PostgreSQL text cannot store one)."""
+    if isinstance(value, str):
+        return [prefix] if "\x00" in value else []
+    if isinstance(value, dict):
+        out = []
+        for key, item in value.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out += [name] if "\x00" in str(key) else nul_paths(item, name)
+        return out
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in nul_paths(item, f"{prefix}[{i}]")]
+    return []

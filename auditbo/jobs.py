@@ -46,7 +46,7 @@ def _surveillance(day: date):
 
 
 def _reminders(day: date):
-    from auditbo.confirmations.services import send_reminders
+    from auditbo.confirmations.reminders import send_reminders
 
     return {"reminders": send_reminders(day)}
 

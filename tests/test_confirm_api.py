@@ -121,3 +121,13 @@ def test_a_member_from_another_body_is_not_on_the_team(client, office):
                                  json={"severity": "minor", "text": "组长问题", "against": "member",
                                        "person_id": office.reg.senior.person_id})
     assert lead_as_member.status_code == 422
+
+
+def test_nul_in_a_json_body_is_422_not_500(client, app):
+    from tests.filing_support import make_registry
+
+    reg = make_registry()
+    resp = client.post("/api/v1/confirmations/1/findings", json={"severity": "minor", "text": "a\x00b",
+                                                                  "against": "body"}, headers=reg.headers())
+    assert resp.status_code == 422
+    assert resp.get_json()["errors"][0]["field"] == "text"

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from auditbo.accounts.models import Affiliation, Role
-from auditbo.confirmations import services
+from auditbo.confirmations import recusals, services
 from auditbo.confirmations.assignment import LOAD_SLACK, NoEligibleReviewer, ReviewerPool, parties_of
 from auditbo.confirmations.models import AuditStatus, ConfirmationAudit, Recusal
 from auditbo.errors import Forbidden
@@ -59,7 +59,7 @@ def test_a_tie_to_the_enterprise_and_the_manual_list_recuse(office):
 
     enterprise = db.session.get(Enterprise, a.enterprise_id)
     tie(s0, enterprise=enterprise)
-    services.add_recusal(s1.id, "org", office.reg.body.credit_code, "前同事", actor(office.admin))
+    recusals.add_recusal(s1.id, "org", office.reg.body.credit_code, "前同事", actor(office.admin))
     payload_enterprise = {"name": "示例", "credit_code": enterprise.credit_code, "region_code": "350102",
                           "industry_code": "C34", "size": "large", "employees": 2300}
     for _ in range(5):
@@ -177,7 +177,7 @@ def test_signing_the_declaration_and_a_recused_reviewer_cannot_act(office):
     assert audit.declaration_signed_at is not None
     assert [e.action for e in timeline("confirmation", audit.id)][-1] == "declaration_signed"
     # listed by hand after the draw: the reviewer may no longer decide
-    services.add_recusal(sup.id, "org", office.reg.body.credit_code, "新发现的关系", actor(office.admin))
+    recusals.add_recusal(sup.id, "org", office.reg.body.credit_code, "新发现的关系", actor(office.admin))
     with pytest.raises(Forbidden):
         services.decide(audit, "confirmed", None, "", audit.version, actor(sup))
     with pytest.raises(Forbidden):

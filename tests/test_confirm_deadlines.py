@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from auditbo.confirmations import services
+from auditbo.confirmations import reminders, services
 from auditbo.dashboard.services import office_counts
 from auditbo.events import Event
 from auditbo.extensions import db
@@ -95,10 +95,10 @@ def test_reminders_go_out_before_the_due_date_once_a_day(office, client, login):
         services.decide(decided, "confirmed", None, "", decided.version,
                         actor(office.user(decided.assignee_id)), via="api")
     with at(date(2026, 3, 2)):  # three working days left: too early
-        assert services.send_reminders(date.today()) == 0
+        assert reminders.send_reminders(date.today()) == 0
     with at(date(2026, 3, 3)):  # two working days left
-        assert services.send_reminders(date.today()) == 1
-        assert services.send_reminders(date.today()) == 0  # idempotent per audit per day
+        assert reminders.send_reminders(date.today()) == 1
+        assert reminders.send_reminders(date.today()) == 0  # idempotent per audit per day
         (ev,) = _reminders(audit.id)
         assert ev.after == {"to": audit.assignee_id, "for_date": "2026-03-03", "due_date": "2026-03-05",
                             "working_days_left": 2}
@@ -106,9 +106,9 @@ def test_reminders_go_out_before_the_due_date_once_a_day(office, client, login):
         page = client.get("/confirmations/?lang=en").get_data(as_text=True)
         assert 'id="reminders"' in page and "2026-03-05" in page
     with at(date(2026, 3, 4)):
-        assert services.send_reminders(date.today()) == 1
+        assert reminders.send_reminders(date.today()) == 1
     with at(date(2026, 3, 6)):  # overdue: shown as overdue, no more "before it falls due" reminders
-        assert services.send_reminders(date.today()) == 0
+        assert reminders.send_reminders(date.today()) == 0
     assert not _reminders(decided.id)
 
 

@@ -299,3 +299,13 @@ def test_an_expired_qualification_is_refused(client, reg):
     reg.member.valid_until = TODAY - timedelta(days=5)  # still valid on the decision date
     db.session.flush()
     assert post(client, reg, payload(reg)).status_code == 201
+
+
+def test_nul_characters_are_refused_not_500(client, reg):
+    p = payload(reg)
+    p["enterprise"]["name"] = "示例\x00机械"
+    resp = post(client, reg, p)
+    assert resp.status_code == 422
+    assert resp.get_json()["errors"] == [{"field": "enterprise.name", "message": "must not contain NUL characters"}]
+    assert client.get("/api/v1/certificates/IIMS%00X").status_code == 400
+    assert client.get("/api/v1/assessments?external_ref=a%00b", headers=reg.headers()).status_code == 400

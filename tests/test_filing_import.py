@@ -146,3 +146,12 @@ def test_templates_download(client):
     xlsx_t = client.get("/api/v1/imports/template.xlsx")
     wb = openpyxl.load_workbook(io.BytesIO(xlsx_t.data))
     assert wb.active.cell(1, 1).value == "评定编号 external_ref"
+
+
+def test_exported_cells_never_run_as_formulas():
+    from auditbo.uploads import safe_cell
+
+    assert safe_cell("=1+2") == "'=1+2"
+    assert safe_cell("+CMD") == "'+CMD" and safe_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert safe_cell("-2+3") == "'-2+3" and safe_cell("-5") == "-5" and safe_cell("-5.5") == "-5.5"
+    assert safe_cell("示例") == "示例" and safe_cell(42) == 42

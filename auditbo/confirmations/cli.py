@@ -21,7 +21,7 @@ def remind(day):
 
     Safe to re-run: at most one reminder per audit per day.
     """
-    from auditbo.confirmations.services import send_reminders
+    from auditbo.confirmations.reminders import send_reminders
 
     n = send_reminders(day.date() if day else date.today())
     click.echo(f"{n} reminder(s) sent")

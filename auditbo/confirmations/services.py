@@ -1,5 +1,6 @@
 """Confirmation audits: opening them for AAA+ filings, drawing their reviewers, and the review
-itself (declaration, checklist, findings, decision, reassignment, reminders).
+itself (declaration, checklist, findings, decision, reassignment). The manual recusal list is in
+:mod:`~auditbo.confirmations.recusals`, the reminders job in :mod:`~auditbo.confirmations.reminders`.
 
 Plain functions: validate (every error at once), change state through the guarded
 transitions, append the event, return. They never commit; the request, command or job does.
@@ -33,7 +34,7 @@ from auditbo.confirmations.models import (
 )
 from auditbo.database import bulk_insert, utcnow
 from auditbo.errors import Conflict, ErrorCollector, Forbidden
-from auditbo.events import SYSTEM, Actor, Event
+from auditbo.events import SYSTEM, Actor
 from auditbo.extensions import db
 from auditbo.workdays import calendar_from_config
 
@@ -279,51 +280,6 @@ def reassign(audit: ConfirmationAudit, reason: str, actor: Actor) -> Confirmatio
     return audit
 
 
-# --- the manual recusal list (admin) ---------------------------------------------------------
-def add_recusal(user_id: int, party: str, credit_code: str, reason: str, actor: Actor) -> Recusal:
-    """List a supervisor by hand as recused from a body or an enterprise (by credit code)."""
-    from auditbo.accounts.models import Role, User
-    from auditbo.orgs.models import Enterprise, Organisation
-
-    errors = ErrorCollector()
-    user = db.session.get(User, user_id) if user_id else None
-    if user is None or user.role is not Role.supervisor:
-        errors.add("user_id", "choose a supervisor")
-    code = (credit_code or "").strip().upper()
-    model = Organisation if party == "org" else Enterprise if party == "enterprise" else None
-    target = None
-    if model is None:
-        errors.add("party", "must be org or enterprise")
-    else:
-        target = db.session.scalar(sa.select(model.id).where(model.credit_code == code))
-        if target is None:
-            errors.add("credit_code", f"no {'body' if party == 'org' else 'enterprise'} with this credit code")
-    if not (reason or "").strip():
-        errors.add("reason", "give the reason")
-    errors.raise_if_any()
-    rec = Recusal(user_id=user.id, org_id=target if party == "org" else None,
-                  enterprise_id=target if party == "enterprise" else None, reason=reason.strip(),
-                  created_by_id=actor.id)
-    db.session.add(rec)
-    db.session.flush()
-    events.record(actor, "recusal", rec.id, "created",
-                  after={"user_id": user.id, "org_id": rec.org_id, "enterprise_id": rec.enterprise_id,
-                         "source": "manual"}, reason=rec.reason)
-    return rec
-
-
-def remove_recusal(rec: Recusal, reason: str, actor: Actor) -> None:
-    if not (reason or "").strip():
-        from auditbo.errors import FieldError, ValidationFailed
-
-        raise ValidationFailed([FieldError("reason", "give the reason")])
-    events.record(actor, "recusal", rec.id, "removed",
-                  before={"user_id": rec.user_id, "org_id": rec.org_id, "enterprise_id": rec.enterprise_id},
-                  reason=reason.strip())
-    db.session.delete(rec)
-    db.session.flush()
-
-
 # --- checklist and findings -----------------------------------------------------------------
 def save_checklist(audit: ConfirmationAudit, answers: dict, actor: Actor, *, note: str | None = None,
                    via: str = "web") -> ConfirmationAudit:
@@ -482,45 +438,3 @@ def decide(audit: ConfirmationAudit, decision: str, grade: str | None, reason: s
     filings.transition(a, target, actor=actor, reason=reason or None)
     _flush()
     return audit
-
-
-# --- reminders (a scheduled job) --------------------------------------------------------------
-def send_reminders(today: date | None = None) -> int:
-    """Remind each reviewer of their open audits due within N working days (not yet overdue).
-
-    There is no mail system: the reminder is a ``reminder_sent`` event addressed to the
-    reviewer (shown in their queue). Idempotent: at most one reminder per audit per day.
-    """
-    cfg = current_app.config
-    today = today or _today()
-    cutoff = calendar_from_config(cfg).add_working_days(today, cfg["CONFIRMATION_REMINDER_WORKING_DAYS"])
-    due = db.session.execute(
-        sa.select(ConfirmationAudit.id, ConfirmationAudit.assignee_id, ConfirmationAudit.due_date)
-        .where(ConfirmationAudit.status == AuditStatus.assigned, ConfirmationAudit.due_date >= today,
-               ConfirmationAudit.due_date <= cutoff)
-        .order_by(ConfirmationAudit.id)).all()
-    if not due:
-        return 0
-    sent_today = reminded_on(today, [str(r.id) for r in due])
-    cal = calendar_from_config(cfg)
-    evs = []
-    for r in due:
-        if str(r.id) in sent_today:
-            continue
-        evs.append((SYSTEM, "confirmation", r.id, "reminder_sent", None,
-                    {"to": r.assignee_id, "for_date": today.isoformat(), "due_date": r.due_date.isoformat(),
-                     "working_days_left": cal.working_days_between(today, r.due_date)}, None))
-    if evs:
-        events.record_many(evs)
-    return len(evs)
-
-
-def reminded_on(day: date, record_ids: list[str]) -> set[str]:
-    """Audits (as record ids) already reminded for ``day``."""
-    if not record_ids:
-        return set()
-    rows = db.session.execute(
-        sa.select(Event.record_id, Event.after).where(
-            Event.record_type == "confirmation", Event.action == "reminder_sent",
-            Event.record_id.in_(record_ids))).all()
-    return {rid for rid, after in rows if (after or {}).get("for_date") == day.isoformat()}

@@ -21,6 +21,7 @@ from auditbo.accounts.views import form_errors
 from auditbo.authz import Action, can, require
 from auditbo.codes import PROVINCES
 from auditbo.confirmations import queries, services
+from auditbo.confirmations import recusals as recusal_list
 from auditbo.confirmations.forms import (
     AGAINST_TITLES,
     ANSWER_TITLES,
@@ -291,7 +292,7 @@ def recusals():
         sa.select(User).where(User.role == Role.supervisor).order_by(User.username)))
     if form.validate_on_submit():
         try:
-            services.add_recusal(form.user_id.data, form.party.data, form.credit_code.data, form.reason.data,
+            recusal_list.add_recusal(form.user_id.data, form.party.data, form.credit_code.data, form.reason.data,
                                  Actor.of(current_user))
             db.session.commit()
             flash(_("Recusal listed."), "success")
@@ -320,7 +321,7 @@ def remove_recusal(recusal_id: int):
     if not form.validate_on_submit():
         flash(_("Give the reason for removing it."), "danger")
         return redirect(url_for("confirmations.recusals"), 303)
-    services.remove_recusal(rec, form.reason.data, Actor.of(current_user))
+    recusal_list.remove_recusal(rec, form.reason.data, Actor.of(current_user))
     db.session.commit()
     flash(_("Recusal removed."), "info")
     return redirect(url_for("confirmations.recusals"), 303)

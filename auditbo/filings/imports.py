@@ -1,19 +1,20 @@
-"""Bulk filing files: the published template (CSV and XLSX) and reading uploads safely.
+"""Bulk filing files: the published template (CSV and XLSX) and reading uploads into payloads.
 
 Headers are "中文名 english_name"; a file may use either part or both. Hostile or
-broken files get a clear 4xx: wrong type (415), not UTF-8/GBK, formulas, too many rows
-or columns, a zip bomb (400/413). Nothing is filed from a file with any bad row.
+broken files get a clear 4xx from :mod:`auditbo.uploads`: wrong type (415), not
+UTF-8/GBK, formulas, too many rows or columns, a zip bomb (400/413). Nothing is filed
+from a file with any bad row.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
+from contextlib import closing
 
 from flask import current_app, make_response
 
+from auditbo import uploads
 from auditbo.errors import DomainError, FieldError, ValidationFailed
+from auditbo.uploads import UnsupportedFile
 
 COLUMNS = [
     ("external_ref", "评定编号"), ("assessment_type", "评定类型"), ("enterprise_name", "企业名称"),
@@ -28,19 +29,6 @@ EXAMPLE = ["PJ-2026-0113", "initial", "示例机械股份有限公司", "9135010
            "AAA", "智能生产与现场作业管控能力:CL3", "91110108MA01C0QX26", "C-0042", "A-1001:lead;A-1002:member",
            "12", "", "2026-09-14", "2026-09-17", "2026-10-09", "IIMS-2026-AAA-000113", ""]
 MAX_COLUMNS = 60
-MAX_XLSX_UNCOMPRESSED = 200 * 1024 * 1024
-MAX_XLSX_RATIO = 200
-FORMULA_START = ("=", "+", "@", "\t", "\r")
-
-
-class UnsupportedFile(DomainError):
-    status = 415
-    title = "Unsupported media type"
-
-
-class FileTooLarge(DomainError):
-    status = 413
-    title = "The upload is too large"
 
 
 def header_label(field: str, zh: str) -> str:
@@ -57,65 +45,27 @@ def _field_of(header: str) -> str | None:
 
 # --- reading ---------------------------------------------------------------------------------
 def read_upload(filename: str, stream) -> list[dict]:
-    name = filename.lower()
-    data = stream.read()
-    if name.endswith(".csv"):
-        rows = _csv_rows(data)
-    elif name.endswith(".xlsx"):
-        rows = _xlsx_rows(data)
-    else:
+    if not filename.lower().endswith((".csv", ".xlsx")):
         raise UnsupportedFile("upload a .csv or .xlsx file in the published template")
+    raw_rows, _encoding = uploads.read_rows(filename, stream.read(), max_columns=MAX_COLUMNS + 1)
+    limit = current_app.config["IMPORT_MAX_ROWS"] + 1  # the header and the rows: one more is refused
+    rows: list[list[str]] = []
+    with closing(raw_rows):
+        for _number, values in raw_rows:
+            cells = _texts(values)
+            if uploads.is_blank(cells):
+                continue
+            rows.append(cells)
+            if len(rows) > limit:
+                break
     return _to_payloads(rows)
 
 
-def _decode(data: bytes) -> str:
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise DomainError("the file is neither UTF-8 nor GBK/GB18030 text")
-
-
-def _csv_rows(data: bytes) -> list[list[str]]:
-    if b"\x00" in data[:4096]:
-        raise DomainError("this is not a CSV text file")
-    text = _decode(data)
-    try:
-        return list(csv.reader(io.StringIO(text)))
-    except csv.Error as exc:
-        raise DomainError(f"the CSV cannot be read: {exc}") from None
-
-
-def _xlsx_rows(data: bytes) -> list[list[str]]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            total = sum(i.file_size for i in zf.infolist())
-            packed = sum(i.compress_size for i in zf.infolist()) or 1
-    except zipfile.BadZipFile:
-        raise DomainError("this is not an XLSX workbook") from None
-    if total > MAX_XLSX_UNCOMPRESSED or total / packed > MAX_XLSX_RATIO:
-        raise FileTooLarge("the workbook expands to too much data (a zip bomb?)")
-    import openpyxl  # uses defusedxml when installed
-
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception:  # noqa: BLE001 - any parse failure of an untrusted file is the sender's problem
-        raise DomainError("the workbook cannot be read") from None
-    try:
-        ws = wb.worksheets[0]
-        limit = current_app.config["IMPORT_MAX_ROWS"] + 1
-        rows: list[list[str]] = []
-        for row in ws.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1):
-            if len(rows) > limit:
-                break
-            cells = ["" if v is None else (v.isoformat()[:10] if hasattr(v, "isoformat") else str(v)) for v in row]
-            while cells and cells[-1] == "":
-                cells.pop()
-            rows.append(cells)
-        return rows
-    finally:
-        wb.close()
+def _texts(values: list) -> list[str]:
+    cells = ["" if v is None else (v.isoformat()[:10] if hasattr(v, "isoformat") else str(v)) for v in values]
+    while cells and cells[-1] == "":
+        cells.pop()
+    return cells
 
 
 def _split(value: str) -> list[str]:
@@ -131,7 +81,6 @@ def _number(value: str):
 
 
 def _to_payloads(rows: list[list[str]]) -> list[dict]:
-    rows = [r for r in rows if any((c or "").strip() for c in r)]
     if not rows:
         raise ValidationFailed([FieldError("file", "is empty")])
     header = rows[0]
@@ -146,13 +95,13 @@ def _to_payloads(rows: list[list[str]]) -> list[dict]:
                                detail="the header does not match the template")
     body = rows[1:]
     if len(body) > current_app.config["IMPORT_MAX_ROWS"]:
-        raise FileTooLarge(f"at most {current_app.config['IMPORT_MAX_ROWS']} rows per file")
+        raise uploads.FileTooLarge(f"at most {current_app.config['IMPORT_MAX_ROWS']} rows per file")
     errors: list[FieldError] = []
     payloads = []
     for n, raw in enumerate(body, start=2):
         rec = {f: (raw[i].strip() if i < len(raw) and raw[i] else "") for i, f in enumerate(fields) if f}
         for f, v in rec.items():
-            if v.startswith(FORMULA_START) or (v.startswith("-") and not v[1:2].isdigit()):
+            if uploads.is_formula(v):
                 errors.append(FieldError(f"row {n}: {f}", "formulas are not accepted"))
         payloads.append(_payload(rec))
     if errors:
@@ -198,32 +147,10 @@ def template_rows() -> list[list[str]]:
 def template_response(fmt: str):
     rows = template_rows()
     if fmt == "csv":
-        buf = io.StringIO()
-        csv.writer(buf).writerows(rows)
-        resp = make_response("\ufeff" + buf.getvalue())
+        resp = make_response(uploads.csv_bytes(rows))
         resp.mimetype = "text/csv"
-        resp.headers["Content-Disposition"] = "attachment; filename=assessments-template.csv"
-        return resp
-    resp = make_response(xlsx_bytes(rows, "assessments"))
-    resp.mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    resp.headers["Content-Disposition"] = "attachment; filename=assessments-template.xlsx"
+    else:
+        resp = make_response(uploads.xlsx_bytes(rows, "assessments"))
+        resp.mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    resp.headers["Content-Disposition"] = f"attachment; filename=assessments-template.{fmt}"
     return resp
-
-
-def xlsx_bytes(rows: list[list], title: str) -> bytes:
-    import openpyxl
-
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet(title)
-    for row in rows:
-        ws.append([_safe_cell(v) for v in row])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def _safe_cell(v):
-    """Never write a value a spreadsheet would run as a formula."""
-    if isinstance(v, str) and v.startswith(("=", "+", "-", "@")) and not v[1:2].isdigit():
-        return "'" + v
-    return v

@@ -3,7 +3,6 @@ filing form, amendments, withdrawal and bulk import with a preview."""
 
 from __future__ import annotations
 
-import csv
 import io
 import secrets
 from pathlib import Path
@@ -23,6 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from auditbo import uploads
 from auditbo.accounts.forms import EmptyForm
 from auditbo.authz import Action, can, require
 from auditbo.codes import INDUSTRY_SECTIONS, PROVINCES
@@ -106,12 +106,10 @@ def export(fmt: str):
                          r["enterprise_credit_code"], r["body_name"], r["region_code"],
                          ";".join(k for k, v in r["flags"].items() if v)] for r in rows]
     if fmt == "xlsx":
-        resp = make_response(imports.xlsx_bytes(table, "assessments"))
+        resp = make_response(uploads.xlsx_bytes(table, "assessments"))
         resp.mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
-        buf = io.StringIO()
-        csv.writer(buf).writerows([[imports._safe_cell(v) for v in row] for row in table])
-        resp = make_response("\ufeff" + buf.getvalue())
+        resp = make_response(uploads.csv_bytes(table))
         resp.mimetype = "text/csv"
     resp.headers["Content-Disposition"] = f"attachment; filename=assessments.{fmt}"
     return resp
@@ -282,10 +280,7 @@ def import_confirm():
 @login_required
 def import_errors():
     rows = session.get("import_errors") or []
-    buf = io.StringIO()
-    csv.writer(buf).writerows([["row_and_field", "message"]] + [[imports._safe_cell(a), imports._safe_cell(b)]
-                                                                 for a, b in rows])
-    resp = make_response("\ufeff" + buf.getvalue())
+    resp = make_response(uploads.csv_bytes([["row_and_field", "message"]] + [[a, b] for a, b in rows]))
     resp.mimetype = "text/csv"
     resp.headers["Content-Disposition"] = "attachment; filename=import-errors.csv"
     return resp

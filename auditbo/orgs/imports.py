@@ -6,27 +6,24 @@ are upserted (by credit code / person id) in the caller's transaction. Nothing i
 deleted, and a row equal to what is stored changes nothing and logs nothing, so a file
 can be imported again and again.
 
-The reader refuses what it should not open: text that is neither UTF-8 nor GBK/GB18030
-(Chinese Excel saves CSV as GBK), cells that start like a formula (``= + - @``: spreadsheet
-injection), more than :data:`MAX_ROWS` rows, and XLSX files that would inflate beyond
-:data:`MAX_UNCOMPRESSED` (checked with :mod:`zipfile` before openpyxl opens anything;
-openpyxl parses the XML through defusedxml).
+Files are read by :mod:`auditbo.uploads`, which refuses what it should not open (text
+that is neither UTF-8 nor GBK/GB18030, XLSX files that would inflate beyond
+:data:`MAX_UNCOMPRESSED`); here cells that start like a formula (``= + - @``: spreadsheet
+injection) and more than :data:`MAX_ROWS` rows are refused.
 
 Row numbers in the report are the spreadsheet's: the header is row 1.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
 from collections.abc import Callable, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from auditbo import events
+from auditbo import events, uploads
 from auditbo.codes import check_credit_code
 from auditbo.errors import FieldError, ValidationFailed
 from auditbo.events import Actor
@@ -36,10 +33,7 @@ from auditbo.orgs.models import Organisation, Person
 
 MAX_ROWS = 50_000
 MAX_BYTES = 20 * 1024 * 1024
-MAX_UNCOMPRESSED = 200 * 1024 * 1024
-MAX_RATIO = 200  # uncompressed / compressed, per XLSX member above 1 MiB
-MAX_MEMBERS = 500
-INJECTION_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MAX_UNCOMPRESSED = uploads.MAX_UNCOMPRESSED  # passed to the reader on each call, so it can be set here
 _CHUNK = 900
 
 # canonical column -> (Chinese template header, required)
@@ -82,70 +76,6 @@ class Table:
 
 
 # --------------------------------------------------------------------------- reading
-def decode_text(data: bytes) -> tuple[str, str]:
-    """UTF-8 (with or without BOM), else GBK/GB18030; anything else is refused."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _refuse("the file is UTF-16 text: save it as CSV UTF-8 (or GBK)")
-    if b"\x00" in data:
-        raise _refuse("the file is not text (it holds NUL bytes): upload a CSV or an XLSX file")
-    try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError:
-        raise _refuse("the file is neither UTF-8 nor GBK/GB18030 text") from None
-
-
-def _csv_rows(text: str) -> Iterable[tuple[int, list]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        for record in reader:
-            yield reader.line_num, record
-    except csv.Error as exc:
-        raise _refuse(f"line {reader.line_num}: not well-formed CSV ({exc})") from None
-
-
-def check_xlsx_archive(data: bytes) -> None:
-    """Refuse an XLSX that is not a sane zip or would inflate too far (a zip bomb)."""
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise _refuse("the file is not a valid XLSX workbook") from None
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_MEMBERS:
-            raise _refuse(f"the workbook has {len(infos)} parts (at most {MAX_MEMBERS})")
-        total = 0
-        for info in infos:
-            total += info.file_size
-            if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                raise _refuse(f"the workbook part {info.filename} inflates {info.file_size // max(info.compress_size, 1)}"
-                              " times: refused as a possible zip bomb")
-        if total > MAX_UNCOMPRESSED:
-            raise _refuse(f"the workbook inflates to {total // (1024 * 1024)} MiB "
-                          f"(at most {MAX_UNCOMPRESSED // (1024 * 1024)} MiB)")
-        if "xl/workbook.xml" not in zf.namelist():
-            raise _refuse("the file is not a valid XLSX workbook")
-
-
-def _xlsx_rows(data: bytes) -> Iterable[tuple[int, list]]:
-    import openpyxl  # uses defusedxml when it is installed
-
-    check_xlsx_archive(data)
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a broken file
-        raise _refuse(f"the XLSX workbook cannot be read ({type(exc).__name__})") from None
-    try:
-        ws = wb.worksheets[0]
-        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            yield number, list(values)
-    finally:
-        wb.close()
-
-
 def _cell(value):
     if value is None:
         return ""
@@ -176,19 +106,15 @@ def read_table(filename: str, data: bytes, columns: dict[str, tuple[str, bool]])
         raise _refuse(f"the file is {len(data) // (1024 * 1024)} MiB (at most {MAX_BYTES // (1024 * 1024)} MiB)")
     if not data.strip():
         raise _refuse("the file is empty")
-    name = (filename or "").lower()
-    encoding = ""
-    if data.startswith(b"PK\x03\x04") or name.endswith((".xlsx", ".xlsm")):
-        if name.endswith(".xlsm"):
-            raise _refuse("macro-enabled workbooks (.xlsm) are refused: save as .xlsx")
-        raw_rows = _xlsx_rows(data)
-        encoding = "xlsx"
-    elif name.endswith(".xls"):
-        raise _refuse("the old Excel format (.xls) is not read: save as .xlsx or CSV")
-    else:
-        text, encoding = decode_text(data)
-        raw_rows = _csv_rows(text)
+    try:
+        raw_rows, encoding = uploads.read_rows(filename, data, max_uncompressed=MAX_UNCOMPRESSED)
+        with closing(raw_rows):
+            return _table(raw_rows, encoding, columns)
+    except uploads.UploadError as exc:
+        raise _refuse(exc.detail) from None
 
+
+def _table(raw_rows: uploads.Rows, encoding: str, columns: dict[str, tuple[str, bool]]) -> Table:
     aliases = _header_map(columns)
     header: list[str | None] | None = None
     rows: list[tuple[int, dict]] = []
@@ -196,14 +122,12 @@ def read_table(filename: str, data: bytes, columns: dict[str, tuple[str, bool]])
     refused: dict[int, set[str]] = {}
     for number, values in raw_rows:
         cells = [_cell(v) for v in values]
+        if uploads.is_blank(cells):
+            continue  # blank lines, leading ones too
         if header is None:
-            if not any(str(c).strip() for c in cells):
-                continue  # leading blank lines
             header = _parse_header(cells, aliases, columns, errors)
             if errors:
                 raise ValidationFailed(errors, detail=errors[0].message)
-            continue
-        if not any(str(c).strip() for c in cells):
             continue
         if len(rows) >= MAX_ROWS:
             raise _refuse(f"the file has more than {MAX_ROWS} rows: split it")
@@ -214,8 +138,7 @@ def read_table(filename: str, data: bytes, columns: dict[str, tuple[str, bool]])
                 if str(value).strip():
                     errors.append(FieldError(f"row {number}, column {i + 1}", "holds a value but has no header"))
                 continue
-            if isinstance(value, str) and (value.startswith(INJECTION_STARTS)
-                                           or value.strip().startswith(INJECTION_STARTS[:4])):
+            if isinstance(value, str) and uploads.is_formula(value):
                 errors.append(FieldError(f"row {number}, {col}",
                                          f"starts with {value.strip()[:1] or repr(value[:1])}: cells that start "
                                          "with = + - @ are refused as formula injection"))
@@ -398,18 +321,8 @@ def template_headers(which: str, lang: str = "en") -> list[str]:
 
 
 def template_csv(which: str, lang: str = "en") -> bytes:
-    buf = io.StringIO()
-    csv.writer(buf).writerow(template_headers(which, lang))
-    return buf.getvalue().encode("utf-8-sig")
+    return uploads.csv_bytes([template_headers(which, lang)])
 
 
 def template_xlsx(which: str, lang: str = "en") -> bytes:
-    import openpyxl
-
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = which
-    ws.append(template_headers(which, lang))
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return uploads.xlsx_bytes([template_headers(which, lang)], which)

@@ -112,6 +112,20 @@ def _flash_errors(exc: DomainError) -> None:
         flash(f"{err.field}: {err.message}" if err else exc.detail, "danger")
 
 
+def _save(change, done: str, *, refused: type[DomainError] = ValidationFailed):
+    """Run ``change()`` and commit with the flash ``done``; when it is ``refused``, roll back and
+    flash every error. Returns what ``change()`` returned, or None when it was refused."""
+    try:
+        result = change()
+    except refused as exc:
+        db.session.rollback()
+        _flash_errors(exc)
+        return None
+    db.session.commit()
+    flash(done, "success")
+    return result
+
+
 # --------------------------------------------------------------------------- bodies
 @bp.route("/")
 @login_required
@@ -148,18 +162,12 @@ def org_new():
     authz.require(current_user, Action.manage_registry)
     form = OrgForm()
     if form.validate_on_submit():
-        try:
-            existing = services.org_by_code(form.credit_code.data.strip().upper())
-            if existing is not None:
-                flash(_("A body with this credit code is already registered."), "danger")
-                return redirect(url_for("orgs.org_detail", org_id=existing.id))
-            result = services.upsert_org(form.data, actor=_actor())
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _flash_errors(exc)
-        else:
-            db.session.commit()
-            flash(_("Registered."), "success")
+        existing = services.org_by_code(form.credit_code.data.strip().upper())
+        if existing is not None:
+            flash(_("A body with this credit code is already registered."), "danger")
+            return redirect(url_for("orgs.org_detail", org_id=existing.id))
+        result = _save(lambda: services.upsert_org(form.data, actor=_actor()), _("Registered."))
+        if result is not None:
             return redirect(url_for("orgs.org_detail", org_id=result.obj.id))
     return render_template("orgs/form.html", form=form, title=_("Register a body"))
 
@@ -174,14 +182,8 @@ def org_edit(org_id: int):
     del form.kind
     if form.validate_on_submit():
         data = dict(form.data, credit_code=org.credit_code, kind=org.kind.value)
-        try:
-            services.upsert_org(data, actor=_actor(), clear=("scope", "contact"))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _flash_errors(exc)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
+        if _save(lambda: services.upsert_org(data, actor=_actor(), clear=("scope", "contact")),
+                 _("Saved.")) is not None:
             return redirect(url_for("orgs.org_detail", org_id=org.id))
     return render_template("orgs/form.html", form=form, title=org.name)
 
@@ -190,14 +192,8 @@ def _change_status(obj, back: str):
     authz.require(current_user, Action.manage_registry)
     form = _status_form(obj)
     if form is not None and form.validate_on_submit():
-        try:
-            services.change_status(obj, form.status.data, form.reason.data, actor=_actor())
-        except DomainError as exc:
-            db.session.rollback()
-            _flash_errors(exc)
-        else:
-            db.session.commit()
-            flash(_("Status changed."), "success")
+        _save(lambda: services.change_status(obj, form.status.data, form.reason.data, actor=_actor()),
+              _("Status changed."), refused=DomainError)
     elif form is not None:
         flash(_("Choose a status and give a reason."), "danger")
     return redirect(back)
@@ -250,14 +246,8 @@ def person_new():
         if services.person_by_ref(form.person_id.data.strip()) is not None:
             flash(_("A person with this id is already registered."), "danger")
         else:
-            try:
-                result = services.upsert_person(form.data, actor=_actor())
-            except ValidationFailed as exc:
-                db.session.rollback()
-                _flash_errors(exc)
-            else:
-                db.session.commit()
-                flash(_("Registered."), "success")
+            result = _save(lambda: services.upsert_person(form.data, actor=_actor()), _("Registered."))
+            if result is not None:
                 return redirect(url_for("orgs.person_detail", pk=result.obj.id))
     return render_template("orgs/form.html", form=form, title=_("Register a person"))
 
@@ -274,14 +264,7 @@ def person_edit(pk: int):
         form.id_number.data = ""
     if form.validate_on_submit():
         data = dict(form.data, person_id=person.person_id, kind=person.kind.value)
-        try:
-            services.upsert_person(data, actor=_actor())
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _flash_errors(exc)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
+        if _save(lambda: services.upsert_person(data, actor=_actor()), _("Saved.")) is not None:
             return redirect(url_for("orgs.person_detail", pk=person.id))
     return render_template("orgs/form.html", form=form, title=f"{person.person_id} {person.name}")
 
