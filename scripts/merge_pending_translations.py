@@ -5,6 +5,9 @@
 Extracts every msgid from the code, updates the zh_Hans_CN catalog, fills empty
 entries from the pending JSON files (flat {"English msgid": "中文"}), compiles, and
 lists the msgids still without a translation. Safe to run again and again.
+
+The catalog (messages.po) is the source of truth: edit it directly, or drop a pending
+JSON file while working on a feature in parallel with others, merge, and delete it.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def main() -> int:
         if not msg.id:
             continue
         key = msg.id if isinstance(msg.id, str) else msg.id[0]
-        if key in pending and (not msg.string or msg.string != pending[key]):
+        if key in pending and not msg.string:  # the catalog wins: pending files only fill gaps
             msg.string = pending[key] if isinstance(msg.id, str) else (pending[key], pending[key])
         if not msg.string or (isinstance(msg.string, tuple) and not all(msg.string)):
             missing.append(key)
