@@ -9,8 +9,9 @@ from werkzeug.exceptions import HTTPException
 
 from auditbo.authz import Action, can
 from auditbo.errors import DomainError, Forbidden, HiddenNotFound, flatten_messages
-from auditbo.filings.models import AssessmentStatus, Grade
+from auditbo.filings.models import AssessmentStatus, AssessmentType, Grade
 from auditbo.messages import localise
+from auditbo.orgs.models import EnterpriseSize
 
 LANGUAGE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
 
@@ -77,6 +78,8 @@ def inject_globals() -> dict:
         "Action": Action,
         "status_title": lambda s: AssessmentStatus(s).title,
         "grade_title": lambda g: Grade(g).title,
+        "type_title": lambda t: AssessmentType(t).title,
+        "size_title": lambda z: EnterpriseSize(z).title,
     }
 
 

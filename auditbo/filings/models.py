@@ -40,6 +40,11 @@ class AssessmentType(enum.StrEnum):
     reassessment = "reassessment"
     upgrade = "upgrade"
 
+    @property
+    def title(self) -> str:
+        return str({"initial": _l("Initial assessment"), "surveillance": _l("Surveillance"),
+                    "reassessment": _l("Reassessment"), "upgrade": _l("Upgrade")}[self.value])
+
 
 class TeamRole(enum.StrEnum):
     lead = "lead"

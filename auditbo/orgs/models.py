@@ -48,6 +48,10 @@ class EnterpriseSize(enum.StrEnum):
     small = "small"
     micro = "micro"
 
+    @property
+    def title(self) -> str:
+        return str({"large": _l("Large"), "medium": _l("Medium"), "small": _l("Small"), "micro": _l("Micro")}[self.value])
+
 
 class Organisation(IdMixin, db.Model):
     __tablename__ = "organisations"
