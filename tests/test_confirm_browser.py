@@ -3,6 +3,7 @@ finding → grade adjustment; the record stands at the lower grade. The ``page``
 the test on any CSP violation or request leaving the machine."""
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -62,11 +63,11 @@ def test_a_full_review_in_the_browser(page, live_server):
     page.wait_for_url(f"**/confirmations/{data['audit_id']}")
 
     # the declaration comes first; the conflict details only show for a declared tie (JS)
-    assert page.locator("#declaration").is_visible()
+    expect(page.locator("#declaration")).to_be_visible()
     assert page.locator("#decision-form").count() == 0
-    assert not page.locator("#conflict-details").is_visible()
+    expect(page.locator("#conflict-details")).to_be_hidden()
     page.check("#decl-conflict-1")
-    assert page.locator("#conflict-details").is_visible()
+    expect(page.locator("#conflict-details")).to_be_visible()
     page.check("#decl-conflict-0")
     page.click("#decl-submit")
     assert "声明已签署" in page.locator(".alert-success").inner_text()
@@ -88,16 +89,16 @@ def test_a_full_review_in_the_browser(page, live_server):
     assert "组员未参加现场评定" in page.locator("#findings-list").inner_text()
 
     # the decision: the lower grade appears only for a grade adjustment
-    assert not page.locator("#dc-grade").is_visible()
+    expect(page.locator("#dc-grade")).to_be_hidden()
     page.select_option("#dc-decision", "grade_adjusted")
-    assert page.locator("#dc-grade").is_visible()
+    expect(page.locator("#dc-grade")).to_be_visible()
     options = page.eval_on_selector_all("#dc-grade option", "els => els.map(e => e.value)")
     assert options == ["", "A", "AA", "AAA"]  # only grades below the filed AAAA
     page.select_option("#dc-grade", "AAA")
     page.fill("#dc-reason", "网络级能力证据不足,调整为流程级")
     page.click("#dc-submit")
     assert "审核结论已记录" in page.locator(".alert-success").inner_text()
-    assert page.locator("#decision-shown [data-decision=grade_adjusted]").is_visible()
+    expect(page.locator("#decision-shown [data-decision=grade_adjusted]")).to_be_visible()
     assert page.locator("#decision-form").count() == 0
     assert page.locator('#timeline [data-action="decided"]').count() == 1
 
