@@ -34,23 +34,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from rating.config import EVENT_CODE, EVENTS, SUBJECT_TYPES
+
 N_REGIONS = 6
-TYPES = ("assessment_body", "consulting_body", "assessor", "consultant")
+TYPES = SUBJECT_TYPES  # the engine's vocabulary: one definition (rating/config.py)
 TYPE_CODE = {t: i for i, t in enumerate(TYPES)}
-EVENT_NAMES = (
-    "filing_on_time",
-    "filing_late",
-    "confirmation_confirmed",
-    "confirmation_returned",
-    "confirmation_grade_adjusted",
-    "confirmation_rejected",
-    "spotcheck_conforming",
-    "spotcheck_minor",
-    "spotcheck_major",
-    "complaint_substantiated",
-    "sanction",
-)
-EVENT_CODE = {e: i for i, e in enumerate(EVENT_NAMES)}
+EVENT_NAMES = EVENTS
 CONF_CODES = np.array([EVENT_CODE[e] for e in EVENT_NAMES[2:6]])
 SPOT_CODES = np.array([EVENT_CODE[e] for e in EVENT_NAMES[6:9]])
 # events per assessment under each holding (the B5-scale scenario asks for a number of

@@ -13,6 +13,7 @@ PostgreSQL database, which the suite drops and re-creates at the start.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -126,6 +127,22 @@ def login(client):
         return resp
 
     return _login
+
+
+@contextmanager
+def count_queries():
+    """The SQL statements run inside the block (transaction control left out): for N+1 tests."""
+    seen = []
+
+    def _count(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN")):
+            seen.append(statement)
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", _count)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", _count)
 
 
 def count_rows(model) -> int:

@@ -5,11 +5,11 @@ import io
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from auditbo.extensions import db
 from auditbo.filings.imports import COLUMNS, header_label
 from auditbo.filings.models import Assessment
+from tests.conftest import count_queries
 from tests.filing_support import make_registry, payload
 
 
@@ -90,18 +90,8 @@ def test_list_page_has_no_n_plus_one(client, login, reg, app):
         while db.session.scalar(sa.select(sa.func.count()).select_from(Assessment)) < n:
             client.post("/api/v1/assessments", json=payload(reg, grade="AA", team=[
                 {"person_id": reg.lead.person_id, "role": "lead"}]), headers=reg.headers())
-        statements = []
-
-        def count(*_a, _seen=statements, **_k):
-            _seen.append(1)
-
-        engine = db.engines[None]
-        target = engine.engine if hasattr(engine, "engine") else engine
-        event.listen(target, "before_cursor_execute", count)
-        try:
+        with count_queries() as statements:
             assert client.get("/assessments").status_code == 200
-        finally:
-            event.remove(target, "before_cursor_execute", count)
         if n == 2:
             few = len(statements)
         else:

@@ -2,11 +2,9 @@
 
 import io
 import re
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
-import sqlalchemy as sa
 
 from auditbo.accounts.models import Role
 from auditbo.codes import make_credit_code
@@ -14,7 +12,7 @@ from auditbo.events import Event
 from auditbo.extensions import db
 from auditbo.orgs import services
 from auditbo.orgs.models import Organisation, Person, RegistryStatus
-from tests.conftest import count_rows
+from tests.conftest import count_queries, count_rows
 from tests.factories import (
     CertificateFactory,
     ConsultingFactory,
@@ -25,21 +23,6 @@ from tests.factories import (
     clerk,
     consulting_user,
 )
-
-
-@contextmanager
-def count_queries():
-    seen = []
-
-    def _count(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN")):
-            seen.append(statement)
-
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", _count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", _count)
 
 
 def html(resp) -> str:

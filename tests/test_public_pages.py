@@ -1,7 +1,6 @@
 """Public pages (no login): certificate lookup, directory of bodies, public profiles — public fields only."""
 
 import re
-from contextlib import contextmanager
 from datetime import date
 from urllib.parse import quote
 
@@ -15,6 +14,7 @@ from auditbo.orgs import services as registry
 from auditbo.orgs.models import Enterprise, Organisation, Person
 from auditbo.public import services
 from auditbo.ratings.models import Rating, RatingRun
+from tests.conftest import count_queries
 from tests.factories import (
     CertificateFactory,
     ConsultingFactory,
@@ -22,21 +22,6 @@ from tests.factories import (
     OrgFactory,
     PersonFactory,
 )
-
-
-@contextmanager
-def count_queries():
-    seen = []
-
-    def _count(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN")):
-            seen.append(statement)
-
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", _count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", _count)
 
 
 def html(resp) -> str:

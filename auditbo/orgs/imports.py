@@ -214,34 +214,30 @@ def _fail(errors: list[FieldError], total: int) -> ValidationFailed:
     return ValidationFailed(errors, detail=f"{bad} of {total} rows are invalid; nothing was imported")
 
 
-def import_orgs(table: Table, *, actor: Actor, today: date | None = None,
-                progress: Callable[[str], None] = lambda _m: None) -> ImportReport:
-    """Upsert every body in ``table`` by credit code, or change nothing and raise with every bad row."""
-    today = today or date.today()
+def _check_rows(table: Table, validate, key: str) -> tuple[list[FieldError], list[tuple[int, dict]], dict[str, int]]:
+    """Validate every row; a key (credit code, person id) may appear once. Returns errors, rows, first rows."""
     errors: list[FieldError] = list(table.errors)
     cleaned: list[tuple[int, dict]] = []
     first_row: dict[str, int] = {}
     for number, raw in table.rows:
-        clean, errs = services.validate_org(raw)
-        skip = table.refused.get(number, set())
-        code = clean["credit_code"]
-        if code and not any(e.field == "credit_code" for e in errs):
-            if code in first_row:
-                errs.append(FieldError("credit_code", f"{code} repeats row {first_row[code]}"))
+        clean, errs = validate(raw)
+        value = clean[key]
+        if value and not any(e.field == key for e in errs):
+            if value in first_row:
+                errs.append(FieldError(key, f"{value} repeats row {first_row[value]}"))
             else:
-                first_row[code] = number
-        errors += _prefixed(number, errs, skip)
+                first_row[value] = number
+        errors += _prefixed(number, errs, table.refused.get(number, set()))
         cleaned.append((number, clean))
-    progress(f"checked {len(cleaned)} rows")
-    existing = _fetch(Organisation, Organisation.credit_code, first_row)
-    for number, clean in cleaned:
-        errors += _prefixed(number, services.org_problems(clean, existing.get(clean["credit_code"])))
-    if errors:
-        raise _fail(errors, len(table.rows))
+    return errors, cleaned, first_row
+
+
+def _apply_all(cleaned: list[tuple[int, dict]], apply, progress: Callable[[str], None]) -> ImportReport:
+    """Write every checked row with ``apply(clean) -> (result, events)``, then append the events."""
     report = ImportReport(rows=len(cleaned))
     pending: list[tuple] = []
     for i, (_number, clean) in enumerate(cleaned, start=1):
-        result, evs = services.apply_org(clean, existing.get(clean["credit_code"]), actor=actor, today=today)
+        result, evs = apply(clean)
         pending += evs
         setattr(report, result.outcome, getattr(report, result.outcome) + 1)
         report.ids.append(result.obj.id)
@@ -253,6 +249,21 @@ def import_orgs(table: Table, *, actor: Actor, today: date | None = None,
     return report
 
 
+def import_orgs(table: Table, *, actor: Actor, today: date | None = None,
+                progress: Callable[[str], None] = lambda _m: None) -> ImportReport:
+    """Upsert every body in ``table`` by credit code, or change nothing and raise with every bad row."""
+    today = today or date.today()
+    errors, cleaned, first_row = _check_rows(table, services.validate_org, "credit_code")
+    progress(f"checked {len(cleaned)} rows")
+    existing = _fetch(Organisation, Organisation.credit_code, first_row)
+    for number, clean in cleaned:
+        errors += _prefixed(number, services.org_problems(clean, existing.get(clean["credit_code"])))
+    if errors:
+        raise _fail(errors, len(table.rows))
+    return _apply_all(cleaned, lambda clean: services.apply_org(
+        clean, existing.get(clean["credit_code"]), actor=actor, today=today), progress)
+
+
 def import_persons(table: Table, *, actor: Actor, today: date | None = None,
                    progress: Callable[[str], None] = lambda _m: None) -> ImportReport:
     """Upsert every person in ``table`` by person id, or change nothing and raise with every bad row.
@@ -260,20 +271,7 @@ def import_persons(table: Table, *, actor: Actor, today: date | None = None,
     Each person's body must already be registered (import the bodies first).
     """
     today = today or date.today()
-    errors: list[FieldError] = list(table.errors)
-    cleaned: list[tuple[int, dict]] = []
-    first_row: dict[str, int] = {}
-    for number, raw in table.rows:
-        clean, errs = services.validate_person(raw)
-        skip = table.refused.get(number, set())
-        pid = clean["person_id"]
-        if pid and not any(e.field == "person_id" for e in errs):
-            if pid in first_row:
-                errs.append(FieldError("person_id", f"{pid} repeats row {first_row[pid]}"))
-            else:
-                first_row[pid] = number
-        errors += _prefixed(number, errs, skip)
-        cleaned.append((number, clean))
+    errors, cleaned, first_row = _check_rows(table, services.validate_person, "person_id")
     progress(f"checked {len(cleaned)} rows")
     people = _fetch(Person, Person.person_id, first_row)
     bodies = _fetch(Organisation, Organisation.credit_code,
@@ -286,20 +284,8 @@ def import_persons(table: Table, *, actor: Actor, today: date | None = None,
             registry_clean, people.get(clean["person_id"]), bodies.get(code)))
     if errors:
         raise _fail(errors, len(table.rows))
-    report = ImportReport(rows=len(cleaned))
-    pending: list[tuple] = []
-    for i, (_number, clean) in enumerate(cleaned, start=1):
-        result, evs = services.apply_person(clean, people.get(clean["person_id"]),
-                                            bodies[clean["org_credit_code"]], actor=actor, today=today)
-        pending += evs
-        setattr(report, result.outcome, getattr(report, result.outcome) + 1)
-        report.ids.append(result.obj.id)
-        if i % 5000 == 0:
-            progress(f"imported {i} of {len(cleaned)} rows")
-    if pending:
-        events.record_many(pending)
-    progress(report.summary())
-    return report
+    return _apply_all(cleaned, lambda clean: services.apply_person(
+        clean, people.get(clean["person_id"]), bodies[clean["org_credit_code"]], actor=actor, today=today), progress)
 
 
 KINDS = {"orgs": (ORG_COLUMNS, import_orgs), "persons": (PERSON_COLUMNS, import_persons)}
