@@ -84,13 +84,23 @@ def alembic_compare_type(context, inspected_column, metadata_column, inspected_t
     return None  # Alembic's default comparison
 
 
+COPY_MIN_ROWS = 50  # from this many rows on, PostgreSQL gets them by COPY
+
+
 def bulk_insert(model, rows: list[dict], *, returning=None, batch: int = 5000) -> list:
-    """Insert many rows (dicts with the same keys) in batches: Core executemany with
-    "insertmanyvalues", bypassing the ORM's per-row bookkeeping. With ``returning`` (a
-    column), its values come back in the order of ``rows``.
+    """Insert many rows (dicts with the same keys) bypassing the ORM's per-row bookkeeping.
+    With ``returning`` (a column), its values come back in the order of ``rows``.
+
+    On PostgreSQL, from ``COPY_MIN_ROWS`` rows on, the rows go by ``COPY`` (ids reserved from
+    the table's sequence first when they are asked for); otherwise by Core executemany with
+    "insertmanyvalues". Both apply the columns' Python-side defaults and bind processing.
     """
     from auditbo.extensions import db
 
+    if not rows:
+        return []
+    if len(rows) >= COPY_MIN_ROWS and db.session.get_bind().dialect.name == "postgresql":
+        return _copy_rows(db.session, model.__table__, rows, returning)
     table = model.__table__
     stmt = sa.insert(table)
     out: list = []
@@ -101,3 +111,34 @@ def bulk_insert(model, rows: list[dict], *, returning=None, batch: int = 5000) -
         if returning is not None:
             out += result.scalars().all()
     return out
+
+
+def _copy_rows(session, table: sa.Table, rows: list[dict], returning) -> list:
+    """PostgreSQL ``COPY … FROM STDIN`` of ``rows``; ids for ``returning`` from ``nextval``."""
+    conn = session.connection()
+    dialect = conn.dialect
+    keys = list(rows[0])
+    ids: list = []
+    if returning is not None:
+        key = returning.key
+        seq = conn.execute(sa.select(sa.func.pg_get_serial_sequence(table.name, key))).scalar_one()
+        ids = list(conn.execute(sa.text("SELECT nextval(:seq) FROM generate_series(1, :n)"),
+                                {"seq": seq, "n": len(rows)}).scalars())
+        if key not in keys:
+            keys.append(key)
+            rows = [{**row, key: i} for row, i in zip(rows, ids, strict=True)]
+    defaults = {}  # columns left out of the rows that have a Python-side default (Core would apply it)
+    for col in table.columns:
+        if col.key not in keys and col.default is not None and not col.primary_key:
+            defaults[col.key] = col.default
+    columns = keys + list(defaults)
+    processors = [table.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in columns]
+    names = ", ".join(dialect.identifier_preparer.quote(table.c[k].name) for k in columns)
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            values = [row[k] for k in keys]
+            for d in defaults.values():
+                values.append(d.arg(None) if d.is_callable else d.arg)
+            copy.write_row([v if p is None else p(v) for v, p in zip(values, processors, strict=True)])
+    return ids
