@@ -57,6 +57,7 @@ MONTHS = 60
 PERIOD = "2024-12"
 BODIES = ("assessment_body", "consulting_body")
 PERSONS = ("assessor", "consultant")
+WARMUP = 6  # months of the hysteresis chain before the measured ones
 
 
 def r4(v):
@@ -119,8 +120,22 @@ def caution(rated):
     )
 
 
+def chained(codes, months: int, cfg) -> dict:
+    """Ratings of the last ``months`` + 1 months, each month keeping to the one before
+    within the hysteresis band as auditbo's stored runs do, after ``WARMUP`` months of the
+    same chain (so that the first measured month is not the chain's fresh start)."""
+    ratings, last = {}, None
+    for k in range(months + WARMUP, -1, -1):
+        last = Rater(cfg, explain=k == 0).fit_transform(codes, month_str(-k), last)
+        if k <= months:
+            ratings[k] = last
+    return ratings
+
+
 def stability(codes, months: int):
-    ratings = {k: Rater(explain=k == 0).fit_transform(codes, month_str(-k)) for k in range(months + 1)}
+    ratings = chained(codes, months, rating.RatingConfig())
+    plain = chained(codes, months, rating.RatingConfig(hysteresis_points=0.0))
+    plain_changed = float(np.mean([transitions(plain[k + 1], plain[k])[1] for k in range(months)]))
     # the world's qualities do not change, but sanctions happen: a sanction entering or
     # leaving the window moves a grade to or from the cap by design (a legitimate event,
     # not instability), so the figures are also given without those subjects
@@ -141,8 +156,8 @@ def stability(codes, months: int):
     emit(
         "rating.stability.grade_change_share",
         float(np.mean(changed)),
-        None,
-        f"share of rated subjects, mean of {months} month pairs",
+        plain_changed,
+        f"share of rated subjects, mean of {months} month pairs (baseline: no hysteresis band)",
         max=round(float(np.max(changed)), 4),
         without_sanction_changes=round(float(np.mean(unchanged_world)), 4),
     )

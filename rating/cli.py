@@ -29,7 +29,7 @@ OUT_COLUMNS = [
     "effective_n",
     "top_reason",
 ]
-EXTRA_COLUMNS = ["top_reason_en", "sanctioned", "grade_previous", "score_change", "change_zh", "change_en"]
+EXTRA_COLUMNS = ["top_reason_en", "sanctioned", "grade_held", "grade_previous", "score_change", "change_zh", "change_en"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,10 +67,13 @@ def compute(events_path: str, period: str, out_path: str, config: RatingConfig |
     p = parse_period(period)
     codes = encode(read_events(events_path), source=events_path)
 
-    def run(month: int, explain: bool = False) -> pd.DataFrame:
-        return Rater(cfg, explain=explain).fit_transform(codes, format_period(month))
+    def run(month: int, explain: bool = False, previous: pd.DataFrame | None = None) -> pd.DataFrame:
+        return Rater(cfg, explain=explain).fit_transform(codes, format_period(month), previous)
 
-    current, previous, past = run(p, explain=True), run(p - 1), run(p - cfg.backtest_months)
+    # the file holds no stored ratings: last month is rated afresh, and this month's
+    # grades keep to it within the hysteresis band
+    previous, past = run(p - 1), run(p - cfg.backtest_months)
+    current = run(p, explain=True, previous=previous)
     report = validation_report(codes, period, cfg, current=current, previous=previous, past=past)
     out = compare(previous, current)
     table = out[OUT_COLUMNS + EXTRA_COLUMNS].copy()

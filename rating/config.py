@@ -87,6 +87,10 @@ class RatingConfig:
         default_factory=lambda: _frozen({"AAA": 90.0, "AA": 80.0, "A": 70.0, "B": 60.0})
     )
     min_effective_n: float = 5.0
+    # a subject keeps last month's grade while its score stays within that grade's band
+    # widened by this many points on either side (0: no hysteresis); below the smallest
+    # gap between cut points, so that a kept grade is never two grades off its score's
+    hysteresis_points: float = 2.0
     sanction_cap: str = "C"
     interval: float = 0.9
     # empirical-Bayes prior: concentration (alpha + beta) is kept within these bounds
@@ -146,6 +150,12 @@ class RatingConfig:
         cuts = [self.cut_points[g] for g in GRADES[:-1]]
         if any(a <= b for a, b in zip(cuts, cuts[1:], strict=False)):
             raise RatingError(f"cut_points must fall strictly from AAA to B, got {dict(self.cut_points)}")
+        gap = min(a - b for a, b in zip(cuts, cuts[1:], strict=False))
+        if not 0 <= self.hysteresis_points < gap:
+            raise RatingError(
+                f"hysteresis_points must be >= 0 and below the smallest gap between cut points ({gap:g}), "
+                f"got {self.hysteresis_points}"
+            )
         if self.sanction_cap not in GRADES:
             raise RatingError(f"sanction_cap must be one of {list(GRADES)}, got {self.sanction_cap!r}")
         if not 0 < self.interval < 1:

@@ -26,6 +26,7 @@ import pandas as pd
 from .config import EVENT_CODE, EVENTS, GRADES, INDICATORS, NR, SUBJECT_TYPES, RatingConfig, RatingError
 from .events import PERSON_BODY, EventCounts, encode, format_period, parse_period
 from .evidence import N_EVENTS, Evidence, gather
+from .grades import assign, previous_grade_index
 from .reasons import reasons
 from .shrinkage import fit_beta_prior, posterior
 from .strictness import fit_checker_effects
@@ -76,19 +77,22 @@ class Rater:
         self._counts_cache = None
         return self
 
-    def transform(self, events, period=None) -> pd.DataFrame:
-        """Rate every subject in ``events`` at ``period`` (default: the fitted one)."""
+    def transform(self, events, period=None, previous: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Rate every subject in ``events`` at ``period`` (default: the fitted one).
+
+        ``previous``: last month's ratings (subject_id, subject_type, grade, optionally
+        sanctioned), for the hysteresis band (``RatingConfig.hysteresis_points``)."""
         self._check_fitted()
         codes = encode(events)
         p = parse_period(period) if period is not None else parse_period(self.period_)
-        return self._rate(codes, gather(codes, p, self._config()))
+        return self._rate(codes, gather(codes, p, self._config()), previous)
 
-    def fit_transform(self, events, period) -> pd.DataFrame:
+    def fit_transform(self, events, period, previous: pd.DataFrame | None = None) -> pd.DataFrame:
         codes = encode(events)
         p = parse_period(period)
         ev = gather(codes, p, self._config())
         self._fit(codes, ev, p)
-        out = self._rate(codes, ev)
+        out = self._rate(codes, ev, previous)
         self._raw_cache = None
         self._counts_cache = None
         return out
@@ -360,7 +364,7 @@ class Rater:
         eff = self.checker_strictness_.reindex(index=codes.checkers, columns=names).fillna(0.0)
         return eff.to_numpy(np.float64)
 
-    def _rate(self, codes: EventCounts, ev: Evidence) -> pd.DataFrame:
+    def _rate(self, codes: EventCounts, ev: Evidence, previous: pd.DataFrame | None) -> pd.DataFrame:
         cfg = self._config()
         names = [c.name for c in self.criteria_]
         r = self._raw(codes, ev)
@@ -385,10 +389,8 @@ class Rater:
 
         not_sanction = np.arange(N_EVENTS) != SANCTION
         sanctioned = ev.counts[:, SANCTION] > 0
-        cuts = np.array([cfg.cut_points[g] for g in GRADES[:-1]])
-        gidx = np.searchsorted(-cuts, -score, side="right")  # 0 = AAA ... 4 = C
-        gidx = np.where(sanctioned, np.maximum(gidx, GRADES.index(cfg.sanction_cap)), gidx)
-        grade = np.where(rated, np.asarray(GRADES, dtype=object)[gidx], NR)
+        last = previous_grade_index(previous, codes.subjects)
+        grade, held = assign(score, rated, sanctioned, last, cfg)
 
         sev = np.array([cfg.severity.get(e, 0.0) for e in EVENTS])
         n_ev = ev.counts[:, not_sanction].sum(axis=1)
@@ -403,6 +405,7 @@ class Rater:
         out["score_low"] = low[keep] * nan
         out["score_high"] = high[keep] * nan
         out["grade"] = grade[keep]
+        out["grade_held"] = held[keep]
         out["effective_n"] = eff_n[keep]
         out["sanctioned"] = sanctioned[keep]
         out["base"] = center[keep]

@@ -98,6 +98,8 @@ def reasons(
     order = np.argsort(dev, axis=1, kind="stable")
     grade = out["grade"].to_numpy()
     sanctioned = out["sanctioned"].to_numpy()
+    held = out["grade_held"].to_numpy()
+    score = out["score"].to_numpy()
     eff = out["effective_n"].to_numpy()
     cap = config.sanction_cap
     quoted = _quoted_counts(np.asarray(counts, dtype=np.float64))
@@ -111,6 +113,10 @@ def reasons(
             en.append(
                 f"not rated: {eff[i]:.1f} effective events, below the threshold of {config.min_effective_n:g}"
             )
+        if held[i]:
+            h = config.hysteresis_points
+            zh.append(f"得分 {score[i]:.1f} 仍在上月等级 {grade[i]} 的 ±{h:g} 分缓冲带内，保持 {grade[i]}")
+            en.append(f"score {score[i]:.1f} within {h:g} points of last month's grade {grade[i]}: grade kept")
         if sanctioned[i]:
             zh.append(f"评级窗口内受到处罚（暂停、撤销或证实造假），等级最高为 {cap}")
             en.append(

@@ -191,19 +191,20 @@ def validation_report(
     correct_strictness: bool = True,
 ) -> ValidationReport:
     """Validation report of the ratings at ``period``; ratings not given are computed from
-    ``events`` (``previous``: the month before; ``past``: ``backtest_months`` before)."""
+    ``events`` (``previous``: the month before, which a computed ``current`` keeps to
+    within the hysteresis band; ``past``: ``backtest_months`` before)."""
     cfg = config or RatingConfig()
     codes = encode(events)
     p = parse_period(period)
     b = int(cfg.backtest_months)
 
-    def run(month: int) -> pd.DataFrame:
+    def run(month: int, last: pd.DataFrame | None = None) -> pd.DataFrame:
         return Rater(cfg, correct_strictness=correct_strictness, explain=False).fit_transform(
-            codes, format_period(month)
+            codes, format_period(month), last
         )
 
-    current = run(p) if current is None else current
     previous = run(p - 1) if previous is None else previous
+    current = run(p, previous) if current is None else current
     past = run(p - b) if past is None else past
     bt = backtest(past, outcome_labels(codes, p - b, b))
     strata = exposure_strata(bt)

@@ -82,10 +82,6 @@ def canonical(data: dict) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def content_hash(data: dict) -> str:
-    return hashlib.sha256(canonical(data).encode()).hexdigest()
-
-
 def _size_band_error(size: str, employees: int, bands: dict) -> str | None:
     low, high = bands.get(size, (None, None))
     if low is not None and employees < low or high is not None and employees > high:
@@ -241,9 +237,10 @@ def validate_filing(payload, ctx: FilingContext, config, today: date, *, self_id
             tie = True
     flags.update(late=is_late(decided, today, config["LATE_FILING_DAYS"]), grade_jump=is_grade_jump(prev, level),
                  tie=tie)
-    normalised = json.loads(canonical({**data, "valid_until": valid_until}))
+    text = canonical({**data, "valid_until": valid_until})  # string keys only: the text is the normalised form's
+    normalised = json.loads(text)
     return Filing(
-        data=normalised, content_hash=content_hash(normalised), grade_level=level, person_days_min=pd_min,
+        data=normalised, content_hash=hashlib.sha256(text.encode()).hexdigest(), grade_level=level, person_days_min=pd_min,
         valid_until=valid_until, team=team_rows, consultant_pks=consultant_pks, consulting_body_pk=cons_pk,
         enterprise_pk=ctx.enterprise_id(ent["credit_code"]), previous_level=prev, flags=flags,
     )
