@@ -68,6 +68,7 @@ DEFAULTS: dict[str, object] = {
     "CONFIRMATION_DUE_WORKING_DAYS": 10,
     "CONFIRMATION_REVIEWER_TO_BODY": "after_decision",  # when a body sees who reviewed: always | never
     "CONFIRMATION_REMINDER_WORKING_DAYS": 2,  # remind the reviewer this many working days before the due date
+    "CONFIRMATION_LOAD_CACHE_SECONDS": 10.0,  # a process reuses its count of reviewers' open audits this long
     "CONFIRMATION_TRACK_RECORD_MONTHS": 24,  # the body's and the lead's recent results shown on a review
     "WORKDAY_EXTRA_HOLIDAYS": [],
     "WORKDAY_EXTRA_WORKDAYS": [],
@@ -135,6 +136,9 @@ def load_config(overrides: dict | None = None, instance_path: str | None = None)
         cfg.setdefault("ARGON2_TIME_COST", 1)
         if not os.environ.get(PREFIX + "ARGON2_MEMORY_COST") and "ARGON2_MEMORY_COST" not in (overrides or {}):
             cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"] = 1, 1024  # fast hashes in tests only
+        if not os.environ.get(PREFIX + "CONFIRMATION_LOAD_CACHE_SECONDS") and \
+                "CONFIRMATION_LOAD_CACHE_SECONDS" not in (overrides or {}):
+            cfg["CONFIRMATION_LOAD_CACHE_SECONDS"] = 0.0  # tests roll back: a count kept across them would drift
 
     if not cfg["DATABASE_URL"]:
         folder = Path(instance_path or "instance")

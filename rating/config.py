@@ -59,10 +59,21 @@ class RatingConfig:
     """Parameters of the rating method (all of them; the defaults are the spec's).
 
     ``indicator_weights`` are the points an indicator takes off the base when its
-    (shrunk) bad rate is 1; ``severity`` says how bad each bad event is (0-1].
+    (shrunk) bad rate is 1; ``severity`` says how bad each bad event is (0-1]. A rate's
+    weight is spread over its opportunities: confirmation audits are about three times
+    as frequent as spot checks, so equal weights would make one spot check count three
+    times one confirmation; the defaults keep one bad outcome of either worth about the
+    same, and complaints (about one case in a hundred) below their noise.
     """
 
+    # recency: an event of age a months counts 0.5 ** (a / half-life). ``half_life_months``
+    # weighs the effective events that decide NR (too little *recent* evidence);
+    # ``rate_half_life_months`` weighs the events behind the indicator rates, where a
+    # longer memory buys precision (a subject's quality moves slowly, its outcomes are
+    # noisy: with 12 months a consulting body's shrunk rates ranked it worse than its
+    # plain bad-outcome rate over the window did)
     half_life_months: float = 12.0
+    rate_half_life_months: float = 36.0
     max_age_months: int = 36
     base: float = 100.0
     severity: Mapping[str, float] = field(
@@ -80,7 +91,7 @@ class RatingConfig:
     )
     indicator_weights: Mapping[str, float] = field(
         default_factory=lambda: _frozen(
-            {"timeliness": 10.0, "confirmation": 36.0, "spotcheck": 48.0, "complaints": 90.0}
+            {"timeliness": 10.0, "confirmation": 72.0, "spotcheck": 36.0, "complaints": 60.0}
         )
     )
     cut_points: Mapping[str, float] = field(
@@ -127,8 +138,11 @@ class RatingConfig:
         self.validate()
 
     def validate(self) -> None:
-        if not self.half_life_months > 0:
-            raise RatingError(f"half_life_months must be > 0, got {self.half_life_months}")
+        if not (self.half_life_months > 0 and self.rate_half_life_months > 0):
+            raise RatingError(
+                f"half_life_months and rate_half_life_months must be > 0, got {self.half_life_months}, "
+                f"{self.rate_half_life_months}"
+            )
         if int(self.max_age_months) != self.max_age_months or self.max_age_months < 1:
             raise RatingError(f"max_age_months must be a positive integer, got {self.max_age_months}")
         bad = {e for _, (_, b) in _INDICATOR_EVENTS.items() for e in b}

@@ -20,7 +20,8 @@ class Evidence:
     period: int
     exists: np.ndarray  # subject has an event on or before the period
     counts: np.ndarray  # (subjects, events) raw counts in the window
-    decayed: np.ndarray  # (subjects, events) decayed counts in the window
+    decayed: np.ndarray  # (subjects, events) counts in the window, decayed for the rates
+    recent: np.ndarray  # (subjects, events) counts decayed for the evidence threshold
     decayed2: np.ndarray  # (subjects, events) sums of squared decay weights (for effective n)
     new: np.ndarray  # (subjects, events) counts in the rated month
     expired: np.ndarray  # (subjects, events) counts that left the window this month
@@ -46,7 +47,8 @@ def gather(codes: EventCounts, period: int, config: RatingConfig) -> Evidence:
     gone = a == maxage
     expired = table(key[gone], cnt[gone])
     live = ~gone
-    decay = 0.5 ** (np.arange(maxage + 1) / config.half_life_months)
+    decay = 0.5 ** (np.arange(maxage + 1) / config.rate_half_life_months)
+    recency = 0.5 ** (np.arange(maxage + 1) / config.half_life_months)
     rows, a, key, cnt = rows[live], a[live], key[live], cnt[live]
     w = cnt * decay[a]
     now = a == 0
@@ -64,6 +66,7 @@ def gather(codes: EventCounts, period: int, config: RatingConfig) -> Evidence:
         counts=table(key, cnt),
         decayed=table(key, w),
         decayed2=table(key, w * decay[a]),
+        recent=table(key, cnt * recency[a]),
         new=table(key[now], cnt[now]),
         expired=expired,
         rows=rows,

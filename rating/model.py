@@ -305,7 +305,7 @@ class Rater:
         dev = -((mean - prior_mean) * step) @ onehot  # points against the type's average
         middle = cfg.base - (prior_mean * step).sum(axis=1)
         not_sanction = np.arange(N_EVENTS) != SANCTION
-        eff_n = ev.decayed[:, not_sanction].sum(axis=1)
+        eff_n = ev.recent[:, not_sanction].sum(axis=1)
         return {
             "stype": stype,
             "mean": mean,

@@ -182,3 +182,25 @@ def test_signing_the_declaration_and_a_recused_reviewer_cannot_act(office):
         services.decide(audit, "confirmed", None, "", audit.version, actor(sup))
     with pytest.raises(Forbidden):
         services.add_finding(audit, "minor", "报告不全", "body", None, actor(sup))
+
+
+def test_a_process_may_reuse_its_count_of_open_audits_for_a_few_seconds(office, monkeypatch):
+    from auditbo.confirmations import assignment
+    from tests.conftest import count_queries
+
+    monkeypatch.setattr(assignment, "_OPEN_LOAD", {})
+    _, audit = file_aaa(office)  # one open audit, counted afresh (the tests' ttl is 0)
+    assert ReviewerPool.load_from_db(TODAY, 3).load == {audit.assignee_id: 1}
+    first = ReviewerPool.load_from_db(TODAY, 3, load_ttl=60)
+    reviewer, _ = first.draw(set(), seed=1)
+    with count_queries() as seen:
+        second = ReviewerPool.load_from_db(TODAY, 3, load_ttl=60)
+    assert not any("count(" in s.lower() for s in seen)  # reviewers and ties read, the count reused
+    assert second.load[reviewer] == first.load[reviewer] >= 1  # with the first pool's draw in it
+    file_aaa(office)  # a new open audit in the database …
+    assert sum(ReviewerPool.load_from_db(TODAY, 3, load_ttl=60).load.values()) == 2  # … not yet in the count
+    assert sum(ReviewerPool.load_from_db(TODAY, 3).load.values()) == 2  # the exact count when asked
+    monkeypatch.setattr(assignment.time, "monotonic", lambda: 1e12)  # the count has aged
+    with count_queries() as seen:
+        ReviewerPool.load_from_db(TODAY, 3, load_ttl=60)
+    assert any("count(" in s.lower() for s in seen)

@@ -9,6 +9,7 @@ affiliations), or listed by hand in ``recusals``.
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -21,6 +22,7 @@ from auditbo.errors import Conflict
 from auditbo.extensions import db
 
 LOAD_SLACK = 2  # draw among reviewers whose open load is at most the lowest + this
+_OPEN_LOAD: dict[str, tuple[float, dict[int, int]]] = {}  # database -> (counted at, open audits per reviewer)
 
 
 class NoEligibleReviewer(Conflict):
@@ -38,7 +40,8 @@ class ReviewerPool:
     load: dict[int, int] = field(default_factory=dict)
 
     @classmethod
-    def load_from_db(cls, today: date, lookback_years: int) -> ReviewerPool:
+    def load_from_db(cls, today: date, lookback_years: int, *, load_ttl: float = 0.0) -> ReviewerPool:
+        """Reviewers and their ties, always read afresh; their open load, see :func:`open_load`."""
         pool = cls(today, lookback_years)
         pool.reviewers = list(db.session.scalars(
             sa.select(User.id).where(User.role == Role.supervisor, User.active.is_(True)).order_by(User.id)))
@@ -52,11 +55,7 @@ class ReviewerPool:
             sa.select(Recusal.user_id, Recusal.org_id, Recusal.enterprise_id)
         ):
             pool._tie(uid, org_id, ent_id)
-        open_ = ConfirmationAudit.status.in_([AuditStatus.pending, AuditStatus.assigned])
-        pool.load = dict(db.session.execute(
-            sa.select(ConfirmationAudit.assignee_id, sa.func.count())
-            .where(open_, ConfirmationAudit.assignee_id.is_not(None)).group_by(ConfirmationAudit.assignee_id)
-        ).all())
+        pool.load = open_load(load_ttl)
         return pool
 
     def _tie(self, uid: int, org_id: int | None, ent_id: int | None) -> None:
@@ -78,6 +77,26 @@ class ReviewerPool:
         chosen = lightest[int(np.random.default_rng(seed).integers(len(lightest)))]
         self.load[chosen] = self.load.get(chosen, 0) + 1
         return chosen, seed
+
+
+def open_load(ttl: float = 0.0) -> dict[int, int]:
+    """Open audits per reviewer. Counting them scans every open audit (~9 ms at 10,000), once per
+    filing; with ``ttl`` > 0 a process reuses its count for that many seconds and adds its own draws
+    to it. The draw only prefers the least loaded within LOAD_SLACK, so a count a few seconds old
+    does no harm; ties and recusals are never cached."""
+    key = str(db.session.get_bind().engine.url)
+    now = time.monotonic()
+    cached = _OPEN_LOAD.get(key)
+    if ttl > 0 and cached is not None and now - cached[0] < ttl:
+        return cached[1]
+    open_ = ConfirmationAudit.status.in_([AuditStatus.pending, AuditStatus.assigned])
+    load = dict(db.session.execute(
+        sa.select(ConfirmationAudit.assignee_id, sa.func.count())
+        .where(open_, ConfirmationAudit.assignee_id.is_not(None)).group_by(ConfirmationAudit.assignee_id)
+    ).all())
+    if ttl > 0:
+        _OPEN_LOAD[key] = (now, load)
+    return load
 
 
 def lookback_start(today: date, lookback_years: int) -> date:

@@ -69,7 +69,8 @@ def open_audits(rows: list[dict], today: date, *, reviewer_of: dict[int, int] | 
     if not rows:
         return []
     cfg = current_app.config
-    pool = ReviewerPool.load_from_db(today, cfg["RECUSAL_LOOKBACK_YEARS"])
+    pool = ReviewerPool.load_from_db(today, cfg["RECUSAL_LOOKBACK_YEARS"],
+                                     load_ttl=cfg["CONFIRMATION_LOAD_CACHE_SECONDS"])
     due = due_date_for(today)
     now = utcnow()
     audit_rows, evs = [], []

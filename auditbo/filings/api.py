@@ -73,10 +73,11 @@ class Assessments(MethodView):
         user = api_user()
         body = _body_of(user)
         result = services.file_assessment(body, json_body(), actor=Actor.of_api(user))
+        record = _record(result.assessment_id, user)  # read before the commit expires the session's objects
         db.session.commit()
         status = 201 if result.created else 200
         headers = {"Location": url_for("filings_api.AssessmentById", assessment_id=result.assessment_id)}
-        return _record(result.assessment_id, user), status, headers
+        return record, status, headers
 
     @blp.doc(**BEARER_DOC)
     @blp.arguments(ListArgs, location="query", as_kwargs=True)

@@ -72,6 +72,25 @@ def test_decay_older_bad_news_weighs_less_and_old_news_drops_out():
     assert out.loc["OLD", "effective_n"] == pytest.approx(20 + 5 * 0.25)
 
 
+def test_rates_remember_longer_than_the_evidence_threshold():
+    ev = frame(
+        population(month="2024-06"),
+        history("OLD", {"spotcheck_major": 8}, month="2022-06"),
+        history("OLD", {"spotcheck_conforming": 20}, month="2024-06"),
+        history("STALE", {"spotcheck_conforming": 12}, month="2022-06"),  # 12 x 1/4 = 3 recent
+    )
+    out = rate(ev, "2024-06").set_index("subject_id")
+    # the threshold counts recent evidence (half_life_months: 12) ...
+    assert out.loc["STALE", "grade"] == NR and out.loc["STALE", "effective_n"] == pytest.approx(3.0)
+    assert out.loc["OLD", "effective_n"] == pytest.approx(20 + 8 * 0.25)
+    # ... the rates remember longer (rate_half_life_months: 36): old bad news weighs more
+    short = rate(ev, "2024-06", RatingConfig(rate_half_life_months=12.0)).set_index("subject_id")
+    assert out.loc["OLD", "score"] < short.loc["OLD", "score"]
+    assert short.loc["OLD", "effective_n"] == pytest.approx(out.loc["OLD", "effective_n"])
+    longer = rate(ev, "2024-06", RatingConfig(half_life_months=36.0)).set_index("subject_id")
+    assert longer.loc["STALE", "grade"] != NR
+
+
 def test_nr_below_the_evidence_threshold(fitted):
     ev, _ = fitted
     thin = history("THIN", {"filing_on_time": 4})
@@ -218,3 +237,5 @@ def test_bad_config():
         RatingConfig(cut_points={"AAA": 80, "AA": 90, "A": 70, "B": 60})
     with pytest.raises(RatingError, match="severity"):
         RatingConfig(severity={"spotcheck_major": 1.0})
+    with pytest.raises(RatingError, match="rate_half_life_months"):
+        RatingConfig(rate_half_life_months=0)
