@@ -78,6 +78,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    from auditbo.web import install_template_gettext
+
+    install_template_gettext(app)
     limiter.init_app(app)
     bootstrap.init_app(app)
     talisman.init_app(

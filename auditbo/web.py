@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, g, jsonify, render_template, request, url_for
+from flask_babel import get_translations, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from auditbo.authz import Action, can
 from auditbo.errors import DomainError, Forbidden, HiddenNotFound, flatten_messages
-from auditbo.filings.models import AssessmentStatus, AssessmentType, Grade
+from auditbo.filings.models import FLAG_TITLES, AssessmentStatus, AssessmentType, Grade
 from auditbo.messages import localise
 from auditbo.orgs.models import EnterpriseSize
 
@@ -76,11 +77,40 @@ def inject_globals() -> dict:
         "lang_url": lang_url,
         "can": can,
         "Action": Action,
-        "status_title": lambda s: AssessmentStatus(s).title,
-        "grade_title": lambda g: Grade(g).title,
-        "type_title": lambda t: AssessmentType(t).title,
-        "size_title": lambda z: EnterpriseSize(z).title,
+        "status_title": _remembered("status", lambda s: AssessmentStatus(s).title),
+        "grade_title": _remembered("grade", lambda g: Grade(g).title),
+        "type_title": _remembered("type", lambda t: AssessmentType(t).title),
+        "size_title": _remembered("size", lambda z: EnterpriseSize(z).title),
+        "flag_title": _remembered("flag", lambda f: FLAG_TITLES.get(f, f)),
     }
+
+
+# --- translations for pages, remembered per language ------------------------------------------
+# A list page asks for a few hundred translations (a label per row and cell); Flask-Babel finds
+# the catalogue through the request context on each call (~15 us). The catalogues do not change
+# while the process runs, so a page's translations are remembered by (language, text): the set
+# is bounded by the msgids in the code and templates and by the enums' values.
+_TRANSLATED: dict[tuple, str] = {}
+
+
+def _remembered(kind: str, translate):
+    def lookup(value):
+        key = (g.get("lang"), kind, value)
+        try:
+            return _TRANSLATED[key]
+        except KeyError:
+            text = _TRANSLATED[key] = str(translate(value))
+            return text
+
+    return lookup
+
+
+def install_template_gettext(app: Flask) -> None:
+    """The templates' ``_()`` and ``ngettext()``, remembered per language (after Babel's init_app)."""
+    remembered = _remembered("msgid", gettext)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: remembered(s) if g.get("lang") else gettext(s),
+        ngettext=lambda s, p, n: get_translations().ungettext(s, p, n), newstyle=True)
 
 
 def wants_problem_json() -> bool:

@@ -173,3 +173,14 @@ def test_every_message_pattern_has_a_chinese_wording():
 
     for pattern, zh in PATTERNS:
         assert zh and not zh.isascii(), pattern.pattern
+
+
+def test_list_labels_follow_the_language_of_each_request(client, login, reg):
+    assert client.post("/api/v1/assessments", json=payload(reg, grade="AA", team=[
+        {"person_id": reg.lead.person_id, "role": "lead"}]), headers=reg.headers()).status_code == 201
+    login(reg.clerk)
+    for lang, words, not_words in (("zh_Hans_CN", ["有效", "证书"], ["Standing", "Certificate"]),
+                                   ("en", ["Standing", "Certificate"], ["有效"]),
+                                   ("zh_Hans_CN", ["有效", "证书"], ["Standing", "Certificate"])):
+        html = client.get(f"/assessments?lang={lang}").get_data(as_text=True)
+        assert all(w in html for w in words) and not any(w in html for w in not_words), lang

@@ -62,10 +62,6 @@ EVENT_TITLES = {
     "finding_added": _l("Finding added"), "decided": _l("Decided"), "cancelled": _l("Cancelled"),
     "reminder_sent": _l("Reminder sent"),
 }
-FLAG_TITLES = {"late": _l("Filed late"), "grade_jump": _l("Grade jump"),
-               "reduced_person_days": _l("Reduced person-days"), "low_person_days": _l("Person-days under half"),
-               "tie": _l("Tie between consulting and assessing side"),
-               "surveillance_overdue": _l("Surveillance overdue")}
 
 
 @bp.record_once
@@ -91,7 +87,6 @@ def _helpers() -> dict:
         "decision_title": lambda d: DECISION_TITLES.get(getattr(d, "value", d), d) if d else "",
         "severity_title": lambda s: SEVERITY_TITLES.get(getattr(s, "value", s), s),
         "against_title": lambda s: AGAINST_TITLES.get(getattr(s, "value", s), s),
-        "flag_title": lambda f: FLAG_TITLES.get(f, f),
     }
 
 

@@ -79,6 +79,12 @@ STATUS_TITLES = {
     "expired": _l("Expired"),
 }
 
+FLAG_TITLES = {  # the flags stored on a record (never blocking; visible to the office)
+    "late": _l("Filed late"), "grade_jump": _l("Grade jump"), "reduced_person_days": _l("Reduced person-days"),
+    "low_person_days": _l("Person-days under half"), "tie": _l("Tie between consulting and assessing side"),
+    "surveillance_overdue": _l("Surveillance overdue"),
+}
+
 S = AssessmentStatus
 ASSESSMENT_TRANSITIONS = Transitions(
     {
