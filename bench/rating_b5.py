@@ -102,7 +102,9 @@ def project_path(conn, where: str = "", sql: str = PROJECT_SQL) -> tuple[pd.Data
     p = rating.parse_period(PERIOD)
     # last month's ratings are stored in auditbo; here they are computed (a cost the job
     # does not have) and this month keeps to their grades within the hysteresis band
-    runs = {k: Rater(cfg, explain=False).fit_transform(codes, month_str(-k)) for k in (1, cfg.backtest_months)}
+    runs = {
+        k: Rater(cfg, explain=False).fit_transform(codes, month_str(-k)) for k in (1, cfg.backtest_months)
+    }
     runs[0] = Rater(cfg).fit_transform(codes, PERIOD, runs[1])
     rep = rating.validation_report(
         codes, PERIOD, cfg, current=runs[0], previous=runs[1], past=runs[cfg.backtest_months]

@@ -29,7 +29,15 @@ OUT_COLUMNS = [
     "effective_n",
     "top_reason",
 ]
-EXTRA_COLUMNS = ["top_reason_en", "sanctioned", "grade_held", "grade_previous", "score_change", "change_zh", "change_en"]
+EXTRA_COLUMNS = [
+    "top_reason_en",
+    "sanctioned",
+    "grade_held",
+    "grade_previous",
+    "score_change",
+    "change_zh",
+    "change_en",
+]
 
 
 class _Parser(argparse.ArgumentParser):

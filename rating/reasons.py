@@ -116,7 +116,9 @@ def reasons(
         if held[i]:
             h = config.hysteresis_points
             zh.append(f"得分 {score[i]:.1f} 仍在上月等级 {grade[i]} 的 ±{h:g} 分缓冲带内，保持 {grade[i]}")
-            en.append(f"score {score[i]:.1f} within {h:g} points of last month's grade {grade[i]}: grade kept")
+            en.append(
+                f"score {score[i]:.1f} within {h:g} points of last month's grade {grade[i]}: grade kept"
+            )
         if sanctioned[i]:
             zh.append(f"评级窗口内受到处罚（暂停、撤销或证实造假），等级最高为 {cap}")
             en.append(
