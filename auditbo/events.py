@@ -67,10 +67,22 @@ class Actor:
 SYSTEM = Actor(None, "system")
 
 
+def _plain_json(value) -> bool:
+    """Already what a JSON round trip would give back (str keys, lists, plain scalars)?"""
+    kind = type(value)
+    if kind in (str, int, float, bool) or value is None:
+        return True
+    if kind is dict:
+        return all(type(k) is str and _plain_json(v) for k, v in value.items())
+    if kind is list:
+        return all(_plain_json(v) for v in value)
+    return False
+
+
 def _canonical(value) -> object:
-    """JSON-safe, key-sorted form; dates and enums become strings."""
-    if value is None:
-        return None
+    """JSON-safe form; dates and enums become strings (the digest sorts the keys)."""
+    if value is None or _plain_json(value):  # most events: no round trip needed
+        return value
     return json.loads(json.dumps(value, default=str, sort_keys=True, ensure_ascii=False))
 
 

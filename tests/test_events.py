@@ -82,3 +82,19 @@ def test_verify_command(app):
     assert bad.exit_code == 1
     assert f"event {first} is broken" in bad.output
     assert isinstance(runner, CliRunner)
+
+
+def test_values_that_are_not_plain_json_are_stored_as_json_and_verify(app):
+    from datetime import date as _date
+
+    from auditbo.filings.models import Grade
+
+    events.record(Actor(1, "a"), "assessment", 9, "amended", before={"on": _date(2026, 1, 2), "ids": (3, 4)},
+                  after={"grade": Grade.AAA, "nested": [{"at": _date(2026, 2, 3)}], "by_id": {5: "x", 10: "y"}})
+    events.record(Actor(1, "a"), "assessment", 9, "noted", after={"plain": [1, 2.5, True, None, "x"]})
+    db.session.expire_all()
+    first, second = events.timeline("assessment", 9)
+    assert first.before == {"ids": [3, 4], "on": "2026-01-02"}
+    assert first.after == {"by_id": {"5": "x", "10": "y"}, "grade": "AAA", "nested": [{"at": "2026-02-03"}]}
+    assert second.after == {"plain": [1, 2.5, True, None, "x"]}
+    assert events.verify().ok
