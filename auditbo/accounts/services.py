@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from auditbo import events
 from auditbo.accounts.models import ApiToken, Role, User
@@ -224,7 +225,8 @@ def revoke_token(token: ApiToken, *, actor: Actor) -> None:
 
 
 def user_from_token(secret: str, *, ip: str = "") -> User | None:
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _token_hash(secret)))
+    token = db.session.scalar(sa.select(ApiToken).options(joinedload(ApiToken.user))  # one round trip
+                              .where(ApiToken.token_hash == _token_hash(secret)))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     now = utcnow()
