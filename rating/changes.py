@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import operator
+from itertools import chain, repeat
+
 import numpy as np
 import pandas as pd
 
@@ -29,15 +32,32 @@ _RANK = {g: i for i, g in enumerate(GRADES)}
 _EVENT_RANK = {e: i for i, e in enumerate(EVENTS)}
 
 
-def _event_order(item) -> int:
-    return _EVENT_RANK[item[0]]
+_EVENT_NAMES_ZH = np.array([EVENT_ZH[e] for e in EVENTS], dtype=object)
+_EVENT_NAMES_EN = np.array(list(EVENTS), dtype=object)
 
 
-def _events_text(d: dict, zh: bool) -> str:
-    if not d:
-        return ""
-    parts = [f"{EVENT_ZH[e] if zh else e}×{v:g}" for e, v in sorted(d.items(), key=_event_order)]
-    return ("、" if zh else ", ").join(parts)
+def _events_texts(dicts: list) -> tuple[np.ndarray, np.ndarray]:
+    """The zh and en texts ("event×n", in event order) of each non-empty dict of ``dicts``.
+
+    Columnar: every dict's entries are laid end to end, sorted by dict and event (stable,
+    so that equal ranks keep the dict's order) and joined per dict with ``reduceat``."""
+    lens = np.fromiter(map(len, dicts), dtype=np.int64, count=len(dicts))
+    keys = list(chain.from_iterable(dicts))
+    vals = list(chain.from_iterable(d.values() for d in dicts))
+    rank = np.fromiter(map(_EVENT_RANK.__getitem__, keys), dtype=np.int64, count=len(keys))
+    times = np.empty(len(vals), dtype=object)
+    times[:] = ["×" + format(v, "g") for v in vals]  # f"{v:g}"
+    row = np.repeat(np.arange(len(dicts)), lens)
+    order = np.argsort(row * len(EVENTS) + rank, kind="stable")
+    row, rank, times = row[order], rank[order], times[order]
+    first = np.ones(len(row), dtype=bool)
+    first[1:] = row[1:] != row[:-1]
+    starts = np.flatnonzero(first)
+    zh = _EVENT_NAMES_ZH[rank] + times
+    en = _EVENT_NAMES_EN[rank] + times
+    zh[~first] = "、" + zh[~first]
+    en[~first] = ", " + en[~first]
+    return np.add.reduceat(zh, starts), np.add.reduceat(en, starts)
 
 
 def compare(previous: pd.DataFrame | None, current: pd.DataFrame) -> pd.DataFrame:
@@ -84,40 +104,69 @@ def compare(previous: pd.DataFrame | None, current: pd.DataFrame) -> pd.DataFram
     n_rows = len(out)
     new = out["events_new"].tolist() if "events_new" in out.columns else [{}] * n_rows
     old = out["events_expired"].tolist() if "events_expired" in out.columns else [{}] * n_rows
-    g_prev = out["grade_previous"].tolist()
-    g_cur = out["grade"].tolist()
+    new = [d or {} for d in new]
+    old = [d or {} for d in old]
+    evs = [{"entered": a, "left": b} for a, b in zip(new, old, strict=True)]
+    # the texts, built per part over the rows that have it, then joined per row:
+    # grade change; largest move; events entered; events left; else time decay only
+    zh = np.full(n_rows, "", dtype=object)
+    en = np.full(n_rows, "", dtype=object)
+    said = np.zeros(n_rows, dtype=bool)
+
+    def put(rows: np.ndarray, part_zh, part_en) -> None:
+        both = said[rows]
+        r = rows[both]
+        zh[r] = zh[r] + "；" + np.asarray(part_zh, dtype=object)[both]
+        en[r] = en[r] + "; " + np.asarray(part_en, dtype=object)[both]
+        r = rows[~both]
+        zh[r] = np.asarray(part_zh, dtype=object)[~both]
+        en[r] = np.asarray(part_en, dtype=object)[~both]
+        said[rows] = True
+
+    def parts(values: list) -> np.ndarray:
+        a = np.empty(len(values), dtype=object)
+        a[:] = values
+        return a
+
+    g_prev = out["grade_previous"].to_numpy(dtype=object)
+    g_cur = out["grade"].to_numpy(dtype=object)
+    rows = np.flatnonzero(np.fromiter(map(isinstance, g_prev, repeat(str)), dtype=bool, count=n_rows))
+    rows = rows[np.fromiter(map(operator.ne, g_prev[rows], g_cur[rows]), dtype=bool, count=rows.size)]
+    if rows.size:
+        pairs = list(zip(g_prev[rows].tolist(), g_cur[rows].tolist(), strict=True))
+        put(
+            rows,
+            parts([f"等级由 {g0} 变为 {g1}" for g0, g1 in pairs]),
+            parts([f"grade {g0} -> {g1}" for g0, g1 in pairs]),
+        )
     if n_rows:
         biggest = np.argmax(np.abs(np.nan_to_num(delta, nan=0.0)), axis=1)
         big = delta[np.arange(n_rows), biggest]
-        big = np.where(np.isfinite(big), big, np.nan).tolist()
-        biggest = biggest.tolist()
-    else:
-        biggest = big = []
-    zh, en, evs = [], [], []
-    for i in range(n_rows):
-        a, b = new[i] or {}, old[i] or {}
-        evs.append({"entered": a, "left": b})
-        parts_zh, parts_en = [], []
-        g0, g1 = g_prev[i], g_cur[i]
-        if isinstance(g0, str) and g0 != g1:
-            parts_zh.append(f"等级由 {g0} 变为 {g1}")
-            parts_en.append(f"grade {g0} -> {g1}")
-        d = big[i]
-        if d == d and abs(d) >= 0.05:  # not NaN (delta holds no infinities)
-            ind = INDICATORS[biggest[i]]
-            parts_zh.append(f"变动最大：{INDICATOR_ZH[ind]} {d:+.1f} 分")
-            parts_en.append(f"largest move: {INDICATOR_EN[ind]} {d:+.1f} points")
-        if a:
-            parts_zh.append(f"本月新增：{_events_text(a, True)}")
-            parts_en.append(f"new this month: {_events_text(a, False)}")
-        if b:
-            parts_zh.append(f"移出评级窗口：{_events_text(b, True)}")
-            parts_en.append(f"left the window: {_events_text(b, False)}")
-        if not parts_zh:
-            parts_zh.append("无新事件，仅随时间衰减")
-            parts_en.append("no new events; time decay only")
-        zh.append("；".join(parts_zh))
-        en.append("; ".join(parts_en))
+        big = np.where(np.isfinite(big), big, np.nan)
+        moved = ~np.isnan(big) & (np.abs(big) >= 0.05)  # delta holds no infinities
+        rows = np.flatnonzero(moved)
+        if rows.size:
+            part_zh = np.empty(rows.size, dtype=object)
+            part_en = np.empty(rows.size, dtype=object)
+            which = biggest[rows]
+            for k, ind in enumerate(INDICATORS):
+                sel = np.flatnonzero(which == k)
+                if not sel.size:
+                    continue
+                tz = "变动最大：" + INDICATOR_ZH[ind] + " {:+.1f} 分"
+                te = "largest move: " + INDICATOR_EN[ind] + " {:+.1f} points"
+                d = big[rows[sel]].tolist()
+                part_zh[sel] = [tz.format(v) for v in d]
+                part_en[sel] = [te.format(v) for v in d]
+            put(rows, part_zh, part_en)
+    for dicts, head_zh, head_en in ((new, "本月新增：", "new this month: "), (old, "移出评级窗口：", "left the window: ")):
+        rows = np.flatnonzero(np.fromiter(map(bool, dicts), dtype=bool, count=n_rows))
+        if rows.size:
+            text_zh, text_en = _events_texts([dicts[i] for i in rows.tolist()])
+            put(rows, head_zh + text_zh, head_en + text_en)
+    zh[~said] = "无新事件，仅随时间衰减"
+    en[~said] = "no new events; time decay only"
+    zh, en = zh.tolist(), en.tolist()
     out["change_events"] = evs
     out["change_zh"] = zh
     out["change_en"] = en
