@@ -118,9 +118,12 @@ class Upserted:
 
 def org_problems(clean: dict, existing: Organisation | None) -> list[FieldError]:
     """Checks that need the stored body: its kind never changes, its status moves only as allowed."""
+    return _stored_record_problems(clean, existing) if existing is not None else []
+
+
+def _stored_record_problems(clean: dict, existing: Organisation | Person) -> list[FieldError]:
+    """A registered body or person: its kind never changes, its status moves only as allowed."""
     errors = []
-    if existing is None:
-        return errors
     if clean.get("kind") is not None and clean["kind"] != existing.kind:
         errors.append(FieldError("kind", f"cannot change: registered as {existing.kind.value}"))
     if clean.get("status") is not None:
@@ -142,12 +145,7 @@ def person_problems_in_registry(clean: dict, existing: Person | None, employer: 
                                      if clean["kind"] is PersonKind.assessor else
                                      f"a consultant works for a consulting_body, not a {employer.kind.value}"))
     if existing is not None:
-        if clean.get("kind") is not None and clean["kind"] != existing.kind:
-            errors.append(FieldError("kind", f"cannot change: registered as {existing.kind.value}"))
-        if clean.get("status") is not None:
-            problem = _status_problem(RegistryStatus(existing.status), clean["status"])
-            if problem:
-                errors.append(FieldError("status", problem))
+        errors += _stored_record_problems(clean, existing)
     return errors
 
 
