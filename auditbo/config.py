@@ -41,6 +41,8 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_MINUTES": 15,
     "FORCE_HTTPS": False,
+    "DENIAL_LOG_LINES_PER_MINUTE": 60,  # anonymous 401/403/404 denials: application-log lines per process
+    "DENIAL_EVENT_EVERY_SECONDS": 60,  # a signed-in user's same denial (path, status) is one event this long
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 65536,  # KiB  # put a TLS-terminating proxy in front; set true behind it
     "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",

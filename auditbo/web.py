@@ -186,11 +186,15 @@ def register_error_pages(app: Flask) -> None:
 
 
 def _log_denial(status: int, detail: str) -> None:
-    """Every denial goes to the event log, in its own transaction (the request's is discarded)."""
-    from auditbo.accounts.services import record_denial
+    """An anonymous denial goes to the application log (rate-limited); a signed-in user's to the event
+    log (throttled), in its own transaction (the request's is discarded)."""
+    from auditbo.accounts import denials
     from auditbo.extensions import db
 
-    db.session.rollback()
     user = current_user if not request.path.startswith("/api/") else g.get("api_user")
-    record_denial(user, request.path, request.method, status, detail)
-    db.session.commit()
+    if denials.is_anonymous(user):
+        denials.log_anonymous(request.path, request.method, status, request.remote_addr or "")
+        return
+    db.session.rollback()
+    if denials.record_for_user(user, request.path, request.method, status, detail):
+        db.session.commit()

@@ -237,9 +237,3 @@ def user_from_token(secret: str, *, ip: str = "") -> User | None:
 
 def tokens_of(user: User) -> list[ApiToken]:
     return list(db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
-
-
-# --- denials -------------------------------------------------------------------------
-def record_denial(user, path: str, method: str, status: int, detail: str) -> None:
-    events.record(Actor.of(user), "access", path[:64], "denied",
-                  after={"method": method, "status": status, "detail": detail[:200]})
