@@ -11,6 +11,7 @@ import json
 import os
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PREFIX = "AUDITBO_"
 
@@ -40,14 +41,16 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_RATE_LIMIT": "20 per minute",
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_MINUTES": 15,
-    "FORCE_HTTPS": False,
     "DENIAL_LOG_LINES_PER_MINUTE": 60,  # anonymous 401/403/404 denials: application-log lines per process
     "DENIAL_EVENT_EVERY_SECONDS": 60,  # a signed-in user's same denial (path, status) is one event this long
+    "FORCE_HTTPS": False,
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 65536,  # KiB  # put a TLS-terminating proxy in front; set true behind it
     "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
     "LANGUAGES": ["zh_Hans_CN", "en"],
-    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    # the office's zone: "today", deadlines, the scheduler and every time shown (auditbo.clock);
+    # BABEL_DEFAULT_TIMEZONE and SCHEDULER_TIMEZONE are derived from it
+    "TIMEZONE": "Asia/Shanghai",
     "BOOTSTRAP_SERVE_LOCAL": True,
     "WTF_CSRF_TIME_LIMIT": None,
     # --- domain rules (spec/domain.md), all configurable
@@ -83,10 +86,40 @@ DEFAULTS: dict[str, object] = {
     "OBJECTION_DAYS": 15,
     "API_MAX_PER_PAGE": 500,
     "IMPORT_MAX_ROWS": 100_000,
-    "SCHEDULER_TIMEZONE": "Asia/Shanghai",
+    "IMPORT_MAX_REPORTED_ERRORS": 1000,  # row errors shown in an answer; the rest are counted and in the report file
+    # server-side upload state (import previews, error reports): default instance/uploads; point every
+    # host at one shared directory when several serve the site
+    "UPLOAD_DIR": None,
+    "UPLOAD_PREVIEW_TTL_HOURS": 24,  # an unconfirmed preview is deleted by the upload_cleanup job after this
+    "IMPORT_REPORT_TTL_HOURS": 72,  # an error report can be downloaded this long
 }
 
 _DEV_ENVS = {"demo", "development", "testing"}
+_OLD_ZONE_KEYS = ("SCHEDULER_TIMEZONE", "BABEL_DEFAULT_TIMEZONE")  # replaced by TIMEZONE, still read
+
+
+def _one_time_zone(overrides: dict) -> str:
+    """The office's zone: TIMEZONE, or one of the older keys it replaces; never two different zones."""
+    given: dict[str, str] = {}
+    for key in ("TIMEZONE", *_OLD_ZONE_KEYS):
+        if key in overrides:
+            given[key] = overrides[key]
+        elif os.environ.get(PREFIX + key):
+            given[key] = os.environ[PREFIX + key]
+    if len(set(given.values())) > 1:
+        named = ", ".join(f"{PREFIX}{k}={v}" for k, v in given.items())
+        raise RuntimeError(f"time zones disagree ({named}): set {PREFIX}TIMEZONE only")
+    key, name = next(iter(given.items()), ("TIMEZONE", DEFAULTS["TIMEZONE"]))
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RuntimeError(f"{PREFIX}{key}: unknown time zone {name!r} (e.g. Asia/Shanghai)") from None
+    return name
+
+
+def office_timezone() -> str:
+    """The office's zone where no app is configured (a script, a job's helper): env or default."""
+    return _one_time_zone({})
 
 
 def _coerce(raw: str, default: object) -> object:
@@ -119,6 +152,8 @@ def load_config(overrides: dict | None = None, instance_path: str | None = None)
             except ValueError as exc:
                 raise RuntimeError(f"{PREFIX}{key}: {exc}") from None
     cfg.update(overrides or {})
+    cfg["TIMEZONE"] = _one_time_zone(overrides or {})
+    cfg["BABEL_DEFAULT_TIMEZONE"] = cfg["SCHEDULER_TIMEZONE"] = cfg["TIMEZONE"]
 
     env = cfg["ENV_NAME"]
     if env in _DEV_ENVS:
@@ -146,5 +181,7 @@ def load_config(overrides: dict | None = None, instance_path: str | None = None)
         folder = Path(instance_path or "instance")
         cfg["DATABASE_URL"] = f"sqlite:///{(folder / 'auditbo.sqlite').resolve()}"
     cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
+    if not cfg["UPLOAD_DIR"]:
+        cfg["UPLOAD_DIR"] = str((Path(instance_path or "instance") / "uploads").resolve())
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     return cfg

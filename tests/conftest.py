@@ -13,15 +13,22 @@ PostgreSQL database, which the suite drops and re-creates at the start.
 from __future__ import annotations
 
 import os
+import time
 from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from auditbo import create_app
-from auditbo.extensions import db, limiter
-from tests import pg
+# The process runs in UTC and the office in Asia/Shanghai (the default TIMEZONE): a date taken
+# from the host instead of auditbo.clock is then a day off between 16:00 and 24:00 UTC.
+os.environ["TZ"] = "UTC"
+time.tzset()
+os.environ.pop("AUDITBO_TIMEZONE", None)
+
+from auditbo import create_app  # noqa: E402 - after the process zone is set
+from auditbo.extensions import db, limiter  # noqa: E402
+from tests import pg  # noqa: E402
 
 TEST_DB_URL = os.environ.get("AUDITBO_TEST_DATABASE_URL")
 DB_FIXTURES = {"app", "client", "session", "db_url"}
