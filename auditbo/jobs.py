@@ -14,12 +14,11 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from flask import Flask
 
-from auditbo import locks
+from auditbo import clock, locks
 from auditbo.extensions import db
 
 log = logging.getLogger(__name__)
@@ -65,8 +64,7 @@ def holder() -> str:
 def run_job(app: Flask, job: Job, day: date | None = None, *, force: bool = False) -> object | None:
     """Run ``job`` for ``day`` unless another process holds it or it already ran that day."""
     with app.app_context():
-        tz = ZoneInfo(app.config["SCHEDULER_TIMEZONE"])
-        day = day or datetime.now(tz).date()
+        day = day or clock.today()
         me = holder()
         if not locks.acquire(job.name, me, timedelta(hours=1)):
             db.session.rollback()
@@ -98,8 +96,9 @@ def build_scheduler(app: Flask, *, blocking: bool = True):
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    tz = ZoneInfo(app.config["SCHEDULER_TIMEZONE"])
-    scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=tz)
+    with app.app_context():
+        zone = clock.office_zone()  # the office's zone: a job runs at 01:00 office time, for the office's day
+    scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=zone)
     for job in JOBS:
         scheduler.add_job(run_job, "cron", args=[app, job], id=job.name, replace_existing=True,
                           coalesce=True, max_instances=1, misfire_grace_time=3600, **job.cron)

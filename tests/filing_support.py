@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
+from auditbo import clock
 from auditbo.accounts.models import Role
 from auditbo.accounts.services import create_token
 from auditbo.codes import make_credit_code
 from auditbo.orgs.models import Person, PersonKind, Qualification
 from tests.factories import ConsultingFactory, OrgFactory, PersonFactory, UserFactory
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 @dataclass

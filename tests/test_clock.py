@@ -5,8 +5,10 @@ that a date taken from the host instead of the clock is visibly a day off betwee
 and 24:00 UTC.
 """
 
+import re
 import time
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,6 +20,7 @@ from auditbo.config import load_config
 
 # Monday 30 November 2026, 02:54 in Shanghai, is still Sunday 29 November in UTC.
 MONDAY_0254_SHANGHAI = datetime(2026, 11, 29, 18, 54, tzinfo=UTC)
+PACKAGE = Path(clock.__file__).resolve().parent
 
 
 def test_the_suite_runs_with_the_process_in_utc():
@@ -101,3 +104,23 @@ def test_an_unknown_zone_is_refused_with_its_variable(monkeypatch):
     monkeypatch.setenv("AUDITBO_TIMEZONE", "Mars/Olympus")
     with pytest.raises(RuntimeError, match="AUDITBO_TIMEZONE"):
         load_config({"ENV_NAME": "testing"})
+
+
+# --- the rule holds: nothing else reads the host's clock ----------------------------------------
+FORBIDDEN = re.compile(
+    r"\b(?:date|datetime)\.today\(|\bdatetime\.now\(|\bdatetime\.utcnow\(|\btime\.(?:time|localtime|gmtime|strftime)\(")
+OWN_CLOCKS = re.compile(r"^\s*def (?:_?utcnow|_?now|_?today)\(", re.MULTILINE)
+
+
+def test_only_the_clock_reads_the_time():
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "clock.py" and path.parent == PACKAGE:
+            continue
+        text = path.read_text(encoding="utf-8")
+        for n, line in enumerate(text.splitlines(), 1):
+            if FORBIDDEN.search(line.split("#", 1)[0]):
+                offenders.append(f"{path.relative_to(PACKAGE.parent)}:{n}: {line.strip()}")
+        for m in OWN_CLOCKS.finditer(text):
+            offenders.append(f"{path.relative_to(PACKAGE.parent)}: defines its own clock {m.group(0).strip()}")
+    assert not offenders, "use auditbo.clock (now, today, utcnow):\n" + "\n".join(offenders)

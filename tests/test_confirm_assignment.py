@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from auditbo import clock
 from auditbo.accounts.models import Affiliation, Role
 from auditbo.confirmations import recusals, services
 from auditbo.confirmations.assignment import LOAD_SLACK, NoEligibleReviewer, ReviewerPool, parties_of
@@ -17,7 +18,7 @@ from auditbo.extensions import db
 from tests.confirm_support import actor, file_aaa, make_office
 from tests.factories import UserFactory
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture

@@ -1,13 +1,14 @@
 """Due dates in Chinese working days (across the Spring Festival and its make-up Saturdays),
 configurable; overdue shown and counted; reminders before the due date, once a day."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 import time_machine
 
+from auditbo import clock
 from auditbo.confirmations import reminders, services
 from auditbo.dashboard.services import office_counts
 from auditbo.events import Event
@@ -53,6 +54,16 @@ def test_a_filing_before_the_spring_festival_is_due_ten_working_days_later(offic
     assert audit.due_date != plain_weekdays
 
 
+def test_a_filing_early_on_a_monday_in_china_counts_from_monday_on_a_utc_host(office):
+    monday_0254 = datetime(2026, 11, 29, 18, 54, tzinfo=UTC)  # Mon 30 Nov 02:54 in Shanghai, Sun in UTC
+    with time_machine.travel(monday_0254, tick=False):
+        assert date.today() == date(2026, 11, 29)  # the host's day (the suite runs in UTC)
+        rec, audit = file_aaa(office, **dated(date(2026, 11, 30)))
+    # Dec 1, 2, 3, 4, 7, 8, 9, 10, 11, 14: ten working days after Monday (from Sunday it would be the 11th)
+    assert audit.due_date == date(2026, 12, 14)
+    assert rec.filed_at == monday_0254
+
+
 def test_the_deadline_and_the_calendar_are_configurable(office, app, monkeypatch):
     monkeypatch.setitem(app.config, "CONFIRMATION_DUE_WORKING_DAYS", 3)
     with at(FRI_BEFORE_FESTIVAL):
@@ -75,7 +86,7 @@ def test_overdue_is_shown_and_counted(office, client, login):
         assert item["overdue"] is True and item["working_days_left"] == -1
         listed = client.get("/api/v1/confirmations?status=overdue", headers=office.h(sup)).get_json()
         assert [i["id"] for i in listed["items"]] == [audit.id]
-        assert office_counts(sup, date.today())["audits_overdue"] == 1
+        assert office_counts(sup, clock.today())["audits_overdue"] == 1
         login(sup)
         page = client.get("/confirmations/?tab=overdue&lang=en").get_data(as_text=True)
         assert 'data-count="overdue">1<' in page and f'data-audit="{audit.id}"' in page and "data-overdue" in page
@@ -95,10 +106,10 @@ def test_reminders_go_out_before_the_due_date_once_a_day(office, client, login):
         services.decide(decided, "confirmed", None, "", decided.version,
                         actor(office.user(decided.assignee_id)), via="api")
     with at(date(2026, 3, 2)):  # three working days left: too early
-        assert reminders.send_reminders(date.today()) == 0
+        assert reminders.send_reminders(clock.today()) == 0
     with at(date(2026, 3, 3)):  # two working days left
-        assert reminders.send_reminders(date.today()) == 1
-        assert reminders.send_reminders(date.today()) == 0  # idempotent per audit per day
+        assert reminders.send_reminders(clock.today()) == 1
+        assert reminders.send_reminders(clock.today()) == 0  # idempotent per audit per day
         (ev,) = _reminders(audit.id)
         assert ev.after == {"to": audit.assignee_id, "for_date": "2026-03-03", "due_date": "2026-03-05",
                             "working_days_left": 2}
@@ -106,9 +117,9 @@ def test_reminders_go_out_before_the_due_date_once_a_day(office, client, login):
         page = client.get("/confirmations/?lang=en").get_data(as_text=True)
         assert 'id="reminders"' in page and "2026-03-05" in page
     with at(date(2026, 3, 4)):
-        assert reminders.send_reminders(date.today()) == 1
+        assert reminders.send_reminders(clock.today()) == 1
     with at(date(2026, 3, 6)):  # overdue: shown as overdue, no more "before it falls due" reminders
-        assert reminders.send_reminders(date.today()) == 0
+        assert reminders.send_reminders(clock.today()) == 0
     assert not _reminders(decided.id)
 
 

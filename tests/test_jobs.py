@@ -4,14 +4,14 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from auditbo import locks
+from auditbo import clock, locks
 from auditbo.extensions import db
 from auditbo.filings.lifecycle import add_months, check_surveillance, expire_certificates
 from auditbo.filings.models import Assessment
 from auditbo.jobs import JOBS, run_job
 from tests.filing_support import make_registry, payload
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _file(client, reg, decided: date, **over) -> int:

@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
+from auditbo import clock
 from auditbo.codes import make_credit_code
 from auditbo.errors import ValidationFailed
 from auditbo.events import SYSTEM, Event
@@ -73,7 +74,7 @@ def test_good_orgs_file_registers_every_body_with_an_event_each(app):
     assert orgs[CONS].name == "苏州示范咨询有限公司" and orgs[CONS].kind.value == "consulting_body"
     suspended = orgs[BODY2]
     assert suspended.status is RegistryStatus.suspended
-    assert suspended.status_reason == "registry import" and suspended.status_changed_on == date.today()
+    assert suspended.status_reason == "registry import" and suspended.status_changed_on == clock.today()
     assert events_count() == 3
 
 

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from auditbo import events
+from auditbo import clock, events
 from auditbo.config import DEFAULTS
 from auditbo.errors import IllegalTransition, ValidationFailed
 from auditbo.events import Actor, Event
@@ -176,7 +176,7 @@ def test_revoked_is_final_and_same_status_is_refused(app):
         with pytest.raises(IllegalTransition):
             services.change_status(person, target, "try again", actor=ADMIN)
     assert services.allowed_statuses(person) == []
-    assert services.status_since(person) == date.today()
+    assert services.status_since(person) == clock.today()
     active = OrgFactory()
     with pytest.raises(IllegalTransition):
         services.change_status(active, "active", "already", actor=ADMIN)

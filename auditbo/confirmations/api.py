@@ -7,13 +7,12 @@ records' audits through ``GET /api/v1/assessments/{id}`` (``confirmation``).
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from auditbo.api.auth import BEARER_DOC, api_user
 from auditbo.authz import Action, require
+from auditbo.clock import today
 from auditbo.confirmations import queries, services
 from auditbo.confirmations.queries import QueueFilter
 from auditbo.confirmations.schemas import ConfirmationChecklistIn as ChecklistIn
@@ -42,7 +41,7 @@ def _audit(audit_id: int):
 
 def _out(audit_id: int) -> dict:
     db.session.expire_all()
-    return queries.to_dict(queries.get_audit(audit_id), date.today())
+    return queries.to_dict(queries.get_audit(audit_id), today())
 
 
 @blp.route("/confirmations")
@@ -57,7 +56,7 @@ class Confirmations(MethodView):
         """
         user = _office_user()
         f = QueueFilter(tab=status or "all", assignee_me=assignee == "me", **filters)
-        items, total = queries.queue_page(f, user, date.today(), page, per_page)
+        items, total = queries.queue_page(f, user, today(), page, per_page)
         return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import click
 from flask.cli import AppGroup
 
 from auditbo.cli import one_line_errors
+from auditbo.clock import today
 
 confirmations_cli = AppGroup("confirmations", help="Confirmation audits (确认审核).")
 
@@ -23,5 +22,5 @@ def remind(day):
     """
     from auditbo.confirmations.reminders import send_reminders
 
-    n = send_reminders(day.date() if day else date.today())
+    n = send_reminders(day.date() if day else today())
     click.echo(f"{n} reminder(s) sent")

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import aliased, selectinload
 
+from auditbo import clock
 from auditbo.accounts.models import User
 from auditbo.confirmations.models import AuditStatus, ConfirmationAudit, Decision, Finding, Severity
 from auditbo.errors import NotFound
@@ -222,9 +223,7 @@ def lead_of(assessment_id: int) -> Person | None:
 def track_record(scope, exclude_assessment_id: int, since: date, recent: int = 5) -> TrackRecord:
     """Aggregates over the assessments matched by ``scope`` (a condition on Assessment) filed
     since ``since``, the current one excluded: three grouped queries and one for the recent list."""
-    from datetime import UTC, datetime
-
-    since_ts = datetime(since.year, since.month, since.day, tzinfo=UTC)
+    since_ts = clock.start_of(since)
     A, C = Assessment, ConfirmationAudit
     in_scope = sa.and_(scope, A.id != exclude_assessment_id, A.filed_at >= since_ts)
     tr = TrackRecord()

@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import current_app
 
-from auditbo import events
+from auditbo import clock, events
 from auditbo.confirmations.models import AuditStatus, ConfirmationAudit
 from auditbo.events import SYSTEM, Event
 from auditbo.extensions import db
@@ -21,7 +21,7 @@ def send_reminders(today: date | None = None) -> int:
     reviewer (shown in their queue). Idempotent: at most one reminder per audit per day.
     """
     cfg = current_app.config
-    today = today or date.today()
+    today = today or clock.today()
     cutoff = calendar_from_config(cfg).add_working_days(today, cfg["CONFIRMATION_REMINDER_WORKING_DAYS"])
     due = db.session.execute(
         sa.select(ConfirmationAudit.id, ConfirmationAudit.assignee_id, ConfirmationAudit.due_date)

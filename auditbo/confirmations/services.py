@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from auditbo import events
+from auditbo.clock import today as _today
 from auditbo.confirmations.assignment import NoEligibleReviewer, ReviewerPool, is_recused, parties_of
 from auditbo.confirmations.models import (
     AUDIT_TRANSITIONS,
@@ -122,10 +123,6 @@ def latest_audit(assessment_id: int) -> ConfirmationAudit | None:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-def _today() -> date:
-    return date.today()
-
-
 def _assessment(audit: ConfirmationAudit):
     from auditbo.filings.models import Assessment
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from auditbo.accounts.models import Role, User
 from auditbo.accounts.views import form_errors
 from auditbo.authz import Action, can, require
+from auditbo.clock import today as _today
 from auditbo.codes import PROVINCES
 from auditbo.confirmations import queries, services
 from auditbo.confirmations import recusals as recusal_list
@@ -68,7 +69,7 @@ EVENT_TITLES = {
 def _register_badge(state) -> None:
     from auditbo.web import NAV_BADGES
 
-    NAV_BADGES["confirmations.index"] = lambda user: queries.nav_count(user, date.today())
+    NAV_BADGES["confirmations.index"] = lambda user: queries.nav_count(user, _today())
 
 
 @bp.app_errorhandler(StaleDataError)
@@ -88,10 +89,6 @@ def _helpers() -> dict:
         "severity_title": lambda s: SEVERITY_TITLES.get(getattr(s, "value", s), s),
         "against_title": lambda s: AGAINST_TITLES.get(getattr(s, "value", s), s),
     }
-
-
-def _today() -> date:
-    return date.today()
 
 
 def _date_arg(name: str) -> date | None:

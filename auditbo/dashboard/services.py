@@ -6,6 +6,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from auditbo import clock
 from auditbo.authz import Action, can, scope_assessments
 from auditbo.complaints.models import Complaint, ComplaintStatus
 from auditbo.confirmations.models import AuditStatus, ConfirmationAudit
@@ -38,7 +39,7 @@ def grade_counts(user) -> dict[str, int]:
 def office_counts(user, today: date | None = None) -> dict[str, int] | None:
     if not can(user, Action.view_office_queues):
         return None
-    today = today or date.today()
+    today = today or clock.today()
     open_audit = ConfirmationAudit.status.in_([AuditStatus.pending, AuditStatus.assigned])
     row = db.session.execute(
         sa.select(

@@ -16,7 +16,7 @@ import numpy as np
 import sqlalchemy as sa
 from flask import current_app
 
-from auditbo import events
+from auditbo import clock, events
 from auditbo.accounts.services import hash_password
 from auditbo.database import bulk_insert
 from auditbo.demo import builders
@@ -65,7 +65,7 @@ def load_demo(*, seed: int = 20261126, scale: float = 1.0, as_of: date | None = 
               progress: Callable[[str], None] = lambda _m: None) -> dict[str, int]:
     if not database_is_empty():
         raise Conflict("the database already holds data: demo data goes into an empty database only")
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     rng = np.random.default_rng(seed)
     cfg = current_app.config
 

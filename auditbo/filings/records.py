@@ -7,6 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
+from auditbo import clock
 from auditbo.accounts.models import User
 from auditbo.authz import scope_assessments
 from auditbo.confirmations.models import AuditStatus, ConfirmationAudit
@@ -88,7 +89,7 @@ def confirmation_of(a: Assessment, *, show_reviewer: bool, today: date | None = 
         if pks:
             person_ids = dict(db.session.execute(sa.select(Person.id, Person.person_id)
                                                  .where(Person.id.in_(pks))).all())
-    today = today or date.today()
+    today = today or clock.today()
     return {
         "id": audit.id, "round": audit.round, "status": audit.status.value, "due_date": audit.due_date,
         "overdue": audit.status in (AuditStatus.pending, AuditStatus.assigned) and audit.due_date < today,

@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from auditbo import events
+from auditbo.clock import to_local
+from auditbo.clock import today as _today
 from auditbo.confirmations import services as confirmations
 from auditbo.database import bulk_insert, utcnow
 from auditbo.errors import Conflict, ErrorCollector, FieldError, ValidationFailed
@@ -39,10 +41,6 @@ BATCH = 2000
 class FileResult:
     assessment_id: int
     created: bool  # False: an identical re-filing of an existing record
-
-
-def _today() -> date:
-    return date.today()
 
 
 def _needs_confirmation(level: int) -> bool:
@@ -254,7 +252,7 @@ def amend(a: Assessment, changes: dict, reason: str, *, actor: Actor) -> None:
     merged = merge_changes(before, changes)
     if "valid_until" not in changes and "decision_date" in changes:
         merged["valid_until"] = None  # recomputed from the new decision date
-    filing = validate_filing(merged, ctx, current_app.config, a.filed_at.date(), self_id=a.id)
+    filing = validate_filing(merged, ctx, current_app.config, to_local(a.filed_at).date(), self_id=a.id)
     if filing.content_hash == a.content_hash:
         raise Conflict("the amendment changes nothing")
     _apply(a, filing, ctx)

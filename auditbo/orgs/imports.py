@@ -23,7 +23,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from auditbo import events, uploads
+from auditbo import clock, events, uploads
 from auditbo.codes import check_credit_code
 from auditbo.errors import FieldError, ValidationFailed
 from auditbo.events import Actor
@@ -252,7 +252,7 @@ def _apply_all(cleaned: list[tuple[int, dict]], apply, progress: Callable[[str],
 def import_orgs(table: Table, *, actor: Actor, today: date | None = None,
                 progress: Callable[[str], None] = lambda _m: None) -> ImportReport:
     """Upsert every body in ``table`` by credit code, or change nothing and raise with every bad row."""
-    today = today or date.today()
+    today = today or clock.today()
     errors, cleaned, first_row = _check_rows(table, services.validate_org, "credit_code")
     progress(f"checked {len(cleaned)} rows")
     existing = _fetch(Organisation, Organisation.credit_code, first_row)
@@ -270,7 +270,7 @@ def import_persons(table: Table, *, actor: Actor, today: date | None = None,
 
     Each person's body must already be registered (import the bodies first).
     """
-    today = today or date.today()
+    today = today or clock.today()
     errors, cleaned, first_row = _check_rows(table, services.validate_person, "person_id")
     progress(f"checked {len(cleaned)} rows")
     people = _fetch(Person, Person.person_id, first_row)

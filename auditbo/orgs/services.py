@@ -17,7 +17,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from auditbo import events
+from auditbo import clock, events
 from auditbo.errors import FieldError, ValidationFailed
 from auditbo.events import Actor
 from auditbo.extensions import db
@@ -86,7 +86,7 @@ def change_status(obj: Organisation | Person, status: RegistryStatus | str, reas
     target = RegistryStatus(status)
     reason = _check_reason(reason)
     STATUS_TRANSITIONS.check(RegistryStatus(obj.status), target)
-    events.record_many([_set_status(obj, target, reason, actor=actor, on=on or date.today())])
+    events.record_many([_set_status(obj, target, reason, actor=actor, on=on or clock.today())])
 
 
 def _set_status(obj, target: RegistryStatus, reason: str, *, actor: Actor, on: date) -> tuple:
@@ -242,7 +242,7 @@ def upsert_org(data: Mapping[str, object], *, actor: Actor, today: date | None =
     errors += org_problems(clean, existing)
     if errors:
         raise ValidationFailed(errors)
-    result, evs = apply_org(clean, existing, actor=actor, today=today or date.today(),
+    result, evs = apply_org(clean, existing, actor=actor, today=today or clock.today(),
                             reason=clean.get("status_reason") or "set by the office", clear=clear)
     if evs:
         events.record_many(evs)
@@ -262,7 +262,7 @@ def upsert_person(data: Mapping[str, object], *, actor: Actor, today: date | Non
                                               existing, None)
     if errors:
         raise ValidationFailed(errors)
-    result, evs = apply_person(clean, existing, employer, actor=actor, today=today or date.today(),
+    result, evs = apply_person(clean, existing, employer, actor=actor, today=today or clock.today(),
                                reason=clean.get("status_reason") or "set by the office")
     if evs:
         events.record_many(evs)
@@ -300,7 +300,7 @@ def status_since(obj: Organisation | Person) -> date | None:
     if last is None or not last.after:
         return None
     on = last.after.get("status_changed_on")
-    return date.fromisoformat(on) if on else last.occurred_at.date()
+    return date.fromisoformat(on) if on else clock.to_local(last.occurred_at).date()
 
 
 def allowed_statuses(obj) -> list[RegistryStatus]:
