@@ -36,7 +36,9 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+    # memory:// counts per worker; several workers or hosts share limits through redis://host:6379/0
     "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,  # the shared storage down: per-worker limits, not 500s
     "RATELIMIT_ENABLED": True,
     "LOGIN_RATE_LIMIT": "20 per minute",
     "LOGIN_MAX_FAILURES": 5,

@@ -4,6 +4,8 @@
 # PostgreSQL: 127.0.0.1:5432 (trust auth, user postgres). Where it is installed but
 # down, this starts it. Where there is none, the suite runs on SQLite only and says
 # so loudly — unless AUDITBO_REQUIRE_POSTGRES=1 (as in .ci/run), which makes that a failure.
+# Redis: 127.0.0.1:6379 (nothing kept on disk) for the shared rate-limit storage test; started
+# where installed but down, skipped loudly where absent, required when AUDITBO_REQUIRE_REDIS=1.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${VENV:-.venv}/bin/python
@@ -36,6 +38,26 @@ if ! pg_up && [ -d /etc/postgresql ] && command -v pg_ctlcluster >/dev/null; the
   banner "starting PostgreSQL"
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
   for _ in $(seq 1 30); do pg_up && break; sleep 1; done
+fi
+
+redis_up() {  # a PING over bash's /dev/tcp: no client needed
+  local reply
+  { exec 3<>/dev/tcp/127.0.0.1/6379 && printf 'PING\r\n' >&3 && read -r -t 2 reply <&3; } 2>/dev/null
+  exec 3<&-
+  [[ ${reply:-} == +PONG* ]]
+}
+
+if ! redis_up && command -v redis-server >/dev/null; then
+  banner "starting Redis (127.0.0.1:6379, nothing kept on disk)"
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no >/dev/null || true
+  for _ in $(seq 1 10); do redis_up && break; sleep 0.5; done
+fi
+if ! redis_up; then
+  if [ "${AUDITBO_REQUIRE_REDIS:-0}" = 1 ]; then
+    banner "FAILED: Redis is required here but is not reachable at 127.0.0.1:6379"; exit 1
+  fi
+  banner "WARNING: NO REDIS — THE SHARED RATE-LIMIT STORAGE TEST WILL BE SKIPPED"
+  echo "Install Redis (apt-get install -y redis-server) to test limits shared by several workers or hosts."
 fi
 
 run_pytest() {  # pytest exits 5 when it collected nothing: that is a failure here, said plainly
