@@ -132,9 +132,13 @@ def register_commands(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from auditbo.clock import format_local
     from auditbo.web import inject_globals
 
     app.context_processor(inject_globals)
+    # every time on a page: office time with the zone named ("2026-11-30 02:54 (UTC+8)"); a day: "2026-11-30"
+    app.add_template_filter(format_local, "localtime")
+    app.add_template_filter(lambda value: format_local(value, date_only=True), "localdate")
 
     @app.before_request
     def _refuse_nul():

@@ -18,6 +18,7 @@ from auditbo.workdays import calendar_from_config
 SECTIONS = ["C", "I", "D", "E", "F", "G", "B", "A", "M"]
 SECTION_P = np.array([0.62, 0.1, 0.06, 0.05, 0.05, 0.05, 0.03, 0.02, 0.02])
 GRADE_P = np.array([0.08, 0.37, 0.40, 0.12, 0.03])
+DECIDED_MINUTE = 200  # a review's steps on the day of its decision: declaration +100, finding +150, decided
 
 
 def ts(d: date, minutes: int = 0) -> datetime:
@@ -67,13 +68,15 @@ class Builder:
     def sup(self, uid: int) -> Actor:
         return Actor(uid, f"supervisor{uid - 1}")
 
-    def move(self, a: dict, to: str, when: date, actor: Actor, reason: str | None = None) -> None:
+    def move(self, a: dict, to: str, when: date, actor: Actor, reason: str | None = None, minute: int = 0) -> None:
+        """A status change at ``minute`` past 01:30 UTC (09:30 in Shanghai) on ``when``: a record's steps
+        keep their order (filed, then pending, then the reviewer drawn, then decided)."""
         self.h.status_changes.append({
             "id": self.next_id("sc"), "assessment_id": a["id"], "from_status": a["status"], "to_status": to,
-            "actor_id": actor.id, "reason": reason, "at": ts(when, len(self.h.status_changes) % 600),
+            "actor_id": actor.id, "reason": reason, "at": ts(when, minute),
         })
         self.h.events.append((actor, "assessment", a["id"], "status_changed", {"status": a["status"]},
-                              {"status": to}, reason, ts(when, 5 + len(self.h.events) % 600)))
+                              {"status": to}, reason, ts(when, minute)))
         a["status"] = to
 
     # --- enterprises
@@ -125,6 +128,7 @@ class Builder:
                     + 1.0 * jump + 0.3 * (level >= 4))
         aid = len(self.h.assessments) + 1
         grade = "A" * level
+        minute = int(rng.integers(0, 480))  # filed during the office day
         a = {
             "id": aid, "body_id": body, "external_ref": f"PJ-{decision.year}-{aid:06d}", "enterprise_id": ent["id"],
             "assessment_type": atype, "grade": grade, "filed_grade": grade,
@@ -140,8 +144,8 @@ class Builder:
             "flag_tie": bool(cons and w.cons_pref.get(cons) == body and aid % 4 == 0),
             "flag_surveillance_overdue": False,
             "content_hash": hashlib.sha256(f"demo-{aid}".encode()).hexdigest(),
-            "filed_by_id": w.clerk_of[body], "filed_at": ts(filed_on, int(rng.integers(0, 480))),
-            "updated_at": ts(filed_on), "version": 1,
+            "filed_by_id": w.clerk_of[body], "filed_at": ts(filed_on, minute),
+            "updated_at": ts(filed_on, minute), "version": 1,
         }
         self.h.assessments.append(a)
         self.h.risk[aid] = p
@@ -161,14 +165,14 @@ class Builder:
         clerk = self.clerk(body)
         self.h.events.append((clerk, "assessment", aid, "filed", None,
                               {"external_ref": a["external_ref"], "grade": grade, "certificate_no": a["certificate_no"]},
-                              None, ts(filed_on, 1)))
+                              None, ts(filed_on, minute)))
         a["status"] = None
-        self.move(a, "filed", filed_on, clerk)
+        self.move(a, "filed", filed_on, clerk, minute=minute)
         if level < self.cfg["CONFIRMATION_MIN_LEVEL"]:
-            self.move(a, "standing", filed_on, SYSTEM)
+            self.move(a, "standing", filed_on, SYSTEM, minute=minute)
         else:
-            self.move(a, "pending_confirmation", filed_on, SYSTEM)
-            self.confirm(a, filed_on)
+            self.move(a, "pending_confirmation", filed_on, SYSTEM, minute=minute)
+            self.confirm(a, filed_on, minute)
         return a
 
     # --- confirmation audits
@@ -177,30 +181,30 @@ class Builder:
         pool = [s for k, s in enumerate(self.w.supervisors) if not (k < 2 and self.w.bodies[k] == body)]
         return pool[int(self.rng.integers(len(pool)))]
 
-    def audit(self, a: dict, rnd: int, opened: date, reviewer: int) -> dict:
+    def audit(self, a: dict, rnd: int, opened: date, reviewer: int, minute: int) -> dict:
         due = self.cal.add_working_days(opened, self.cfg["CONFIRMATION_DUE_WORKING_DAYS"])
         row = {
             "id": self.next_id("audit"), "assessment_id": a["id"], "round": rnd, "status": "assigned",
-            "assignee_id": reviewer, "assigned_at": ts(opened, 30), "draw_seed": int(self.rng.integers(1, 2**31)),
+            "assignee_id": reviewer, "assigned_at": ts(opened, minute), "draw_seed": int(self.rng.integers(1, 2**31)),
             "due_date": due, "checklist": {}, "decision": None, "adjusted_grade": None, "reason": None,
-            "decided_at": None, "decided_by_id": None, "created_at": ts(opened, 20), "version": 1,
+            "decided_at": None, "decided_by_id": None, "created_at": ts(opened, minute), "version": 1,
             "declaration_signed_at": None,
         }
         self.h.audits.append(row)
         self.h.events.append((SYSTEM, "confirmation", row["id"], "assigned", None,
                               {"assignee_id": reviewer, "round": rnd, "due_date": due.isoformat()}, None,
-                              ts(opened, 30)))
+                              ts(opened, minute)))
         return row
 
     def decide(self, audit: dict, a: dict, decision: str, when: date, reason: str) -> None:
-        audit.update(status="decided", decision=decision, decided_at=ts(when, 200), decided_by_id=audit["assignee_id"],
+        audit.update(status="decided", decision=decision, decided_at=ts(when, DECIDED_MINUTE), decided_by_id=audit["assignee_id"],
                      reason=reason, declaration_signed_at=ts(when, 100), version=2)
         actor = self.sup(audit["assignee_id"])
         if decision == "grade_adjusted":
             audit["adjusted_grade"] = "A" * (len(a["grade"]) - 1)
         self.h.events.append((actor, "confirmation", audit["id"], "decided", None,
                               {"decision": decision, "adjusted_grade": audit["adjusted_grade"]}, reason,
-                              ts(when, 210)))
+                              ts(when, DECIDED_MINUTE)))
         if decision != "confirmed":
             sev = "minor" if decision == "returned" else "major"
             self.h.findings.append({
@@ -210,10 +214,10 @@ class Builder:
                 "created_by_id": audit["assignee_id"], "created_at": ts(when, 150),
             })
 
-    def confirm(self, a: dict, filed_on: date) -> None:
+    def confirm(self, a: dict, filed_on: date, minute: int) -> None:
         rng = self.rng
         reviewer = self.pick_reviewer(a["body_id"])
-        audit = self.audit(a, 1, filed_on, reviewer)
+        audit = self.audit(a, 1, filed_on, reviewer, minute)
         decided_on = filed_on + timedelta(days=int(rng.integers(2, 15)))
         if decided_on > self.as_of:
             return  # still pending
@@ -226,29 +230,31 @@ class Builder:
         reasons = {"confirmed": "材料齐全,评定结论成立", "returned": "请补充现场评定证据后重新提交",
                    "grade_adjusted": "能力等级证据仅支持较低等级", "rejected": "评定过程严重不符合要求"}
         self.decide(audit, a, decision, decided_on, reasons[decision])
+        decided = DECIDED_MINUTE
         if decision == "confirmed":
-            self.move(a, "standing", decided_on, self.sup(reviewer), reasons[decision])
+            self.move(a, "standing", decided_on, self.sup(reviewer), reasons[decision], minute=decided)
         elif decision == "grade_adjusted":
             a["grade"] = audit["adjusted_grade"]
-            self.move(a, "standing", decided_on, self.sup(reviewer), reasons[decision])
+            self.move(a, "standing", decided_on, self.sup(reviewer), reasons[decision], minute=decided)
         elif decision == "rejected":
-            self.move(a, "rejected", decided_on, self.sup(reviewer), reasons[decision])
+            self.move(a, "rejected", decided_on, self.sup(reviewer), reasons[decision], minute=decided)
         else:
-            self.move(a, "returned", decided_on, self.sup(reviewer), reasons[decision])
+            self.move(a, "returned", decided_on, self.sup(reviewer), reasons[decision], minute=decided)
             amended = decided_on + timedelta(days=int(rng.integers(3, 20)))
             if amended > self.as_of:
                 return
             a["version"] += 1
             self.h.events.append((self.clerk(a["body_id"]), "assessment", a["id"], "amended", None,
                                   {"person_days": a["person_days"]}, "按确认审核意见补充材料", ts(amended, 2)))
-            self.move(a, "pending_confirmation", amended, self.clerk(a["body_id"]), "按确认审核意见补充材料")
-            audit2 = self.audit(a, 2, amended, reviewer)
+            self.move(a, "pending_confirmation", amended, self.clerk(a["body_id"]), "按确认审核意见补充材料", minute=2)
+            audit2 = self.audit(a, 2, amended, reviewer, 2)
             decided2 = amended + timedelta(days=int(rng.integers(2, 10)))
             if decided2 > self.as_of:
                 return
             d2 = "rejected" if bad and rng.random() < 0.3 else "confirmed"
             self.decide(audit2, a, d2, decided2, reasons[d2])
-            self.move(a, "standing" if d2 == "confirmed" else "rejected", decided2, self.sup(reviewer), reasons[d2])
+            self.move(a, "standing" if d2 == "confirmed" else "rejected", decided2, self.sup(reviewer), reasons[d2],
+                      minute=decided)
 
 
 def build_history(rng, world, cfg, as_of: date, scale: float) -> History:
