@@ -124,3 +124,10 @@ def test_only_the_clock_reads_the_time():
         for m in OWN_CLOCKS.finditer(text):
             offenders.append(f"{path.relative_to(PACKAGE.parent)}: defines its own clock {m.group(0).strip()}")
     assert not offenders, "use auditbo.clock (now, today, utcnow):\n" + "\n".join(offenders)
+
+
+def test_the_scheduler_runs_in_the_office_zone(app, monkeypatch):
+    from auditbo.jobs import build_scheduler
+
+    monkeypatch.setitem(app.config, "TIMEZONE", "Asia/Urumqi")
+    assert str(build_scheduler(app, blocking=False).timezone) == "Asia/Urumqi"
