@@ -41,8 +41,13 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,  # the shared storage down: per-worker limits, not 500s
     "RATELIMIT_ENABLED": True,
     "LOGIN_RATE_LIMIT": "20 per minute",
-    "LOGIN_MAX_FAILURES": 5,
-    "LOGIN_LOCK_MINUTES": 15,
+    # refused sign-ins for one username from one address (IPv6: its /64) before that pair must wait;
+    # the wait starts at LOGIN_THROTTLE_SECONDS and doubles with each further failure, up to the max;
+    # a pair is forgotten this many hours after its last failure. No account is ever locked.
+    "LOGIN_THROTTLE_AFTER": 5,
+    "LOGIN_THROTTLE_SECONDS": 60,
+    "LOGIN_THROTTLE_MAX_SECONDS": 3600,
+    "LOGIN_THROTTLE_FORGET_HOURS": 24,
     "DENIAL_LOG_LINES_PER_MINUTE": 60,  # anonymous 401/403/404 denials: application-log lines per process
     "DENIAL_EVENT_EVERY_SECONDS": 60,  # a signed-in user's same denial (path, status) is one event this long
     "FORCE_HTTPS": False,

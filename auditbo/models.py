@@ -1,6 +1,6 @@
 """Imports every feature's models, so the metadata holds the whole domain."""
 
-from auditbo.accounts.models import Affiliation, ApiToken, Role, User  # noqa: F401
+from auditbo.accounts.models import Affiliation, ApiToken, LoginThrottle, Role, User, UserSession  # noqa: F401
 from auditbo.complaints.models import Complaint  # noqa: F401
 from auditbo.confirmations.models import ConfirmationAudit, Finding, Recusal  # noqa: F401
 from auditbo.events import Event  # noqa: F401

@@ -146,7 +146,7 @@ def generate(name: str, scale: float, *, seed: int = SEED) -> dict:
     log(f"{name}: building the history in memory (scale {scale}) …")
     tables = build(scale, seed, as_of, cfg)
     tables["users"] = tables["users"].assign(password_hash=pw_hash, active=True, failed_logins=0,
-                                             session_version=1, created_at=datetime.now(UTC))
+                                             created_at=datetime.now(UTC))
     log(f"{name}: … {len(tables['assessments']):,} assessments built in {time.perf_counter() - t:.0f} s; "
         "chaining the event log …")
     t = time.perf_counter()

@@ -89,7 +89,6 @@ class UserFactory(Base):
     password_hash = factory.LazyFunction(lambda: _password_hash(PASSWORD))
     active = True
     failed_logins = 0
-    session_version = 1
 
 
 def clerk(org: Organisation | None = None, **kw) -> User:

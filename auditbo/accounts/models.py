@@ -44,10 +44,10 @@ class User(IdMixin, UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(enum_type(Role, "user_role"))
     org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    # refused sign-ins under this username since the last successful one (told to the user, then reset)
     failed_logins: Mapped[int] = mapped_column(sa.Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # bumped on password change: every session carrying an older value is logged out
-    session_version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    last_failed_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_failed_login_ip: Mapped[str | None] = mapped_column(sa.String(45))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()
 
@@ -65,8 +65,44 @@ class User(IdMixin, UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login
         return self.active
 
-    def get_id(self) -> str:  # Flask-Login: a password change invalidates old sessions
-        return f"{self.id}:{self.session_version}"
+    # the server-side session this request runs in (set at sign-in and by the session loader)
+    session_key = None  # str: not a column
+
+    def get_id(self) -> str:  # Flask-Login stores this in the cookie: the user and their session
+        return f"{self.id}:{self.session_key}"
+
+
+class UserSession(IdMixin, db.Model):
+    """A signed-in browser session. The cookie carries its key; only the key's SHA-256 is stored.
+
+    Deleting the row ends the session at once (sign-out, sign-out everywhere, a password
+    change or reset, a changed role); a row also ends at ``expires_at``.
+    """
+
+    __tablename__ = "user_sessions"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    ip: Mapped[str] = mapped_column(sa.String(45), default="")
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class LoginThrottle(db.Model):
+    """Refused sign-ins for one username from one address (an IPv6 /64 counts as one address).
+
+    After ``LOGIN_THROTTLE_AFTER`` failures that pair waits ``blocked_until`` (a delay that
+    doubles with every further failure); other addresses, and so the real user, are not
+    slowed. Rows are forgotten ``LOGIN_THROTTLE_FORGET_HOURS`` after their last failure.
+    """
+
+    __tablename__ = "login_throttles"
+
+    username: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(sa.Integer, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ApiToken(IdMixin, db.Model):

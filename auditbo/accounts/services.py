@@ -1,26 +1,32 @@
-"""Users: password hashing (argon2), authentication with lockout, session loading."""
+"""Users: password hashing (argon2), sign-in throttled per (username, address), revocable sessions."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import hashlib
+import ipaddress
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 from auditbo import events
-from auditbo.accounts.models import ApiToken, Role, User
-from auditbo.database import utcnow
+from auditbo.accounts.models import ApiToken, LoginThrottle, Role, User, UserSession
+from auditbo.clock import utcnow
 from auditbo.errors import ErrorCollector
 from auditbo.events import Actor
 from auditbo.extensions import db
 from auditbo.orgs.models import Organisation, OrgKind
 
 MIN_PASSWORD_LENGTH = 10
-# A hash of a random password, verified when the username is unknown so that timing
-# does not reveal which usernames exist.
+# A hash of a random password, verified when there is no user's hash to check (an unknown
+# name, a throttled attempt) so that timing reveals neither.
 _DUMMY = {"hash": None}
 
 
@@ -70,56 +76,184 @@ def create_user(
     return user
 
 
-def authenticate(username: str, password: str, *, ip: str = "") -> tuple[User | None, str | None]:
-    """Return (user, None) on success or (None, reason) — the reason is for the log, not the user."""
-    cfg = current_app.config
-    user = db.session.scalar(sa.select(User).where(User.username == (username or "").strip()))
-    now = utcnow()
-    if user is None:
-        if _DUMMY["hash"] is None:
-            _DUMMY["hash"] = hash_password("not-a-real-password")
-        try:
-            _hasher().verify(_DUMMY["hash"], password or "")
-        except (VerificationError, InvalidHashError):
-            pass
-        events.record(events.SYSTEM, "login", username[:64] if username else "-", "failed",
-                      after={"reason": "unknown user", "ip": ip})
-        return None, "unknown user"
-    actor = Actor(user.id, user.username)
-    if user.locked_until and user.locked_until > now:
-        events.record(actor, "user", user.id, "login_refused", after={"reason": "locked", "ip": ip})
-        return None, "locked"
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in. ``reason`` is for the log, never shown: every refusal reads alike.
+
+    ``missed`` counts the refused sign-ins under this username since the user's previous
+    successful one (with the last one's time and address), for the notice after sign-in.
+    """
+
+    user: User | None
+    reason: str | None = None
+    missed: int = 0
+    last_missed_at: datetime | None = None
+    last_missed_ip: str | None = None
+
+
+def client_address(ip: str) -> str:
+    """The address a throttle counts by: an IPv4 address, or the /64 network of an IPv6 one
+    (a single host usually holds a whole /64)."""
     try:
-        _hasher().verify(user.password_hash, password or "")
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        locked = user.failed_logins >= cfg["LOGIN_MAX_FAILURES"]
-        if locked:
-            user.locked_until = now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
-        events.record(actor, "user", user.id, "locked" if locked else "login_failed", after={"ip": ip})
-        return None, "locked" if locked else "bad password"
-    if not user.active:
-        events.record(actor, "user", user.id, "login_refused", after={"reason": "inactive", "ip": ip})
-        return None, "inactive"
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return (ip or "-")[:64]
+    if addr.version == 6:
+        if addr.ipv4_mapped is not None:
+            return str(addr.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{addr}/64", strict=False))
+    return str(addr)
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    """One argon2 verification, always: against the user's hash, or a dummy one when there is no
+    user to check or the attempt is throttled, so that every refusal costs the same time."""
+    if password_hash is None:
+        if _DUMMY["hash"] is None:
+            _DUMMY["hash"] = hash_password(secrets.token_urlsafe(16))
+        password_hash = _DUMMY["hash"]
+    try:
+        return _hasher().verify(password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(username: str, password: str, *, ip: str = "") -> SignIn:
+    """Check a sign-in. Refused sign-ins are throttled per (username, address), never per account
+    alone: whoever fails from one address waits there, and the user elsewhere is not slowed.
+    An unknown name, a wrong password, a throttled pair and an inactive account do the same work."""
+    name = (username or "").strip()[:64]
+    address = client_address(ip)
+    now = utcnow()
+    user = db.session.scalar(sa.select(User).where(User.username == name))
+    blocked_until = db.session.scalar(sa.select(LoginThrottle.blocked_until).where(
+        LoginThrottle.username == name, LoginThrottle.address == address))
+    throttled = blocked_until is not None and blocked_until > now
+    ok = _verify(None if user is None or throttled else user.password_hash, password)
+    if user is None or throttled or not ok or not user.active:
+        reason = ("throttled" if throttled else "unknown user" if user is None
+                  else "bad password" if not ok else "inactive")
+        _refuse(name, address, user, reason, now=now, ip=ip, throttled=throttled)
+        return SignIn(None, reason)
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    result = SignIn(user, None, user.failed_logins, user.last_failed_login_at, user.last_failed_login_ip)
     user.failed_logins = 0
-    user.locked_until = None
     user.last_login_at = now
-    events.record(actor, "user", user.id, "logged_in", after={"ip": ip})
-    return user, None
+    db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.username == name,
+                                                      LoginThrottle.address == address))
+    events.record(Actor(user.id, user.username), "user", user.id, "logged_in", after={"ip": ip})
+    return result
+
+
+def _refuse(name: str, address: str, user: User | None, reason: str, *, now: datetime, ip: str,
+            throttled: bool) -> None:
+    """Count a refused sign-in: for the (username, address) pair, and for the user's notice.
+
+    The same statements run whether the username exists or not; a throttled attempt is counted
+    for the user but not logged as an event (so a caller cannot fill the log), nor does it
+    lengthen the wait."""
+    cfg = current_app.config
+    db.session.execute(sa.delete(LoginThrottle).where(
+        LoginThrottle.last_failed_at < now - timedelta(hours=cfg["LOGIN_THROTTLE_FORGET_HOURS"])))
+    db.session.execute(sa.update(User).where(User.username == name).values(
+        failed_logins=User.failed_logins + 1, last_failed_login_at=now, last_failed_login_ip=ip[:45]))
+    if throttled:
+        db.session.execute(sa.update(LoginThrottle).where(
+            LoginThrottle.username == name, LoginThrottle.address == address).values(last_failed_at=now))
+        return
+    failures = _count_failure(name, address, now)
+    wait = _backoff_seconds(failures)
+    if wait:
+        db.session.execute(sa.update(LoginThrottle).where(
+            LoginThrottle.username == name, LoginThrottle.address == address).values(
+            blocked_until=now + timedelta(seconds=wait)))
+    after = {"reason": reason, "ip": ip, "failures": failures, "wait_seconds": wait}
+    if user is None:
+        events.record(events.SYSTEM, "login", name or "-", "failed", after=after)
+    else:
+        action = "login_refused" if reason == "inactive" else "login_throttled" if wait else "login_failed"
+        events.record(Actor(user.id, user.username), "user", user.id, action, after=after)
+
+
+def _count_failure(name: str, address: str, now: datetime) -> int:
+    """Add one failure to the pair's row (created if new) in one statement, safe against a
+    concurrent attempt; returns the new count."""
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(LoginThrottle).values(username=name, address=address, failures=1, last_failed_at=now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[LoginThrottle.username, LoginThrottle.address],
+        set_={"failures": LoginThrottle.failures + 1, "last_failed_at": stmt.excluded.last_failed_at},
+    ).returning(LoginThrottle.failures)
+    return db.session.execute(stmt).scalar_one()
+
+
+def _backoff_seconds(failures: int) -> int:
+    """0 below the threshold; then LOGIN_THROTTLE_SECONDS, doubling with each failure, capped."""
+    cfg = current_app.config
+    over = failures - cfg["LOGIN_THROTTLE_AFTER"]
+    if over < 0:
+        return 0
+    return min(cfg["LOGIN_THROTTLE_SECONDS"] * 2 ** min(over, 30), cfg["LOGIN_THROTTLE_MAX_SECONDS"])
+
+
+# --- sessions ------------------------------------------------------------------------
+def start_session(user: User, *, ip: str = "") -> str:
+    """A new server-side session for ``user``; returns its key (kept in the signed cookie).
+
+    Expired sessions (of anyone) are deleted here, so the table stays bounded."""
+    now = utcnow()
+    db.session.execute(sa.delete(UserSession).where(UserSession.expires_at <= now))
+    key = secrets.token_urlsafe(32)
+    db.session.add(UserSession(user_id=user.id, key_hash=_token_hash(key), ip=(ip or "")[:45], created_at=now,
+                               expires_at=now + current_app.permanent_session_lifetime))
+    user.session_key = key
+    return key
+
+
+def end_session(user: User) -> None:
+    """Sign-out: this session's row goes, so its cookie opens nothing any more."""
+    if user.session_key:
+        db.session.execute(sa.delete(UserSession).where(UserSession.key_hash == _token_hash(user.session_key)))
+    events.record(Actor(user.id, user.username), "user", user.id, "logged_out")
+
+
+def end_sessions(user: User, *, keep: str | None = None) -> int:
+    """End every session of ``user`` (but ``keep``, the key of the caller's own); returns how many."""
+    stmt = sa.delete(UserSession).where(UserSession.user_id == user.id)
+    if keep:
+        stmt = stmt.where(UserSession.key_hash != _token_hash(keep))
+    return db.session.execute(stmt).rowcount or 0
+
+
+def sign_out_everywhere(user: User) -> int:
+    ended = end_sessions(user)
+    events.record(Actor(user.id, user.username), "user", user.id, "signed_out_everywhere", after={"sessions": ended})
+    return ended
+
+
+def session_count(user: User) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(UserSession).where(
+        UserSession.user_id == user.id, UserSession.expires_at > utcnow())) or 0
 
 
 def load_user_from_session(user_id: str) -> User | None:
-    """Flask-Login loader: the session id is "<id>:<session_version>"."""
+    """Flask-Login loader: the cookie holds "<user id>:<session key>"; the user comes back only
+    with a live session row, in one query."""
     try:
-        uid, version = (int(x) for x in user_id.split(":", 1))
+        uid, key = user_id.split(":", 1)
+        uid = int(uid)
     except (ValueError, AttributeError):
         return None
-    user = db.session.get(User, uid)
-    if user is None or user.session_version != version or not user.active:
+    if not key or not 0 < uid < 2**31:
         return None
+    user = db.session.scalar(
+        sa.select(User).join(UserSession, UserSession.user_id == User.id)
+        .where(User.id == uid, User.active.is_(True), UserSession.key_hash == _token_hash(key),
+               UserSession.expires_at > utcnow()))
+    if user is not None:
+        user.session_key = key
     return user
 
 
@@ -134,21 +268,20 @@ def change_own_password(user: User, current: str, new: str) -> None:
     check_password_strength(new or "", errors, "new_password")
     errors.raise_if_any()
     _set_password(user, new, Actor(user.id, user.username), "password_changed")
+    end_sessions(user, keep=user.session_key)
 
 
 def reset_password(user: User, new: str, *, actor: Actor) -> None:
-    """An admin sets a new password (e.g. a forgotten one); the user's sessions end, the lock lifts."""
+    """An admin sets a new password (e.g. a forgotten one); the user's sessions end."""
     errors = ErrorCollector()
     check_password_strength(new or "", errors)
     errors.raise_if_any()
     _set_password(user, new, actor, "password_reset")
+    end_sessions(user)
 
 
 def _set_password(user: User, new: str, actor: Actor, action: str) -> None:
     user.password_hash = hash_password(new)
-    user.session_version += 1
-    user.failed_logins = 0
-    user.locked_until = None
     events.record(actor, "user", user.id, action)
 
 
@@ -168,7 +301,7 @@ def update_user(user: User, *, role: str, org_credit_code: str | None, active: b
     user.role, user.org_id, user.active = role_v, (org.id if org else None), bool(active)
     user.display_name = display_name or user.username
     if before != {"role": role_v.value, "org_id": user.org_id, "active": user.active}:
-        user.session_version += 1  # a changed role or body takes effect at once
+        end_sessions(user)  # a changed role or body takes effect at once
     events.record(actor, "user", user.id, "updated", before=before,
                   after={"role": role_v.value, "org_id": user.org_id, "active": user.active})
 
@@ -195,15 +328,11 @@ TOKEN_PREFIX = "abo_"
 
 
 def _token_hash(secret: str) -> str:
-    import hashlib
-
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def create_token(user: User, name: str, *, actor: Actor | None = None) -> tuple[ApiToken, str]:
     """Issue a token; returns it with its secret, which is never stored and shown only once."""
-    import secrets
-
     errors = ErrorCollector()
     name = (name or "").strip()
     if not name or len(name) > 100:

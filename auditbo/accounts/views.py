@@ -19,6 +19,7 @@ from auditbo.accounts.forms import (
 )
 from auditbo.accounts.models import ApiToken, User
 from auditbo.authz import Action, require
+from auditbo.clock import format_local
 from auditbo.errors import NotFound, ValidationFailed
 from auditbo.events import Actor
 from auditbo.extensions import db, limiter
@@ -51,23 +52,41 @@ def login():
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user, reason = services.authenticate(form.username.data, form.password.data, ip=request.remote_addr or "")
+        ip = request.remote_addr or ""
+        result = services.authenticate(form.username.data, form.password.data, ip=ip)
+        if result.user is not None:
+            services.start_session(result.user, ip=ip)
         db.session.commit()
-        if user is not None:
-            login_user(user, remember=False)
+        if result.user is not None:
+            login_user(result.user, remember=False)
+            if result.missed:
+                flash(_("%(count)d failed sign-in attempts since your last sign-in; the last at %(time)s "
+                        "from %(ip)s. If that was not you, change your password.", count=result.missed,
+                        time=format_local(result.last_missed_at), ip=result.last_missed_ip or "—"), "warning")
             return redirect(_safe_next(request.args.get("next")))
-        if reason == "locked":
-            flash(_("This account is locked for a while after repeated failed sign-ins."), "danger")
-        else:
-            flash(_("Wrong username or password."), "danger")
+        # one answer for an unknown name, a wrong password, a throttled address and an inactive account
+        flash(_("Wrong username or password. After repeated failures, sign-in from your address "
+                "has to wait a while."), "danger")
     return render_template("accounts/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    services.end_session(current_user)
+    db.session.commit()
     logout_user()
     flash(_("You have signed out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/logout/everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    services.sign_out_everywhere(current_user)
+    db.session.commit()
+    logout_user()
+    flash(_("You have signed out on every device."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -81,8 +100,7 @@ def account():
     if pw_form.submit.data and pw_form.validate_on_submit():
         try:
             services.change_own_password(current_user, pw_form.current_password.data, pw_form.new_password.data)
-            db.session.commit()
-            login_user(current_user, remember=False)  # keep this session, end all others
+            db.session.commit()  # this session stays, all others end
             flash(_("Your password has been changed. Other sessions have been signed out."), "success")
             return redirect(url_for("accounts.account"))
         except ValidationFailed as exc:
@@ -94,7 +112,8 @@ def account():
         db.session.commit()
         token_form = NewTokenForm(prefix="tok", formdata=None)
     return render_template("accounts/account.html", pw_form=pw_form, token_form=token_form, new_secret=new_secret,
-                           tokens=services.tokens_of(current_user), revoke_form=EmptyForm())
+                           tokens=services.tokens_of(current_user), revoke_form=EmptyForm(),
+                           sessions=services.session_count(current_user))
 
 
 @bp.route("/account/tokens/<int(min=1, max=2147483647):token_id>/revoke", methods=["POST"])

@@ -145,7 +145,7 @@ def build_users(w: World, pw_hash: str) -> list[dict]:
 
 def _user(uid, username, display, role, org, pw_hash) -> dict:
     return {"id": uid, "username": username, "display_name": display, "password_hash": pw_hash, "role": role,
-            "org_id": org, "active": True, "failed_logins": 0, "session_version": 1, "created_at": NOW}
+            "org_id": org, "active": True, "failed_logins": 0, "created_at": NOW}
 
 
 def build_affiliations(w: World, users: list[dict], rng) -> list[dict]:
