@@ -64,9 +64,15 @@ def test_display_is_in_the_office_zone_with_the_zone_named():
     assert clock.to_local(MONDAY_0254_SHANGHAI.astimezone(timezone(timedelta(hours=-5)))).hour == 2
 
 
-@pytest.mark.parametrize(("zone", "label"), [
-    ("Asia/Shanghai", "UTC+8"), ("UTC", "UTC"), ("Asia/Kolkata", "UTC+5:30"), ("America/New_York", "UTC-5"),
-])
+@pytest.mark.parametrize(
+    ("zone", "label"),
+    [
+        ("Asia/Shanghai", "UTC+8"),
+        ("UTC", "UTC"),
+        ("Asia/Kolkata", "UTC+5:30"),
+        ("America/New_York", "UTC-5"),
+    ],
+)
 def test_the_zone_label_is_the_offset_at_that_instant(zone, label):
     app = Flask(__name__)
     app.config["TIMEZONE"] = zone
@@ -108,7 +114,8 @@ def test_an_unknown_zone_is_refused_with_its_variable(monkeypatch):
 
 # --- the rule holds: nothing else reads the host's clock ----------------------------------------
 FORBIDDEN = re.compile(
-    r"\b(?:date|datetime)\.today\(|\bdatetime\.now\(|\bdatetime\.utcnow\(|\btime\.(?:time|localtime|gmtime|strftime)\(")
+    r"\b(?:date|datetime)\.today\(|\bdatetime\.now\(|\bdatetime\.utcnow\(|\btime\.(?:time|localtime|gmtime|strftime)\("
+)
 OWN_CLOCKS = re.compile(r"^\s*def (?:_?utcnow|_?now|_?today)\(", re.MULTILINE)
 
 
@@ -122,7 +129,9 @@ def test_only_the_clock_reads_the_time():
             if FORBIDDEN.search(line.split("#", 1)[0]):
                 offenders.append(f"{path.relative_to(PACKAGE.parent)}:{n}: {line.strip()}")
         for m in OWN_CLOCKS.finditer(text):
-            offenders.append(f"{path.relative_to(PACKAGE.parent)}: defines its own clock {m.group(0).strip()}")
+            offenders.append(
+                f"{path.relative_to(PACKAGE.parent)}: defines its own clock {m.group(0).strip()}"
+            )
     assert not offenders, "use auditbo.clock (now, today, utcnow):\n" + "\n".join(offenders)
 
 

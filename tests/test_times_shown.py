@@ -24,8 +24,12 @@ def filed(app):
     office = make_office(2)
     d = date(2026, 11, 20)
     with time_machine.travel(FILED, tick=False):
-        rec, audit = file_aaa(office, decision_date=d.isoformat(), onsite_end=date(2026, 11, 15).isoformat(),
-                              onsite_start=date(2026, 11, 12).isoformat())
+        rec, audit = file_aaa(
+            office,
+            decision_date=d.isoformat(),
+            onsite_end=date(2026, 11, 15).isoformat(),
+            onsite_start=date(2026, 11, 12).isoformat(),
+        )
     return office, rec, audit
 
 
@@ -64,7 +68,7 @@ def test_templates_show_timestamps_only_through_the_filter():
     offenders = []
     for path in sorted(PACKAGE.rglob("*.html")):
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if "strftime(" in line or re.search(r"_at\.(?:isoformat|date)\(", line):
+            if "strftime(" in line or re.search(r"_at\.(?:isoformat|date)\(|(?:_at|\.at)\s*\}\}", line):
                 offenders.append(f"{path.relative_to(PACKAGE.parent)}:{n}: {line.strip()}")
     assert not offenders, "show times with |localtime (or |localdate):\n" + "\n".join(offenders)
 
