@@ -64,7 +64,9 @@ def _sqlite_pragmas(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        from auditbo.transaction import begin_sql
+
+        conn.exec_driver_sql(begin_sql())  # BEGIN IMMEDIATE in a writing request
 
 
 def register_extensions(app: Flask) -> None:
@@ -92,6 +94,10 @@ def register_extensions(app: Flask) -> None:
         frame_options="DENY",
         referrer_policy="same-origin",
     )
+    from auditbo import inputs, transaction
+
+    transaction.init_app(app)  # after Talisman: its headers go on the answer to a failed commit too
+    inputs.init_app(app)  # before the blueprints (the int converter) and before hooks that read a body
     from auditbo.accounts.services import load_user_from_session
 
     login_manager.user_loader(load_user_from_session)

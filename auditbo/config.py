@@ -31,6 +31,7 @@ DEFAULTS: dict[str, object] = {
     "DATABASE_URL": None,  # default: sqlite in the instance folder
     "SQLALCHEMY_ECHO": False,
     "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,  # uploads (a 100,000-row CSV is ~28 MiB): 413 above this
+    "MAX_JSON_LENGTH": 1024 * 1024,  # a JSON body (one filing is a few KiB): 413 above this
     "SESSION_COOKIE_SECURE": True,
     "REMEMBER_COOKIE_SECURE": True,
     "SESSION_COOKIE_HTTPONLY": True,

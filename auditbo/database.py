@@ -140,3 +140,13 @@ def _copy_rows(session, table: sa.Table, rows: list[dict], returning) -> list:
                 values.append(d.arg(None) if d.is_callable else d.arg)
             copy.write_row([v if p is None else p(v) for v, p in zip(values, processors, strict=True)])
     return ids
+
+
+LIKE_ESCAPE = "\\"
+
+
+def like_contains(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its ``%`` and ``_`` taken literally (use with
+    ``escape=LIKE_ESCAPE``)."""
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    return f"%{escaped}%"

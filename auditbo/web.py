@@ -137,6 +137,7 @@ ERROR_TITLES = {
     422: _l("Invalid content"),
     429: _l("Too many requests"),
     500: _l("Something went wrong on our side"),
+    503: _l("The service is busy; try again in a moment"),
 }
 
 
@@ -178,10 +179,14 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        app.logger.exception("unhandled error")
         from auditbo.extensions import db
+        from auditbo.transaction import refusal_for
 
         db.session.rollback()
+        refusal = refusal_for(exc)  # a concurrent request's unique value, SQLite busy: not a fault of ours
+        if refusal is not None:
+            return _domain(refusal)
+        app.logger.exception("unhandled error")
         return _render_error(500)
 
 

@@ -65,8 +65,7 @@ def login():
                         time=format_local(result.last_missed_at), ip=result.last_missed_ip or "—"), "warning")
             return redirect(_safe_next(request.args.get("next")))
         # one answer for an unknown name, a wrong password, a throttled address and an inactive account
-        flash(_("Wrong username or password. After repeated failures, sign-in from your address "
-                "has to wait a while."), "danger")
+        flash(_("Wrong username or password."), "danger")
     return render_template("accounts/login.html", form=form)
 
 

@@ -66,6 +66,9 @@ def register_api(app: Flask) -> None:
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
     })
     api.init_app(app)
+    from auditbo.api.auth import authenticate_first
+
+    app.before_request(authenticate_first)  # before auditbo's hooks that read a body
     from auditbo.accounts.api import blp as accounts_blp
     from auditbo.confirmations.api import blp as confirmations_blp
     from auditbo.filings.api import blp as filings_blp

@@ -33,6 +33,22 @@ def api_user():
     return user
 
 
+def authenticate_first() -> None:
+    """Before any body is read or validated: a token endpoint answers an anonymous caller 401
+    (not 422 for a body it never had the right to send). A view class with ``public = True``
+    (the certificate check, the import template) needs no token."""
+    from flask import current_app
+
+    if request.blueprint not in TOKEN_BLUEPRINTS or request.endpoint is None:
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    if not getattr(getattr(view, "view_class", None), "public", False):
+        api_user()
+
+
+TOKEN_BLUEPRINTS = {"accounts_api", "filings_api", "confirmations_api", "spotchecks_api"}
+
+
 def token_required(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):

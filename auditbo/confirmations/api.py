@@ -7,6 +7,8 @@ records' audits through ``GET /api/v1/assessments/{id}`` (``confirmation``).
 
 from __future__ import annotations
 
+import functools
+
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -37,6 +39,21 @@ def _office_user():
 
 def _audit(audit_id: int):
     return queries.get_audit(audit_id)
+
+
+def _may(action: Action):
+    """The caller's token, role and right on the audit are checked (401, 403, 404) before the body is
+    parsed and validated (422): put it above ``@blp.arguments``, which parses first."""
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def checked(self, *args, audit_id, **kwargs):
+            require(_office_user(), action, _audit(audit_id))
+            return fn(self, *args, audit_id=audit_id, **kwargs)
+
+        return checked
+
+    return decorate
 
 
 def _out(audit_id: int) -> dict:
@@ -72,6 +89,7 @@ class ConfirmationById(MethodView):
 
 @blp.route("/confirmations/<int:audit_id>/findings")
 class Findings(MethodView):
+    @_may(Action.decide_confirmation)
     @blp.doc(**BEARER_DOC)
     @blp.arguments(FindingIn)
     @blp.response(201, ConfirmationOut, description="the audit with the new finding (and its new version)")
@@ -79,15 +97,14 @@ class Findings(MethodView):
         """Add a finding (assigned reviewer only): `severity`, `text`, `against` and, naming a person, `person_id`."""
         user = _office_user()
         audit = _audit(audit_id)
-        require(user, Action.decide_confirmation, audit)
         services.add_finding(audit, data["severity"], data["text"], data["against"], data["person_id"],
                              Actor.of_api(user), via="api")
-        db.session.commit()
         return _out(audit_id), 201
 
 
 @blp.route("/confirmations/<int:audit_id>/checklist")
 class Checklist(MethodView):
+    @_may(Action.decide_confirmation)
     @blp.doc(**BEARER_DOC)
     @blp.arguments(ChecklistIn)
     @blp.response(200, ConfirmationOut)
@@ -95,14 +112,13 @@ class Checklist(MethodView):
         """Replace the checklist answers (assigned reviewer only): `yes`, `no` or `na` per item, and a `note`."""
         user = _office_user()
         audit = _audit(audit_id)
-        require(user, Action.decide_confirmation, audit)
         services.save_checklist(audit, data["answers"], Actor.of_api(user), note=data["note"], via="api")
-        db.session.commit()
         return _out(audit_id)
 
 
 @blp.route("/confirmations/<int:audit_id>/declaration")
 class Declaration(MethodView):
+    @_may(Action.decide_confirmation)
     @blp.doc(**BEARER_DOC)
     @blp.arguments(DeclarationIn)
     @blp.response(200, ConfirmationOut)
@@ -112,15 +128,14 @@ class Declaration(MethodView):
         reviewer is drawn. Acting on the audit (findings, checklist, decision) without a declaration signs it."""
         user = _office_user()
         audit = _audit(audit_id)
-        require(user, Action.decide_confirmation, audit)
         services.declare(audit, Actor.of_api(user), conflict=data["conflict"], parties=data["parties"],
                          reason=data["reason"])
-        db.session.commit()
         return _out(audit_id)
 
 
 @blp.route("/confirmations/<int:audit_id>/decision")
 class DecisionEndpoint(MethodView):
+    @_may(Action.decide_confirmation)
     @blp.doc(**BEARER_DOC)
     @blp.arguments(DecisionIn)
     @blp.response(200, ConfirmationOut, description="the decided audit; its assessment shows the effect")
@@ -133,15 +148,14 @@ class DecisionEndpoint(MethodView):
         """
         user = _office_user()
         audit = _audit(audit_id)
-        require(user, Action.decide_confirmation, audit)
         services.decide(audit, data["decision"], data["grade"], data["reason"], data["version"],
                         Actor.of_api(user), via="api")
-        db.session.commit()
         return _out(audit_id)
 
 
 @blp.route("/confirmations/<int:audit_id>/reassignment")
 class Reassignment(MethodView):
+    @_may(Action.reassign_confirmation)
     @blp.doc(**BEARER_DOC)
     @blp.arguments(ReassignmentIn)
     @blp.response(200, ConfirmationOut)
@@ -152,7 +166,5 @@ class Reassignment(MethodView):
         """
         user = _office_user()
         audit = _audit(audit_id)
-        require(user, Action.reassign_confirmation, audit)
         services.reassign(audit, data["reason"], Actor.of_api(user))
-        db.session.commit()
         return _out(audit_id)

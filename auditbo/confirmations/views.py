@@ -45,7 +45,9 @@ from auditbo.events import Actor
 from auditbo.extensions import db
 from auditbo.filings import records
 from auditbo.filings.models import Grade
+from auditbo.inputs import int_arg
 from auditbo.orgs.models import Enterprise, Organisation, OrgKind
+from auditbo.transaction import discard
 
 bp = Blueprint("confirmations", __name__, url_prefix="/confirmations", template_folder="templates")
 
@@ -110,7 +112,7 @@ def index():
     f = QueueFilter(tab=tab, body=(request.args.get("body") or "").strip() or None, grade=grade,
                     region=region if region.isdigit() and 2 <= len(region) <= 6 else None,
                     due_from=_date_arg("due_from"), due_to=_date_arg("due_to"))
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = int_arg("page", 1)
     today = _today()
     items, total = queries.queue_page(f, current_user, today, page, PER_PAGE)
     bodies = db.session.execute(sa.select(Organisation.credit_code, Organisation.name)
@@ -198,7 +200,8 @@ def _back(audit_id: int, anchor: str = ""):
 
 
 def _act(audit_id: int, form, form_name: str, action: Action, fn, done: str, anchor: str):
-    """Validate the form, run the service, commit once; errors go back to the page, conflicts are flashed."""
+    """Validate the form, run the service (the request commits); errors go back to the page, conflicts are
+    flashed."""
     require(current_user, Action.view_office_queues)
     audit = _audit_or_404(audit_id)
     require(current_user, action, audit)
@@ -206,13 +209,12 @@ def _act(audit_id: int, form, form_name: str, action: Action, fn, done: str, anc
         return _render_review(audit_id, 422, **{form_name: form})
     try:
         fn(audit)
-        db.session.commit()
     except ValidationFailed as exc:
-        db.session.rollback()
+        discard()
         form_errors(form, exc)
         return _render_review(audit_id, 422, **{form_name: form})
     except Conflict as exc:
-        db.session.rollback()
+        discard()
         flash(_("Not saved: %(detail)s", detail=exc.detail), "danger")
         return _back(audit_id, anchor)
     flash(done, "success")
@@ -286,11 +288,10 @@ def recusals():
         try:
             recusal_list.add_recusal(form.user_id.data, form.party.data, form.credit_code.data, form.reason.data,
                                  Actor.of(current_user))
-            db.session.commit()
             flash(_("Recusal listed."), "success")
             return redirect(url_for("confirmations.recusals"), 303)
         except ValidationFailed as exc:
-            db.session.rollback()
+            discard()
             form_errors(form, exc)
     rows = db.session.execute(
         sa.select(Recusal, User.display_name, User.username, Organisation.name, Organisation.credit_code,
@@ -314,6 +315,5 @@ def remove_recusal(recusal_id: int):
         flash(_("Give the reason for removing it."), "danger")
         return redirect(url_for("confirmations.recusals"), 303)
     recusal_list.remove_recusal(rec, form.reason.data, Actor.of(current_user))
-    db.session.commit()
     flash(_("Recusal removed."), "info")
     return redirect(url_for("confirmations.recusals"), 303)

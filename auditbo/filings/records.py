@@ -11,6 +11,7 @@ from auditbo import clock
 from auditbo.accounts.models import User
 from auditbo.authz import scope_assessments
 from auditbo.confirmations.models import AuditStatus, ConfirmationAudit
+from auditbo.database import LIKE_ESCAPE, like_contains
 from auditbo.errors import NotFound
 from auditbo.extensions import db
 from auditbo.filings.models import Assessment, AssessmentConsultant, TeamMember
@@ -160,10 +161,11 @@ def list_query(user, f: dict, stmt: sa.Select | None = None) -> sa.Select:
         conditions.append(Assessment.enterprise_id == sa.select(Enterprise.id).where(
             Enterprise.credit_code == f["enterprise_credit_code"]).scalar_subquery())
     if f.get("q"):
-        like = f"%{f['q']}%"
-        conditions.append(sa.or_(Assessment.certificate_no.like(like), Assessment.external_ref.like(like),
+        like = like_contains(f["q"])
+        conditions.append(sa.or_(Assessment.certificate_no.like(like, escape=LIKE_ESCAPE),
+                                 Assessment.external_ref.like(like, escape=LIKE_ESCAPE),
                                  Assessment.enterprise_id.in_(sa.select(Enterprise.id).where(
-                                     Enterprise.name.like(like)))))
+                                     Enterprise.name.like(like, escape=LIKE_ESCAPE)))))
     return scope_assessments(stmt.where(*conditions), user)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 
 from auditbo.extensions import db
 from auditbo.filings.models import Assessment, AssessmentStatus
+from auditbo.inputs import int_arg
 from auditbo.orgs.models import (
     Enterprise,
     Organisation,
@@ -40,7 +41,7 @@ class Filters:
             v = (args.get(name) or "").strip()
             return v if v in allowed else ""
 
-        org = args.get("org", type=int)
+        org = int_arg("org", args=args)
         return cls(
             q=(args.get("q") or "").strip()[:100],
             kind=pick("kind", {m.value for m in OrgKind} | {m.value for m in PersonKind}),

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from auditbo.codes import PROVINCES
 from auditbo.extensions import limiter
+from auditbo.inputs import int_arg
 from auditbo.public import services
 
 bp = Blueprint("public", __name__, template_folder="templates")
@@ -57,7 +58,7 @@ def certificate_lookup():
 @bp.route("/directory")
 def directory():
     f = services.DirectoryFilter.from_args(request.args)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = int_arg("page", 1)
     bodies, total = services.directory(f, page)
     return render_template("public/directory.html", bodies=bodies, total=total, page=page,
                            per_page=services.PER_PAGE, f=f, provinces=sorted(PROVINCES))
