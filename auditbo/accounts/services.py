@@ -272,12 +272,14 @@ def change_own_password(user: User, current: str, new: str) -> None:
 
 
 def reset_password(user: User, new: str, *, actor: Actor) -> None:
-    """An admin sets a new password (e.g. a forgotten one); the user's sessions end."""
+    """An admin sets a new password (e.g. a forgotten one); the user's sessions end, and waits on
+    signing in under their name (from any address) are lifted."""
     errors = ErrorCollector()
     check_password_strength(new or "", errors)
     errors.raise_if_any()
     _set_password(user, new, actor, "password_reset")
     end_sessions(user)
+    db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.username == user.username))
 
 
 def _set_password(user: User, new: str, actor: Actor, action: str) -> None:
