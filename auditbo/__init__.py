@@ -27,6 +27,11 @@ CSP = {
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_config(config, instance_path=app.instance_path))
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     register_extensions(app)
     register_blueprints(app)

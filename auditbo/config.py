@@ -52,6 +52,9 @@ DEFAULTS: dict[str, object] = {
     "DENIAL_LOG_LINES_PER_MINUTE": 60,  # anonymous 401/403/404 denials: application-log lines per process
     "DENIAL_EVENT_EVERY_SECONDS": 60,  # a signed-in user's same denial (path, status) is one event this long
     "FORCE_HTTPS": False,
+    # proxies in front that set X-Forwarded-For/-Proto (1 behind one TLS proxy): without it every client
+    # has the proxy's address, and per-address limits and sign-in waits would count them all as one
+    "TRUSTED_PROXIES": 0,
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 65536,  # KiB  # put a TLS-terminating proxy in front; set true behind it
     "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",

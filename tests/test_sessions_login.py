@@ -217,3 +217,18 @@ def test_forgotten_pairs_are_pruned(app, client):
 ])
 def test_an_ipv6_host_counts_as_its_64(ip, key):
     assert client_address(ip) == key
+
+
+@pytest.mark.parametrize(("proxies", "seen"), [(0, "10.0.0.1"), (1, "203.0.113.9")])
+def test_the_client_address_behind_a_trusted_proxy(db_url, proxies, seen):
+    """Behind the TLS proxy every request comes from the proxy: without TRUSTED_PROXIES the throttle
+    would count every client as one address. Without it, a forged X-Forwarded-For is ignored."""
+    from flask import request
+
+    from tests.conftest import make_app
+
+    app = make_app(db_url, TRUSTED_PROXIES=proxies)
+    app.add_url_rule("/_addr", "addr", lambda: request.remote_addr or "")
+    resp = app.test_client().get("/_addr", headers={"X-Forwarded-For": "203.0.113.9"},
+                                 environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert resp.get_data(as_text=True) == seen
