@@ -64,10 +64,10 @@ def make_app(url: str, **extra):
 
 
 @pytest.fixture(scope="session")
-def app(db_url, tmp_path_factory):
+def app(db_url):
     from flask_migrate import upgrade
 
-    application = make_app(db_url, UPLOAD_DIR=str(tmp_path_factory.mktemp("uploads")))  # previews, reports
+    application = make_app(db_url)
     with application.app_context():
         upgrade()
         db.session.remove()
@@ -175,8 +175,7 @@ def live_server(tmp_path_factory):
     from werkzeug.serving import make_server
 
     url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.sqlite'}"
-    application = make_app(url, WTF_CSRF_ENABLED=True, SERVER_NAME=None,
-                           UPLOAD_DIR=str(tmp_path_factory.mktemp("live-uploads")))
+    application = make_app(url, WTF_CSRF_ENABLED=True, SERVER_NAME=None)
     with application.app_context():
         upgrade()
     server = make_server("127.0.0.1", 0, application, threaded=True)

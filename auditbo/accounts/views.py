@@ -23,6 +23,7 @@ from auditbo.clock import format_local
 from auditbo.errors import NotFound, ValidationFailed
 from auditbo.events import Actor
 from auditbo.extensions import db, limiter
+from auditbo.transaction import discard
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -30,7 +31,8 @@ bp = Blueprint("accounts", __name__, template_folder="templates")
 def _safe_next(target: str | None) -> str:
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        if (not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith(("//", "/\\"))
+                and target.isprintable()):  # no CR/LF (a header cannot hold them) nor other control characters
             return target
     return url_for("dashboard.index")
 
@@ -56,8 +58,6 @@ def login():
         result = services.authenticate(form.username.data, form.password.data, ip=ip)
         if result.user is not None:
             services.start_session(result.user, ip=ip)
-        db.session.commit()
-        if result.user is not None:
             login_user(result.user, remember=False)
             if result.missed:
                 flash(_("%(count)d failed sign-in attempts since your last sign-in; the last at %(time)s "
@@ -73,7 +73,6 @@ def login():
 @login_required
 def logout():
     services.end_session(current_user)
-    db.session.commit()
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("accounts.login"))
@@ -83,7 +82,6 @@ def logout():
 @login_required
 def logout_everywhere():
     services.sign_out_everywhere(current_user)
-    db.session.commit()
     logout_user()
     flash(_("You have signed out on every device."), "info")
     return redirect(url_for("accounts.login"))
@@ -99,16 +97,14 @@ def account():
     if pw_form.submit.data and pw_form.validate_on_submit():
         try:
             services.change_own_password(current_user, pw_form.current_password.data, pw_form.new_password.data)
-            db.session.commit()  # this session stays, all others end
             flash(_("Your password has been changed. Other sessions have been signed out."), "success")
             return redirect(url_for("accounts.account"))
         except ValidationFailed as exc:
-            db.session.rollback()
+            discard()
             form_errors(pw_form, exc)
     elif token_form.submit.data and token_form.validate_on_submit():
         require(current_user, Action.manage_own_tokens)
         token, new_secret = services.create_token(current_user, token_form.name.data)
-        db.session.commit()
         token_form = NewTokenForm(prefix="tok", formdata=None)
     return render_template("accounts/account.html", pw_form=pw_form, token_form=token_form, new_secret=new_secret,
                            tokens=services.tokens_of(current_user), revoke_form=EmptyForm(),
@@ -123,7 +119,6 @@ def revoke_token(token_id: int):
     if token is None or token.user_id != current_user.id or not form.validate_on_submit():
         raise NotFound("no such token")
     services.revoke_token(token, actor=Actor.of(current_user))
-    db.session.commit()
     flash(_("The token has been revoked."), "info")
     return redirect(url_for("accounts.account"))
 
@@ -149,11 +144,10 @@ def new_user():
                 org_credit_code=(form.org.data or "").strip() or None, display_name=form.display_name.data or "",
                 actor=Actor.of(current_user),
             )
-            db.session.commit()
             flash(_("User %(name)s created.", name=user.username), "success")
             return redirect(url_for("accounts.users"))
         except ValidationFailed as exc:
-            db.session.rollback()
+            discard()
             form_errors(form, exc)
     return render_template("accounts/user_form.html", form=form, user=None)
 
@@ -180,11 +174,10 @@ def edit_user(user_id: int):
             services.update_user(user, role=form.role.data, org_credit_code=(form.org.data or "").strip() or None,
                                  active=form.active.data, display_name=form.display_name.data or "",
                                  actor=Actor.of(current_user))
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("accounts.users"))
         except ValidationFailed as exc:
-            db.session.rollback()
+            discard()
             form_errors(form, exc)
     return render_template("accounts/user_form.html", form=form, user=user, reset_form=reset_form)
 
@@ -198,11 +191,10 @@ def reset_user_password(user_id: int):
     if form.validate_on_submit():
         try:
             services.reset_password(user, form.new_password.data, actor=Actor.of(current_user))
-            db.session.commit()
             flash(_("The password of %(name)s has been reset; their sessions have ended.", name=user.username),
                   "success")
         except ValidationFailed as exc:
-            db.session.rollback()
+            discard()
             for err in exc.errors:
                 flash(err.message, "danger")
     return redirect(url_for("accounts.edit_user", user_id=user.id))

@@ -32,7 +32,6 @@ from auditbo.filings.models import (
 )
 from auditbo.filings.validation import Filing, validate_filing
 from auditbo.orgs.models import Enterprise, Organisation
-from auditbo.uploads import RowErrors
 
 S = AssessmentStatus
 BATCH = 2000
@@ -65,8 +64,7 @@ def file_assessment(body: Organisation, payload, *, actor: Actor) -> FileResult:
     return FileResult(ids[0], created=True)
 
 
-def file_many(body: Organisation, payloads: list, *, actor: Actor, row_offset: int = 2,
-              errors: RowErrors | None = None) -> dict:
+def file_many(body: Organisation, payloads: list, *, actor: Actor, row_offset: int = 2) -> dict:
     """All or nothing: validate every row, report every bad row and field, or file them all.
 
     Rows are written batch by batch as they pass; at the first bad row writing stops (the
@@ -77,29 +75,24 @@ def file_many(body: Organisation, payloads: list, *, actor: Actor, row_offset: i
     ctx.preload(payloads)
     today = _today()
     cfg = current_app.config
-    errors = errors if errors is not None else RowErrors(cfg["IMPORT_MAX_REPORTED_ERRORS"])
-    numbers = getattr(payloads, "rows", None)
+    errors: list[FieldError] = []
     to_file: list[Filing] = []  # validated, not yet written (at most one batch: memory stays flat)
     unchanged = filed = pending = 0
     seen_refs: dict[str, int] = {}
-    Errors go to ``errors`` (the first ``IMPORT_MAX_REPORTED_ERRORS`` kept, all counted and
-    handed to its report sink); rows are numbered by ``payloads.rows`` when the payloads carry
-    their spreadsheet rows (:class:`~auditbo.filings.imports.Payloads`), else from ``row_offset``.
-
     seen_certs: dict[str, int] = {}
     for i, payload in enumerate(payloads):
-        row = numbers[i] if numbers else i + row_offset
+        row = i + row_offset
         try:
             filing = validate_filing(payload, ctx, cfg, today)
         except ValidationFailed as exc:
-            errors.extend(row, exc.errors)
+            errors += [FieldError(f"row {row}: {e.field}", e.message) for e in exc.errors]
             continue
         ref, cert = filing.external_ref, filing.certificate_no
         if ref in seen_refs:
-            errors.add(row, "external_ref", f"{ref} also appears in row {seen_refs[ref]}")
+            errors.append(FieldError(f"row {row}: external_ref", f"{ref} also appears in row {seen_refs[ref]}"))
             continue
         if cert in seen_certs:
-            errors.add(row, "certificate_no", f"{cert} also appears in row {seen_certs[cert]}")
+            errors.append(FieldError(f"row {row}: certificate_no", f"{cert} also appears in row {seen_certs[cert]}"))
             continue
         seen_refs[ref], seen_certs[cert] = row, row
         existing = ctx.existing(ref)
@@ -107,7 +100,7 @@ def file_many(body: Organisation, payloads: list, *, actor: Actor, row_offset: i
             if existing[1] == filing.content_hash:
                 unchanged += 1
                 continue
-            errors.add(row, "external_ref", f"{ref} was filed before with other content")
+            errors.append(FieldError(f"row {row}: external_ref", f"{ref} was filed before with other content"))
             continue
         if errors:
             continue  # nothing more is written once a row failed; the caller rolls back what was
@@ -116,7 +109,8 @@ def file_many(body: Organisation, payloads: list, *, actor: Actor, row_offset: i
             filed, pending = _write(body, to_file, ctx, actor, filed, pending)
             to_file = []
     if errors:
-        raise errors.refuse(f"{errors.rows} row(s) are invalid; nothing was filed")
+        raise ValidationFailed(errors, detail=f"{len({e.field.split(':')[0] for e in errors})} row(s) are invalid; "
+                                              "nothing was filed")
     if to_file:
         filed, pending = _write(body, to_file, ctx, actor, filed, pending)
     return {"rows": len(payloads), "filed": filed, "unchanged": unchanged, "pending_confirmation": pending}
@@ -137,6 +131,44 @@ def persist(body: Organisation, filings: list[Filing], ctx: FilingContext, *, ac
     return ids
 
 
+def insert_enterprises(rows: list[dict]) -> dict[str, int]:
+    """Create the enterprises of ``rows`` (new credit codes) and return {credit code: id}.
+
+    Another request creating one of them at the same moment is not an error: its row is used.
+    On PostgreSQL our INSERT waits for that request's commit and is then refused; the savepoint
+    takes the refusal back and the committed row is read (a later statement sees it). On SQLite
+    the write lock taken at BEGIN (IMMEDIATE) serialises the two requests.
+    """
+    ids: dict[str, int] = {}
+    pending = rows
+    for _attempt in range(3):
+        try:
+            with db.session.begin_nested():
+                new_ids = bulk_insert(Enterprise, pending, returning=Enterprise.id)
+        except Exception as exc:
+            if not _is_unique_violation(exc):
+                raise
+            codes = [r["credit_code"] for r in pending]
+            ids.update(db.session.execute(sa.select(Enterprise.credit_code, Enterprise.id)
+                                          .where(Enterprise.credit_code.in_(codes))).all())
+            left = [r for r in pending if r["credit_code"] not in ids]
+            if len(left) == len(pending):
+                raise  # not another request's enterprise: a real fault
+            pending = left
+            if not pending:
+                return ids
+            continue
+        ids.update(zip((r["credit_code"] for r in pending), new_ids, strict=True))
+        return ids
+    raise Conflict("enterprise.credit_code: other requests keep registering the same enterprises; try again")
+
+
+def _is_unique_violation(exc: Exception) -> bool:
+    """A unique constraint refused the row (SQLAlchemy's IntegrityError, or psycopg's own from COPY)."""
+    orig = getattr(exc, "orig", exc)
+    return isinstance(exc, sa.exc.IntegrityError) or getattr(orig, "sqlstate", None) == "23505"
+
+
 def _persist_batch(body, batch: list[Filing], ctx, actor, now, today) -> list[int]:
     # enterprises: create the new ones (first occurrence in the batch wins)
     new_ents: dict[str, dict] = {}
@@ -148,10 +180,7 @@ def _persist_batch(body, batch: list[Filing], ctx, actor, now, today) -> list[in
                               "industry_code": e["industry_code"], "size": e["size"], "employees": e["employees"],
                               "created_at": now, "updated_at": now}
     if new_ents:
-        rows = list(new_ents.values())
-        ent_ids = bulk_insert(Enterprise, rows, returning=Enterprise.id)
-        for row, ent_id in zip(rows, ent_ids, strict=True):
-            ctx.enterprises[row["credit_code"]] = ent_id
+        ctx.enterprises.update(insert_enterprises(list(new_ents.values())))
     a_rows = []
     for f in batch:
         level, d = f.grade_level, f.data
@@ -281,11 +310,11 @@ def _apply(a: Assessment, f: Filing, ctx: FilingContext) -> None:
     ent_id = ctx.enterprise_id(d["enterprise"]["credit_code"])
     if ent_id is None:
         e = d["enterprise"]
-        ent = Enterprise(credit_code=e["credit_code"], name=e["name"], region_code=e["region_code"],
-                         industry_code=e["industry_code"], size=e["size"], employees=e["employees"])
-        db.session.add(ent)
-        db.session.flush()
-        ent_id = ent.id
+        now = utcnow()
+        ent_id = insert_enterprises([{"credit_code": e["credit_code"], "name": e["name"],
+                                      "region_code": e["region_code"], "industry_code": e["industry_code"],
+                                      "size": e["size"], "employees": e["employees"], "created_at": now,
+                                      "updated_at": now}])[e["credit_code"]]
     a.enterprise_id = ent_id
     a.assessment_type, a.grade, a.filed_grade = d["assessment_type"], d["grade"], d["grade"]
     a.consulting_body_id = f.consulting_body_pk
@@ -309,4 +338,4 @@ def _apply(a: Assessment, f: Filing, ctx: FilingContext) -> None:
     bulk_insert(Capability, [{"assessment_id": a.id, "name": c["name"], "level": int(c["level"][2])}
                              for c in d["capabilities"]])
     db.session.flush()
-    db.session.expire(a, ["team", "capabilities", "consultants"])
+    db.session.expire(a)  # read back as the database holds it (enums, not the strings set above)

@@ -4,6 +4,8 @@ filing form, amendments, withdrawal and bulk import with a preview."""
 from __future__ import annotations
 
 import io
+import secrets
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -20,7 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from auditbo import upload_store, uploads
+from auditbo import uploads
 from auditbo.accounts.forms import EmptyForm
 from auditbo.authz import Action, can, require
 from auditbo.codes import INDUSTRY_SECTIONS, PROVINCES
@@ -30,9 +32,10 @@ from auditbo.extensions import db
 from auditbo.filings import imports, records, services
 from auditbo.filings.forms import FilingForm, ImportForm
 from auditbo.filings.models import AssessmentStatus, AssessmentType, Grade
+from auditbo.inputs import int_arg
 from auditbo.orgs.models import Organisation, OrgKind
-
 from auditbo.transaction import discard
+
 bp = Blueprint("filings", __name__, url_prefix="/assessments", template_folder="templates")
 PER_PAGE = 50
 EXPORT_MAX = 100_000
@@ -57,19 +60,13 @@ def _filters() -> dict:
             except ValueError:
                 f.pop(key)
     if a.get("body") and can(current_user, Action.view_office_queues):
-        try:
-            f["body_id"] = int(a["body"])
-        except ValueError:
-            pass
+        f["body_id"] = int_arg("body")
     f["flags"] = [x for x in a.getlist("flag") if x in records.FLAG_COLUMNS]
     return f
 
 
 def _page() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 100_000))
-    except ValueError:
-        return 1
+    return int_arg("page", 1)
 
 
 @bp.route("")
@@ -151,15 +148,14 @@ def new():
             abort(400, "CSRF token missing or invalid")
         try:
             result = services.file_assessment(body, form.to_payload(), actor=Actor.of(current_user))
-            db.session.commit()
             flash(_("Filed.") if result.created else _("This record was filed before; nothing changed."), "success")
             return redirect(url_for("filings.detail", assessment_id=result.assessment_id))
         except ValidationFailed as exc:
-            db.session.rollback()
+            discard()
             loose = form.show_errors(exc.errors)
             flash(_("Please correct the %(n)d marked problem(s).", n=len(exc.errors)), "danger")
         except Conflict as exc:
-            db.session.rollback()
+            discard()
             form.clear_errors()
             loose = [exc.detail]
     return render_template("filings/form.html", form=form, loose=loose, amending=None)
@@ -182,14 +178,13 @@ def amend(assessment_id: int):
         changes.pop("external_ref", None)
         try:
             services.amend(a, changes, form.reason.data or "", actor=Actor.of(current_user))
-            db.session.commit()
             flash(_("Amended."), "success")
             return redirect(url_for("filings.detail", assessment_id=a.id))
         except ValidationFailed as exc:
-            db.session.rollback()
+            discard()
             loose = form.show_errors(exc.errors)
         except Conflict as exc:
-            db.session.rollback()
+            discard()
             loose = [exc.detail]
     return render_template("filings/form.html", form=form, loose=loose, amending=a)
 
@@ -203,24 +198,19 @@ def withdraw(assessment_id: int):
         abort(400, "CSRF token missing or invalid")
     try:
         services.withdraw(a, request.form.get("reason", ""), actor=Actor.of(current_user))
-        db.session.commit()
         flash(_("Withdrawn."), "info")
     except DomainError as exc:
-        db.session.rollback()
+        discard()
         messages = [e.message for e in getattr(exc, "errors", [])] or [exc.detail]
         flash("; ".join(messages), "danger")
     return redirect(url_for("filings.detail", assessment_id=a.id))
 
 
 # --- bulk import with a preview --------------------------------------------------------------
-# The uploaded file waits for its confirmation on disk (auditbo.upload_store), keyed by a random
-# id that is all the cookie session holds; a refused file's errors are a report on disk too.
-ERRORS_ON_PAGE = 200
-
-
-def _preview_gone():
-    flash(_("This preview was already confirmed or has expired; upload the file again."), "warning")
-    return redirect(url_for("filings.import_file"))
+def _upload_dir() -> Path:
+    d = Path(current_app.instance_path) / "uploads"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -232,28 +222,24 @@ def import_file():
     if form.validate_on_submit():
         upload = form.file.data
         data = upload.read()
-        with upload_store.ReportWriter() as report:
-            errors = uploads.RowErrors(current_app.config["IMPORT_MAX_REPORTED_ERRORS"], sink=report.write)
-            try:
-                payloads = imports.read_upload(upload.filename or "", io.BytesIO(data), errors=errors)
-                # a dry run: validate everything in a savepoint that is rolled back
-                with db.session.begin_nested() as nested:
-                    result = services.file_many(body, payloads, actor=Actor.of(current_user), errors=errors)
-                    nested.rollback()
-                token = upload_store.save_preview(data, upload.filename or "", user=current_user)
-                upload_store.discard_preview(session.get("import_preview"))  # one preview per session
-                session["import_preview"] = token
-                preview = {"result": result, "rows": payloads[:20], "token": token, "errors": None}
-            except ValidationFailed as exc:
-                discard()
-                count = getattr(exc, "error_count", len(exc.errors))
-                preview = {"errors": exc.errors[:ERRORS_ON_PAGE], "detail": exc.detail, "count": count,
-                           "rows": [], "report_url": None}
-                if isinstance(exc, uploads.ImportRefused):
-                    preview["report_url"] = url_for("filings.import_report", report_id=report.keep(user=current_user))
-            except DomainError as exc:
-                discard()
-                flash(exc.detail, "danger")
+        try:
+            payloads = imports.read_upload(upload.filename or "", io.BytesIO(data))
+            # a dry run: validate everything in a savepoint that is rolled back
+            with db.session.begin_nested() as nested:
+                result = services.file_many(body, payloads, actor=Actor.of(current_user))
+                nested.rollback()
+            token = secrets.token_urlsafe(16)
+            suffix = ".xlsx" if (upload.filename or "").lower().endswith(".xlsx") else ".csv"
+            (_upload_dir() / f"{token}{suffix}").write_bytes(data)
+            session["import_token"] = [token, suffix, current_user.id]
+            preview = {"result": result, "rows": payloads[:20], "token": token, "errors": None}
+        except ValidationFailed as exc:
+            discard()
+            preview = {"errors": exc.errors, "detail": exc.detail, "rows": []}
+            session["import_errors"] = [[e.field, e.message] for e in exc.errors][:5000]
+        except DomainError as exc:
+            discard()
+            flash(exc.detail, "danger")
     return render_template("filings/import.html", form=form, preview=preview, confirm_form=EmptyForm())
 
 
@@ -263,29 +249,30 @@ def import_confirm():
     body = _body()
     if not EmptyForm().validate_on_submit():
         abort(400, "CSRF token missing or invalid")
-    token = request.form.get("token")
-    if not token or session.get("import_preview") != token:
-        return _preview_gone()
-    session.pop("import_preview", None)
-    except upload_store.PreviewGone:
-        discard()
-        return _preview_gone()
+    token, suffix, owner = session.pop("import_token", [None, None, None])
+    if not token or owner != current_user.id or request.form.get("token") != token:
+        flash(_("The checked file is no longer available; upload it again."), "warning")
+        return redirect(url_for("filings.import_file"))
+    path = _upload_dir() / f"{token}{suffix}"
     try:
-        with upload_store.claimed_preview(token, user=current_user) as path:  # exactly one request gets it
-            with path.open("rb") as fh:
-                payloads = imports.read_upload(path.name, fh)
-            result = services.file_many(body, payloads, actor=Actor.of(current_user))
-            db.session.flush()  # the request commits at its end
+        with path.open("rb") as fh:
+            payloads = imports.read_upload(f"upload{suffix}", fh)
+        result = services.file_many(body, payloads, actor=Actor.of(current_user))
         flash(_("%(n)d assessments filed (%(u)d already on file).", n=result["filed"], u=result["unchanged"]),
               "success")
     except DomainError as exc:
         discard()
         flash(exc.detail, "danger")
+    finally:
+        path.unlink(missing_ok=True)
     return redirect(url_for("filings.index"))
 
 
-@bp.route("/import/reports/<report_id>.csv")
+@bp.route("/import/errors.csv")
 @login_required
-def import_report(report_id: str):
-    """A refused import's full error report: for the user who uploaded it (or their body) only."""
-    return upload_store.report_response(report_id, user=current_user)
+def import_errors():
+    rows = session.get("import_errors") or []
+    resp = make_response(uploads.csv_bytes([["row_and_field", "message"]] + [[a, b] for a, b in rows]))
+    resp.mimetype = "text/csv"
+    resp.headers["Content-Disposition"] = "attachment; filename=import-errors.csv"
+    return resp

@@ -12,12 +12,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from auditbo import authz, upload_store
+from auditbo import authz
 from auditbo.authz import Action, can
 from auditbo.codes import PROVINCES
 from auditbo.errors import DomainError, ValidationFailed
 from auditbo.events import Actor
 from auditbo.extensions import db
+from auditbo.inputs import int_arg
 from auditbo.orgs import imports, queries, services
 from auditbo.orgs.forms import (
     PERSON_KIND_TITLES,
@@ -29,9 +30,8 @@ from auditbo.orgs.forms import (
     choices,
 )
 from auditbo.orgs.models import Enterprise, Organisation, OrgKind, Person, RegistryStatus
-
 from auditbo.transaction import discard
-from auditbo.uploads import ImportRefused
+
 bp = Blueprint("orgs", __name__, url_prefix="/registry", template_folder="templates")
 
 ACTION_TITLES = {"created": _l("Registered"), "updated": _l("Changed"), "status_changed": _l("Status changed")}
@@ -84,7 +84,7 @@ def _history_rows(evs, *, office: bool) -> list[dict]:
 
 def _paginated_rows(stmt):
     """One page of a select (50 rows) and the total: two queries, whatever the page holds."""
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = int_arg("page", 1)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
     rows = db.session.execute(stmt.limit(queries.PER_PAGE).offset((page - 1) * queries.PER_PAGE)).all()
     return rows, total, page
@@ -115,15 +115,14 @@ def _flash_errors(exc: DomainError) -> None:
 
 
 def _save(change, done: str, *, refused: type[DomainError] = ValidationFailed):
-    """Run ``change()`` and commit with the flash ``done``; when it is ``refused``, roll back and
-    flash every error. Returns what ``change()`` returned, or None when it was refused."""
+    """Run ``change()`` (the request commits it) with the flash ``done``; when it is ``refused``, discard
+    it and flash every error. Returns what ``change()`` returned, or None when it was refused."""
     try:
         result = change()
     except refused as exc:
-        db.session.rollback()
+        discard()
         _flash_errors(exc)
         return None
-    db.session.commit()
     flash(done, "success")
     return result
 
@@ -204,6 +203,7 @@ def _change_status(obj, back: str):
 @bp.route("/orgs/<int:org_id>/status", methods=["POST"])
 @login_required
 def org_status(org_id: int):
+    authz.require(current_user, Action.manage_registry)  # before the lookup: 403 whether it exists or not
     org = _get(Organisation, org_id)
     return _change_status(org, url_for("orgs.org_detail", org_id=org.id))
 
@@ -239,8 +239,8 @@ def person_detail(pk: int):
 def person_new():
     authz.require(current_user, Action.manage_registry)
     form = PersonForm()
-    if request.method == "GET" and request.args.get("org", type=int):
-        org = db.session.get(Organisation, request.args.get("org", type=int))
+    if request.method == "GET" and int_arg("org"):
+        org = db.session.get(Organisation, int_arg("org"))
         if org is not None:
             form.org_credit_code.data = org.credit_code
             form.kind.data = "assessor" if org.kind is OrgKind.assessment_body else "consultant"
@@ -274,6 +274,7 @@ def person_edit(pk: int):
 @bp.route("/persons/<int:pk>/status", methods=["POST"])
 @login_required
 def person_status(pk: int):
+    authz.require(current_user, Action.manage_registry)  # before the lookup: 403 whether it exists or not
     person = _get(Person, pk)
     return _change_status(person, url_for("orgs.person_detail", pk=person.id))
 
@@ -284,37 +285,24 @@ def person_status(pk: int):
 def import_file():
     authz.require(current_user, Action.manage_registry)
     form = ImportForm()
-    report = problems = report_url = None
+    report = problems = None
     if form.validate_on_submit():
         upload = form.file.data
-        with upload_store.ReportWriter() as written:  # every row error on disk; the page shows the first ones
-            try:
-                report = imports.run_import(form.which.data, upload.filename or "", upload.read(), actor=_actor(),
-                                            errors=imports.row_errors(sink=written.write))
-            except ValidationFailed as exc:
-                discard()
-                problems = exc
-                if isinstance(exc, ImportRefused):
-                    report_url = url_for("orgs.import_report", report_id=written.keep(user=current_user))
-        if problems is None:
+        try:
+            report = imports.run_import(form.which.data, upload.filename or "", upload.read(), actor=_actor())
+        except ValidationFailed as exc:
+            discard()
+            problems = exc
+        else:
             flash(_("Imported: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
                     created=report.created, updated=report.updated, unchanged=report.unchanged), "success")
     status = 422 if problems is not None else 200
-    return render_template("orgs/import.html", form=form, report=report, problems=problems, report_url=report_url,
-                           error_count=getattr(problems, "error_count", len(getattr(problems, "errors", []))),
+    return render_template("orgs/import.html", form=form, report=report, problems=problems,
                            max_rows=imports.MAX_ROWS), status
 
 
 @bp.route("/import/template-<which>.<fmt>")
 @login_required
-@bp.route("/import/reports/<report_id>.csv")
-@login_required
-def import_report(report_id: str):
-    """A refused import's full error report, for the user who uploaded it only."""
-    authz.require(current_user, Action.manage_registry)
-    return upload_store.report_response(report_id, user=current_user)
-
-
 def import_template(which: str, fmt: str):
     authz.require(current_user, Action.manage_registry)
     if which not in imports.KINDS or fmt not in ("csv", "xlsx"):
