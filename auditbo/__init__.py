@@ -112,6 +112,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from auditbo.accounts.views import bp as accounts_bp
+    from auditbo.complaints.views import bp as complaints_bp
     from auditbo.confirmations.views import bp as confirmations_bp
     from auditbo.dashboard.views import bp as dashboard_bp
     from auditbo.filings.views import bp as filings_bp
@@ -121,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(confirmations_bp)
+    app.register_blueprint(complaints_bp)
     app.register_blueprint(filings_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(orgs_bp)

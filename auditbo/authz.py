@@ -32,6 +32,13 @@ class Action(enum.StrEnum):
     approve_plan = "approve_plan"
     record_spotcheck = "record_spotcheck"
     register_complaint = "register_complaint"
+    handle_complaint = "handle_complaint"  # the office's complaint list, one complaint, its moves
+    view_complaint_outcome = "view_complaint_outcome"  # substantiated complaints about one body (obj: the body)
+    sanction_certificate = "sanction_certificate"  # suspend, reinstate, downgrade a certificate
+    sanction_registry = "sanction_registry"  # warn or suspend a body or a person; end a sanction
+    propose_revocation = "propose_revocation"  # the first pair of eyes on a revocation
+    confirm_revocation = "confirm_revocation"  # the second: an admin who did not propose it (obj: the proposal)
+    view_sanctions = "view_sanctions"  # the 失信名单 and the certificates coming due for surveillance
     run_rating = "run_rating"
     review_rating = "review_rating"
     publish_rating = "publish_rating"
@@ -66,10 +73,12 @@ def can(user, action: Action | str, obj=None) -> bool:
         return False
     if action is Action.manage_own_tokens:
         return True
-    if action is Action.view_org:
+    if action in (Action.view_org, Action.view_complaint_outcome):
         if role in (Role.admin, Role.supervisor):
             return True
         return obj is not None and getattr(obj, "id", None) == user.org_id
+    if action is Action.confirm_revocation:
+        return role is Role.admin and obj is not None and getattr(obj, "proposed_by_id", None) != user.id
     if role is Role.admin:
         return action not in {
             Action.file_assessment, Action.amend_assessment, Action.withdraw_assessment,
@@ -86,7 +95,8 @@ def can(user, action: Action | str, obj=None) -> bool:
         return action in {
             Action.view_registry, Action.view_assessment, Action.view_office_queues, Action.create_plan,
             Action.register_complaint, Action.run_rating, Action.review_rating,
-            Action.view_rating_explained, Action.read_events,
+            Action.view_rating_explained, Action.read_events, Action.handle_complaint,
+            Action.propose_revocation, Action.view_sanctions,
         }
     if role is Role.body_clerk:
         own = obj is None or user.org_id in {getattr(obj, "body_id", None), getattr(obj, "org_id", None)}

@@ -82,6 +82,10 @@ DEFAULTS: dict[str, object] = {
     "LEAD_QUALIFICATION_MAX_LEVEL": {"lead": 2, "senior_lead": 5},
     "CONFIRMATION_MIN_LEVEL": 3,  # AAA and above need a confirmation audit
     "CONFIRMATION_DUE_WORKING_DAYS": 10,
+    "COMPLAINT_DUE_WORKING_DAYS": 30,  # a complaint is handled within this many working days of receipt
+    "COMPLAINT_MAX_FILES": 5,  # evidence files per complaint (PDF, PNG, JPEG)
+    "COMPLAINT_MAX_FILE_BYTES": 5 * 1024 * 1024,
+    "PUBLIC_COMPLAINT_RATE_LIMIT": "10 per hour",  # public complaint submissions per address
     "CONFIRMATION_REVIEWER_TO_BODY": "after_decision",  # when a body sees who reviewed: always | never
     "CONFIRMATION_REMINDER_WORKING_DAYS": 2,  # remind the reviewer this many working days before the due date
     "CONFIRMATION_LOAD_CACHE_SECONDS": 10.0,  # a process reuses its count of reviewers' open audits this long

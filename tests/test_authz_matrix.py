@@ -33,9 +33,11 @@ def obj_for(action: Action, scope: str | None):
     own = scope == "own"
     if action in (A.decide_confirmation,):
         return SimpleNamespace(assignee_id=ME if own else SOMEONE)
+    if action is A.confirm_revocation:  # "own": a proposal the user made (four eyes: not theirs to confirm)
+        return SimpleNamespace(proposed_by_id=ME if own else SOMEONE)
     if action is A.record_spotcheck:
         return SimpleNamespace(inspectors=[SimpleNamespace(user_id=ME if own else SOMEONE)])
-    if action in (A.view_org, A.view_rating_explained):
+    if action in (A.view_org, A.view_rating_explained, A.view_complaint_outcome):
         return SimpleNamespace(id=None, org_id=None, body_id=None, _own=own)
     return SimpleNamespace(body_id=OWN_BODY if own else OTHER_BODY,
                            consulting_body_id=OWN_CONS if own else OTHER_CONS)
@@ -58,6 +60,16 @@ EXPECTED = {
                                   "anonymous": N}),
     A.register_complaint: (None, {"admin": Y, "supervisor": Y, "body_clerk": N, "consulting_user": N,
                                   "anonymous": N}),
+    A.handle_complaint: (None, {"admin": Y, "supervisor": Y, "body_clerk": N, "consulting_user": N,
+                                "anonymous": N}),
+    A.sanction_certificate: (None, {"admin": Y, "supervisor": N, "body_clerk": N, "consulting_user": N,
+                                    "anonymous": N}),
+    A.sanction_registry: (None, {"admin": Y, "supervisor": N, "body_clerk": N, "consulting_user": N,
+                                 "anonymous": N}),
+    A.propose_revocation: (None, {"admin": Y, "supervisor": Y, "body_clerk": N, "consulting_user": N,
+                                  "anonymous": N}),
+    A.view_sanctions: (None, {"admin": Y, "supervisor": Y, "body_clerk": N, "consulting_user": N,
+                              "anonymous": N}),
     A.create_plan: (None, {"admin": N, "supervisor": Y, "body_clerk": N, "consulting_user": N, "anonymous": N}),
     A.approve_plan: (None, {"admin": Y, "supervisor": N, "body_clerk": N, "consulting_user": N, "anonymous": N}),
     A.run_rating: (None, {"admin": N, "supervisor": Y, "body_clerk": N, "consulting_user": N, "anonymous": N}),
@@ -86,6 +98,10 @@ EXPECTED = {
                                       "consulting_user": (N, N), "anonymous": (N, N)}),
     A.view_org: ("org", {"admin": (Y, Y), "supervisor": (Y, Y), "body_clerk": (Y, N), "consulting_user": (Y, N),
                          "anonymous": (N, N)}),
+    A.confirm_revocation: ("ownother", {"admin": (N, Y), "supervisor": (N, N), "body_clerk": (N, N),
+                                        "consulting_user": (N, N), "anonymous": (N, N)}),
+    A.view_complaint_outcome: ("org", {"admin": (Y, Y), "supervisor": (Y, Y), "body_clerk": (Y, N),
+                                       "consulting_user": (Y, N), "anonymous": (N, N)}),
     A.view_rating_explained: ("org", {"admin": (Y, Y), "supervisor": (Y, Y), "body_clerk": (Y, N),
                                       "consulting_user": (Y, N), "anonymous": (N, N)}),
 }

@@ -4,9 +4,10 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
-from auditbo.database import IdMixin, created_at_column, enum_type
+from auditbo.database import IdMixin, UTCDateTime, created_at_column, enum_type, utcnow
 from auditbo.extensions import db
 from auditbo.states import Transitions
 
@@ -17,6 +18,28 @@ class ComplaintStatus(enum.StrEnum):
     substantiated = "substantiated"
     unsubstantiated = "unsubstantiated"
 
+    @property
+    def title(self) -> str:
+        return str(STATUS_TITLES[self.value])
+
+    @property
+    def closed(self) -> bool:
+        return self in (ComplaintStatus.substantiated, ComplaintStatus.unsubstantiated)
+
+
+STATUS_TITLES = {
+    "received": _l("Received"),
+    "investigating": _l("Investigating"),
+    "substantiated": _l("Substantiated"),
+    "unsubstantiated": _l("Unsubstantiated"),
+}
+
+# where a complaint came from; "public" is the public form's (the office registers the others)
+SOURCES = ("letter", "phone", "email", "visit", "referral", "public", "other")
+SOURCE_TITLES = {
+    "letter": _l("Letter"), "phone": _l("Telephone"), "email": _l("E-mail"), "visit": _l("Visit"),
+    "referral": _l("Referral by an authority"), "public": _l("Public complaint form"), "other": _l("Other"),
+}
 
 C = ComplaintStatus
 COMPLAINT_TRANSITIONS = Transitions(
@@ -42,9 +65,36 @@ class Complaint(IdMixin, db.Model):
     closed_on: Mapped[date | None] = mapped_column(sa.Date)
     registered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at_column()
+    # 0004: intake and handling
+    source: Mapped[str] = mapped_column(sa.String(20), default="other", server_default="other")
+    contact: Mapped[str | None] = mapped_column(sa.String(200))  # office only, like the complainant
+    subject_hint: Mapped[str | None] = mapped_column(sa.String(200))  # what a public complainant typed
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    due_date: Mapped[date | None] = mapped_column(sa.Date)
+    tracking_code: Mapped[str | None] = mapped_column(sa.String(24))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(sa.Integer, default=1, server_default="1")
 
+    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         sa.CheckConstraint(
             "against_org_id IS NOT NULL OR against_person_id IS NOT NULL", name="has_subject"
         ),
+        sa.Index("ix_complaints_tracking_code", "tracking_code", unique=True),
+        sa.Index("ix_complaints_status_due", "status", "due_date"),
     )
+
+
+class ComplaintFile(IdMixin, db.Model):
+    """Evidence attached to a complaint, kept in the database: it is stored in the same transaction as
+    its complaint, so a refused submission leaves nothing behind."""
+
+    __tablename__ = "complaint_files"
+
+    complaint_id: Mapped[int] = mapped_column(sa.ForeignKey("complaints.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int] = mapped_column(sa.Integer)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = created_at_column()

@@ -37,6 +37,7 @@ from auditbo.database import bulk_insert, utcnow
 from auditbo.errors import Conflict, ErrorCollector, Forbidden
 from auditbo.events import SYSTEM, Actor
 from auditbo.extensions import db
+from auditbo.filings import lifecycle
 from auditbo.workdays import calendar_from_config
 
 # The reviewer's checklist: (key, question). Answers: yes, no, na (not applicable).
@@ -388,7 +389,6 @@ def decide(audit: ConfirmationAudit, decision: str, grade: str | None, reason: s
     (the body amends, and the amendment comes back to the same reviewer as a re-review);
     rejected → rejected. ``version`` is the version the reviewer read: a stale one is a Conflict.
     """
-    from auditbo.filings import services as filings
     from auditbo.filings.models import AssessmentStatus, Grade
 
     a = _assessment(audit)
@@ -433,6 +433,6 @@ def decide(audit: ConfirmationAudit, decision: str, grade: str | None, reason: s
         a.grade = adjusted
         events.record(actor, "assessment", a.id, "grade_adjusted", before={"grade": before.value},
                       after={"grade": adjusted.value}, reason=reason)
-    filings.transition(a, target, actor=actor, reason=reason or None)
+    lifecycle.transition(a, target, actor=actor, reason=reason or None)
     _flush()
     return audit

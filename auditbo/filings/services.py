@@ -20,9 +20,9 @@ from auditbo.database import bulk_insert, utcnow
 from auditbo.errors import Conflict, ErrorCollector, FieldError, ValidationFailed
 from auditbo.events import SYSTEM, Actor
 from auditbo.extensions import db
+from auditbo.filings import lifecycle
 from auditbo.filings.context import FilingContext
 from auditbo.filings.models import (
-    ASSESSMENT_TRANSITIONS,
     Assessment,
     AssessmentConsultant,
     AssessmentStatus,
@@ -48,9 +48,21 @@ def _needs_confirmation(level: int) -> bool:
 
 
 # --- filing --------------------------------------------------------------------------------
+def check_may_file(body: Organisation) -> None:
+    """A body suspended or revoked in the registry files nothing: 422 naming the sanction's reason."""
+    status = getattr(body.status, "value", body.status)
+    if status != "active":
+        since = f" since {body.status_changed_on.isoformat()}" if body.status_changed_on else ""
+        why = f": {body.status_reason}" if body.status_reason else ""
+        raise ValidationFailed([FieldError("body", f"your body is {status} in the registry{since}{why}; "
+                                                   "it cannot file assessments")],
+                               detail=f"the body is {status} in the registry{since}{why}")
+
+
 def file_assessment(body: Organisation, payload, *, actor: Actor) -> FileResult:
     """File one assessment. The same external_ref with the same content returns the existing
     record; with other content it is a Conflict."""
+    check_may_file(body)
     ctx = FilingContext(body)
     ctx.preload([payload])  # a few IN-queries instead of one per person
     filing = validate_filing(payload, ctx, current_app.config, _today())
@@ -71,6 +83,7 @@ def file_many(body: Organisation, payloads: list, *, actor: Actor, row_offset: i
     rest is still checked, to report every problem) and the caller rolls back. Rows identical to a record already filed are counted as unchanged; a row whose
     external_ref was filed with other content is an error (amend that record instead).
     """
+    check_may_file(body)
     ctx = FilingContext(body)
     ctx.preload(payloads)
     today = _today()
@@ -226,19 +239,17 @@ def _persist_batch(body, batch: list[Filing], ctx, actor, now, today) -> list[in
             bulk_insert(model, rows)
     evs += confirmations.open_audits(audits, today)
     events.record_many(evs)
+    later: dict[int, date] = {}  # a later assessment resets the surveillance clock of earlier certificates
+    for row in a_rows:
+        ent, decided = row["enterprise_id"], row["decision_date"]
+        later[ent] = max(later.get(ent, decided), decided)
+    lifecycle.lift_surveillance_suspensions(later.keys(), later, actor=SYSTEM,
+                                            reason="a later assessment of the enterprise was filed")
     return list(ids)
 
 
 # --- transitions -----------------------------------------------------------------------------
-def transition(a: Assessment, to: AssessmentStatus, *, actor: Actor, reason: str | None = None) -> None:
-    """Move an assessment through its guarded state machine, with history and event."""
-    ASSESSMENT_TRANSITIONS.check(a.status, to)
-    before = a.status
-    a.status = to
-    db.session.add(StatusChange(assessment_id=a.id, from_status=before, to_status=to, actor_id=actor.id,
-                                reason=reason))
-    events.record(actor, "assessment", a.id, "status_changed", before={"status": before.value},
-                  after={"status": to.value}, reason=reason)
+transition = lifecycle.transition  # the guarded move lives in the lifecycle module every feature calls
 
 
 def withdraw(a: Assessment, reason: str, *, actor: Actor) -> None:
