@@ -17,11 +17,13 @@ Inclusion probabilities
     measures both sides.  ``γ = 1`` gives the spec's design exactly.
 
 Weak models
-    When the risk model's validated AUROC is weak the floor rises by itself
-    (:func:`effective_uniform_share`): ``α`` is kept at AUROC ≥ 0.65, raised
-    linearly to 1 (a uniform draw) at AUROC ≤ 0.55, and set to 1 whenever the
-    AUROC's 95 % lower bound (Hanley-McNeil) does not exceed 0.5.  A useless
-    model therefore costs nothing against a uniform draw.
+    A weak but real signal is kept (:func:`effective_uniform_share`): ``α`` is
+    set to 1 (a uniform draw) only when the model's held-out AUROC is not
+    significantly above 0.5 (its 95 % lower bound, Hanley-McNeil, ≤ 0.5), so a
+    useless model costs nothing against a uniform draw.  The earlier rule also
+    raised ``α`` linearly to 1 between AUROC 0.65 and 0.55, which flattened real
+    signals of AUROC 0.56-0.6 into a uniform draw (issue 16: 1.04 × uniform on
+    real inspection data); it is gone.
 
 Strata
     With ``strata`` (a column), each stratum gets its own budget: by default
@@ -119,13 +121,12 @@ def _check_share(value, name: str) -> float:
 
 
 def effective_uniform_share(uniform_share: float, auroc=None, auroc_std_error=None) -> float:
-    """The uniform floor actually used, raised when the model's validated AUROC is weak."""
+    """The uniform floor actually used: 1 when the validated AUROC is not significantly above 0.5."""
     if auroc is None:
         return float(uniform_share)
-    if auroc_std_error is not None and auroc - 1.96 * auroc_std_error <= 0.5:
+    if auroc <= 0.5 or (auroc_std_error is not None and auroc - 1.96 * auroc_std_error <= 0.5):
         return 1.0
-    t = min(max((0.65 - auroc) / (0.65 - 0.55), 0.0), 1.0)
-    return float(uniform_share + (1.0 - uniform_share) * t)
+    return float(uniform_share)
 
 
 def _pi_one(risk: np.ndarray, n: int, mandatory: np.ndarray, alpha: float, gamma: float) -> np.ndarray:
