@@ -182,7 +182,7 @@ def report(tag: str, r: dict) -> None:
     rmse, rmse_u = 100 * np.sqrt(np.mean(r["err"] ** 2)), 100 * np.sqrt(np.mean(r["err_unif"] ** 2))
     emit(f"{pre}HT rate RMSE vs uniform draw's RMSE", rmse, rmse_u, rmse / rmse_u, "pp")
     c, cw = 100 * r["cover"].mean(), 100 * r["cover_wald"].mean()
-    emit(f"{pre}95% interval coverage, Korn-Graubard vs Wald (goal 93-97%)", c, cw, c / cw, "%")
+    emit(f"{pre}95% interval coverage, logit-Satterthwaite vs Wald (goal 93-97%)", c, cw, c / cw, "%")
     emit(f"{pre}95% interval mean width", 100 * r["width"].mean(), None, None, "pp")
 
 
