@@ -50,10 +50,17 @@ def _reminders(day: date):
     return {"reminders": send_reminders(day)}
 
 
+def _upload_cleanup(_day: date):
+    from auditbo.upload_store import cleanup
+
+    return cleanup()  # by the files' age: previews never confirmed, old error reports
+
+
 JOBS: list[Job] = [
     Job("expire_certificates", {"hour": 1, "minute": 0}, _expire),
     Job("surveillance_overdue", {"hour": 1, "minute": 15}, _surveillance),
     Job("confirmation_reminders", {"hour": 8, "minute": 0}, _reminders),
+    Job("upload_cleanup", {"hour": 3, "minute": 30}, _upload_cleanup),
 ]
 
 

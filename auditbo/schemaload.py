@@ -12,6 +12,7 @@ two to the same answer (tests/test_schemaload.py).
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections.abc import Callable
@@ -145,3 +146,83 @@ def compile_loader(schema: Schema) -> Callable[[object], dict | None]:
             return None
 
     return load
+
+
+def compile_field_loader(schema: Schema, *, memo: int = 4096) -> Callable[[dict], tuple[dict, dict]]:
+    """``load(value) -> (valid_data, messages)``: what ``schema.load`` gives for a dict, field by field.
+
+    For a value that is not plainly clean (so :func:`compile_loader` said None), each top-level
+    field is converted by its compiled plain form when it can be, and only the others are given
+    to marshmallow, one field at a time: the same valid data and the same messages as one
+    ``schema.load`` (the schema has no schema-level hooks and ignores unknown keys, so a field's
+    messages depend on its value alone), at the cost of the bad fields only. Marshmallow's answer
+    for a field's value is remembered (up to ``memo`` values per field), so that a file that
+    repeats a bad value in every row pays for it once.
+    """
+    if any(schema._hooks.values()) or schema.unknown != EXCLUDE or schema.many:
+        raise TypeError("compile_field_loader: only EXCLUDE schemas without hooks are supported")
+    names = list(schema.load_fields)
+    plan = []
+    for name, field in schema.load_fields.items():
+        others = tuple(n for n in names if n != name)
+        plan.append((field.data_key or name, field.attribute or name, field.required, field.load_default,
+                     _field_converter(field), others))
+    remembered: dict[str, dict] = {key: {} for key, *_ in plan}
+
+    def slow(key, value, others):
+        try:
+            return schema.load({} if value is missing else {key: value}, partial=others), {}
+        except ValidationError as exc:
+            return exc.valid_data or {}, exc.messages
+
+    def load(value: dict) -> tuple[dict, dict]:
+        data: dict = {}
+        messages: dict = {}
+        for key, attr, required, default, convert, others in plan:
+            raw = value.get(key, missing)
+            if raw is not missing:
+                try:
+                    data[attr] = convert(raw)
+                    continue
+                except _Unclean:
+                    pass
+            elif not required and default is missing:
+                continue
+            cache = remembered[key]
+            token = _token(raw)
+            answer = cache.get(token) if token is not None else None
+            if answer is None:
+                answer = slow(key, raw, others)
+                if token is not None and len(cache) < memo:
+                    cache[token] = answer
+            part, errs = answer
+            if attr in part:
+                kept = part[attr]
+                data[attr] = copy.deepcopy(kept) if isinstance(kept, dict | list) else kept
+            messages.update(errs)
+        return data, messages
+
+    return load
+
+
+def _token(value):
+    """A hashable stand-in for a JSON-like value (None when it cannot be made)."""
+    kind = type(value)
+    if value is missing or value is None or kind in (str, int, float, bool):
+        return kind, value
+    if kind in (dict, list) and _plain_json(value):
+        return kind, repr(value)  # plain JSON values: equal reprs are equal values (key order may differ: a miss)
+    return None
+
+
+def _plain_json(value, depth: int = 0) -> bool:
+    kind = type(value)
+    if kind in (str, int, float, bool) or value is None:
+        return True
+    if depth > 4:
+        return False
+    if kind is dict:
+        return all(type(k) is str and _plain_json(v, depth + 1) for k, v in value.items())
+    if kind is list:
+        return all(_plain_json(v, depth + 1) for v in value)
+    return False

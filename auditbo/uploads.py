@@ -15,9 +15,9 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from auditbo.errors import DomainError
+from auditbo.errors import DomainError, FieldError, ValidationFailed
 
 MAX_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed, per XLSX member above 1 MiB
@@ -39,6 +39,69 @@ class UnsupportedFile(UploadError):
 class FileTooLarge(UploadError):
     status = 413
     title = "The upload is too large"
+
+
+class ImportRefused(ValidationFailed):
+    """An import refused for its rows: the first errors (``errors``), how many there are in all
+    (``error_count``, over ``invalid_rows`` rows) and, once the caller stored it, where the full
+    report can be downloaded (``report_url``)."""
+
+    def __init__(self, collected: RowErrors, detail: str):
+        super().__init__(collected.kept, detail=detail)
+        self.error_count = collected.total
+        self.invalid_rows = collected.rows
+        self.report_url: str | None = None
+
+    @property
+    def truncated(self) -> bool:
+        return self.error_count > len(self.errors)
+
+    def problem_extra(self) -> dict:
+        """What the API adds to its problem+json body (beside ``errors``)."""
+        extra = {"error_count": self.error_count, "invalid_rows": self.invalid_rows}
+        if self.report_url:
+            extra["error_report"] = self.report_url
+        return extra
+
+
+class RowErrors:
+    """The row errors of one import, in the order they are found.
+
+    The first ``cap`` are kept as :class:`FieldError` (labelled like ``row 5: grade``); every
+    one is counted and handed to ``sink(row, field, message)`` (the report file), so that
+    memory stays flat whatever a file holds. Rows are counted as they change (errors come row
+    by row); ``row=None`` is the file or its header.
+    """
+
+    def __init__(self, cap: int, sink: Callable[[int | None, str, str], None] | None = None,
+                 label: str = "row {row}: {field}"):
+        self.cap = max(cap, 0)
+        self.sink = sink
+        self.label = label
+        self.kept: list[FieldError] = []
+        self.total = 0
+        self.rows = 0
+        self._last_row: int | None = None
+
+    def add(self, row: int | None, field: str, message: str) -> None:
+        self.total += 1
+        if row is not None and row != self._last_row:
+            self.rows += 1
+            self._last_row = row
+        if len(self.kept) < self.cap:
+            self.kept.append(FieldError(field if row is None else self.label.format(row=row, field=field), message))
+        if self.sink is not None:
+            self.sink(row, field, message)
+
+    def extend(self, row: int | None, errors) -> None:
+        for e in errors:
+            self.add(row, e.field, e.message)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def refuse(self, detail: str) -> ImportRefused:
+        return ImportRefused(self, detail)
 
 
 # --------------------------------------------------------------------------- reading
@@ -118,10 +181,69 @@ def xlsx_rows(data: bytes, *, max_uncompressed: int = MAX_UNCOMPRESSED, max_colu
         raise UploadError(f"the XLSX workbook cannot be read ({type(exc).__name__})") from None
     try:
         ws = wb.worksheets[0]
-        for number, values in enumerate(ws.iter_rows(values_only=True, max_col=max_columns), start=1):
-            yield number, list(values)
+        ws.reset_dimensions()  # the declared A1:XFD1048576 would pad every row and every gap to its size
+        yield from enumerate(ws.iter_rows(values_only=True, max_col=max_columns), start=1)
     finally:
         wb.close()
+
+
+class Sheet:
+    """The header of an upload (its first non-blank row) and the non-blank rows below it.
+
+    Only the header's columns are read: each row is cut (or padded with ``None``) to the
+    header's width, so that a sheet declaring ``A1:XFD1048576`` or a row with a cell in
+    column XFD costs what its header does, and blank rows are skipped wherever they are.
+    ``rows`` is a generator: close the sheet (``with``) when you stop early.
+    """
+
+    def __init__(self, raw: Rows, encoding: str, *, max_columns: int, text=None):
+        text = text or plain_text
+        self.encoding = encoding
+        self._raw = raw
+        self._text = text
+        self.header_row = 0
+        self.header: list = []
+        for number, values in raw:
+            cells = [text(v) for v in values[:max_columns + 1]]
+            if not is_blank(cells):
+                while cells and not str(cells[-1]).strip():
+                    cells.pop()
+                self.header_row, self.header = number, cells
+                break
+        self.width = len(self.header)
+
+    @property
+    def rows(self) -> Rows:
+        width, text = self.width, self._text
+        for number, values in self._raw:
+            cells = [text(v) for v in values[:width]]
+            if is_blank(cells):
+                continue
+            if len(cells) < width:
+                cells += [text(None)] * (width - len(cells))
+            yield number, cells
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> Sheet:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+
+def plain_text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def read_sheet(filename: str, data: bytes, *, max_columns: int, max_uncompressed: int = MAX_UNCOMPRESSED,
+               text=None) -> Sheet:
+    """The header and rows of a CSV or XLSX upload (see :class:`Sheet`); ``text`` maps each raw cell
+    (``None`` for an empty one) to what the import works with. A header wider than ``max_columns``
+    comes back with ``max_columns + 1`` cells, so that the caller can refuse it."""
+    raw, encoding = read_rows(filename, data, max_uncompressed=max_uncompressed, max_columns=max_columns + 1)
+    return Sheet(raw, encoding, max_columns=max_columns, text=text)
 
 
 def is_formula(value: str) -> bool:

@@ -174,6 +174,8 @@ def register_error_pages(app: Flask) -> None:
             extra = {}
             if hasattr(exc, "errors"):
                 extra["errors"] = [{"field": e.field, "message": e.message} for e in exc.errors]
+            if hasattr(exc, "problem_extra"):
+                extra.update(exc.problem_extra())  # e.g. an import's error_count and error_report
             return problem(exc.status, exc.title, exc.detail, **extra)
         return _render_error(exc.status, exc.detail)
 

@@ -64,10 +64,10 @@ def make_app(url: str, **extra):
 
 
 @pytest.fixture(scope="session")
-def app(db_url):
+def app(db_url, tmp_path_factory):
     from flask_migrate import upgrade
 
-    application = make_app(db_url)
+    application = make_app(db_url, UPLOAD_DIR=str(tmp_path_factory.mktemp("uploads")))  # previews, reports
     with application.app_context():
         upgrade()
         db.session.remove()
@@ -175,7 +175,8 @@ def live_server(tmp_path_factory):
     from werkzeug.serving import make_server
 
     url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.sqlite'}"
-    application = make_app(url, WTF_CSRF_ENABLED=True, SERVER_NAME=None)
+    application = make_app(url, WTF_CSRF_ENABLED=True, SERVER_NAME=None,
+                           UPLOAD_DIR=str(tmp_path_factory.mktemp("live-uploads")))
     with application.app_context():
         upgrade()
     server = make_server("127.0.0.1", 0, application, threaded=True)

@@ -152,8 +152,10 @@ def test_import_with_a_bad_row_lists_it_and_files_nothing(client, login, reg):
     html = client.post("/assessments/import", data={"file": (io.BytesIO(_csv_file(reg, 5, bad_row=3)), "a.csv")},
                        content_type="multipart/form-data").get_data(as_text=True)
     assert "row 5: enterprise.credit_code" in html
-    report = client.get("/assessments/import/errors.csv").get_data(as_text=True)
-    assert "row 5: enterprise.credit_code" in report
+    link = html.split('id="import-report" href="')[1].split('"')[0]
+    with client.get(link) as resp:  # a file sent from disk: closed with the response
+        report = resp.get_data(as_text=True)
+    assert "5,enterprise.credit_code," in report  # row, field, message
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Assessment)) == 0
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from auditbo import upload_store, uploads
 from auditbo.accounts.models import Role
 from auditbo.api.auth import BEARER_DOC, api_user
 from auditbo.authz import Action, require
@@ -145,15 +146,35 @@ class Imports(MethodView):
         "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}}}})
     @blp.response(201, ImportResultOut)
     def post(self):
-        """File a CSV or XLSX in the published template: all rows or none (422 lists every bad row and field)."""
+        """File a CSV or XLSX in the published template: all rows or none.
+
+        A refused file is a 422 naming the first `IMPORT_MAX_REPORTED_ERRORS` bad fields (`errors`), how many
+        there are (`error_count`, over `invalid_rows` rows) and where the full report is (`error_report`).
+        """
         user = api_user()
         body = _body_of(user)
         upload = request.files.get("file")
         if upload is None:
             raise UnsupportedMediaType("send multipart/form-data with the file in the field 'file'")
-        payloads = imports.read_upload(upload.filename or "", upload.stream)
-        result = services.file_many(body, payloads, actor=Actor.of_api(user))
+        with upload_store.ReportWriter() as report:
+            errors = uploads.RowErrors(current_app.config["IMPORT_MAX_REPORTED_ERRORS"], sink=report.write)
+            try:
+                payloads = imports.read_upload(upload.filename or "", upload.stream, errors=errors)
+                result = services.file_many(body, payloads, actor=Actor.of_api(user), errors=errors)
+            except uploads.ImportRefused as exc:
+                exc.report_url = url_for("filings_api.ImportReport", report_id=report.keep(user=user))
+                raise
         return result, 201
+
+
+@blp.route("/imports/reports/<string:report_id>")
+class ImportReport(MethodView):
+    @blp.doc(**BEARER_DOC)
+    @blp.response(200, description="the full error report of a refused import (CSV: row, field, message)",
+                  content_type="text/csv")
+    def get(self, report_id):
+        """The full error report of a refused import, for the caller (or their body) only; 404 for anyone else."""
+        return upload_store.report_response(report_id, user=api_user())
 
 
 @blp.route("/imports/template.<any(csv, xlsx):fmt>")

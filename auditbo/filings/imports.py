@@ -8,8 +8,6 @@ from a file with any bad row.
 
 from __future__ import annotations
 
-from contextlib import closing
-
 from flask import current_app, make_response
 
 from auditbo import uploads
@@ -44,28 +42,47 @@ def _field_of(header: str) -> str | None:
 
 
 # --- reading ---------------------------------------------------------------------------------
-def read_upload(filename: str, stream) -> list[dict]:
+class Payloads(list):
+    """The payloads of an upload, in order, with the spreadsheet row of each in ``rows``."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[int] = []
+
+
+def read_upload(filename: str, stream, *, errors: uploads.RowErrors | None = None) -> Payloads:
+    """The payloads of a CSV or XLSX upload in the template.
+
+    Only the header's columns are read and blank rows are skipped; cells that start like a
+    formula go to ``errors`` (capped, counted: see :class:`~auditbo.uploads.RowErrors`), and
+    any of them refuses the file.
+    """
     if not filename.lower().endswith((".csv", ".xlsx")):
         raise UnsupportedFile("upload a .csv or .xlsx file in the published template")
-    raw_rows, _encoding = uploads.read_rows(filename, stream.read(), max_columns=MAX_COLUMNS + 1)
-    limit = current_app.config["IMPORT_MAX_ROWS"] + 1  # the header and the rows: one more is refused
-    rows: list[list[str]] = []
-    with closing(raw_rows):
-        for _number, values in raw_rows:
-            cells = _texts(values)
-            if uploads.is_blank(cells):
-                continue
-            rows.append(cells)
-            if len(rows) > limit:
-                break
-    return _to_payloads(rows)
+    cfg = current_app.config
+    errors = errors if errors is not None else uploads.RowErrors(cfg["IMPORT_MAX_REPORTED_ERRORS"])
+    limit = cfg["IMPORT_MAX_ROWS"]
+    payloads = Payloads()
+    with uploads.read_sheet(filename, stream.read(), max_columns=MAX_COLUMNS, text=_text) as sheet:
+        fields = _fields(sheet.header)
+        for number, cells in sheet.rows:
+            if len(payloads) >= limit:
+                raise uploads.FileTooLarge(f"at most {limit} rows per file")
+            rec = {f: cells[i].strip() for i, f in enumerate(fields) if f}
+            for f, v in rec.items():
+                if uploads.is_formula(v):
+                    errors.add(number, f, "formulas are not accepted")
+            payloads.append(_payload(rec))
+            payloads.rows.append(number)
+    if errors:
+        raise errors.refuse("the file contains formulas; nothing was filed")
+    return payloads
 
 
-def _texts(values: list) -> list[str]:
-    cells = ["" if v is None else (v.isoformat()[:10] if hasattr(v, "isoformat") else str(v)) for v in values]
-    while cells and cells[-1] == "":
-        cells.pop()
-    return cells
+def _text(v) -> str:
+    if v is None:
+        return ""
+    return v.isoformat()[:10] if hasattr(v, "isoformat") else str(v)
 
 
 def _split(value: str) -> list[str]:
@@ -80,12 +97,11 @@ def _number(value: str):
     return int(f) if f.is_integer() else f
 
 
-def _to_payloads(rows: list[list[str]]) -> list[dict]:
-    if not rows:
+def _fields(header: list[str]) -> list[str | None]:
+    if not header:
         raise ValidationFailed([FieldError("file", "is empty")])
-    header = rows[0]
     if len(header) > MAX_COLUMNS:
-        raise DomainError(f"the file has {len(header)} columns; the template has {len(COLUMNS)}")
+        raise DomainError(f"the file has more than {MAX_COLUMNS} columns; the template has {len(COLUMNS)}")
     fields = [_field_of(h) for h in header]
     missing = [f for f, _ in COLUMNS if f not in fields and f not in ("reduction_reason", "valid_until",
                                                                           "consulting_body_credit_code",
@@ -93,20 +109,7 @@ def _to_payloads(rows: list[list[str]]) -> list[dict]:
     if missing:
         raise ValidationFailed([FieldError("header", f"missing column {m}") for m in missing],
                                detail="the header does not match the template")
-    body = rows[1:]
-    if len(body) > current_app.config["IMPORT_MAX_ROWS"]:
-        raise uploads.FileTooLarge(f"at most {current_app.config['IMPORT_MAX_ROWS']} rows per file")
-    errors: list[FieldError] = []
-    payloads = []
-    for n, raw in enumerate(body, start=2):
-        rec = {f: (raw[i].strip() if i < len(raw) and raw[i] else "") for i, f in enumerate(fields) if f}
-        for f, v in rec.items():
-            if uploads.is_formula(v):
-                errors.append(FieldError(f"row {n}: {f}", "formulas are not accepted"))
-        payloads.append(_payload(rec))
-    if errors:
-        raise ValidationFailed(errors, detail="the file contains formulas; nothing was filed")
-    return payloads
+    return fields
 
 
 def _payload(rec: dict) -> dict:

@@ -32,6 +32,7 @@ from auditbo.filings.models import (
 )
 from auditbo.filings.validation import Filing, validate_filing
 from auditbo.orgs.models import Enterprise, Organisation
+from auditbo.uploads import RowErrors
 
 S = AssessmentStatus
 BATCH = 2000
@@ -76,8 +77,13 @@ def file_assessment(body: Organisation, payload, *, actor: Actor) -> FileResult:
     return FileResult(ids[0], created=True)
 
 
-def file_many(body: Organisation, payloads: list, *, actor: Actor, row_offset: int = 2) -> dict:
+def file_many(body: Organisation, payloads: list, *, actor: Actor, row_offset: int = 2,
+              errors: RowErrors | None = None) -> dict:
     """All or nothing: validate every row, report every bad row and field, or file them all.
+
+    Errors go to ``errors`` (the first ``IMPORT_MAX_REPORTED_ERRORS`` kept, all counted and
+    handed to its report sink); rows are numbered by ``payloads.rows`` when the payloads carry
+    their spreadsheet rows (:class:`~auditbo.filings.imports.Payloads`), else from ``row_offset``.
 
     Rows are written batch by batch as they pass; at the first bad row writing stops (the
     rest is still checked, to report every problem) and the caller rolls back. Rows identical to a record already filed are counted as unchanged; a row whose
@@ -88,24 +94,25 @@ def file_many(body: Organisation, payloads: list, *, actor: Actor, row_offset: i
     ctx.preload(payloads)
     today = _today()
     cfg = current_app.config
-    errors: list[FieldError] = []
+    errors = errors if errors is not None else RowErrors(cfg["IMPORT_MAX_REPORTED_ERRORS"])
+    numbers = getattr(payloads, "rows", None)
     to_file: list[Filing] = []  # validated, not yet written (at most one batch: memory stays flat)
     unchanged = filed = pending = 0
     seen_refs: dict[str, int] = {}
     seen_certs: dict[str, int] = {}
     for i, payload in enumerate(payloads):
-        row = i + row_offset
+        row = numbers[i] if numbers else i + row_offset
         try:
             filing = validate_filing(payload, ctx, cfg, today)
         except ValidationFailed as exc:
-            errors += [FieldError(f"row {row}: {e.field}", e.message) for e in exc.errors]
+            errors.extend(row, exc.errors)
             continue
         ref, cert = filing.external_ref, filing.certificate_no
         if ref in seen_refs:
-            errors.append(FieldError(f"row {row}: external_ref", f"{ref} also appears in row {seen_refs[ref]}"))
+            errors.add(row, "external_ref", f"{ref} also appears in row {seen_refs[ref]}")
             continue
         if cert in seen_certs:
-            errors.append(FieldError(f"row {row}: certificate_no", f"{cert} also appears in row {seen_certs[cert]}"))
+            errors.add(row, "certificate_no", f"{cert} also appears in row {seen_certs[cert]}")
             continue
         seen_refs[ref], seen_certs[cert] = row, row
         existing = ctx.existing(ref)
@@ -113,7 +120,7 @@ def file_many(body: Organisation, payloads: list, *, actor: Actor, row_offset: i
             if existing[1] == filing.content_hash:
                 unchanged += 1
                 continue
-            errors.append(FieldError(f"row {row}: external_ref", f"{ref} was filed before with other content"))
+            errors.add(row, "external_ref", f"{ref} was filed before with other content")
             continue
         if errors:
             continue  # nothing more is written once a row failed; the caller rolls back what was
@@ -122,8 +129,7 @@ def file_many(body: Organisation, payloads: list, *, actor: Actor, row_offset: i
             filed, pending = _write(body, to_file, ctx, actor, filed, pending)
             to_file = []
     if errors:
-        raise ValidationFailed(errors, detail=f"{len({e.field.split(':')[0] for e in errors})} row(s) are invalid; "
-                                              "nothing was filed")
+        raise errors.refuse(f"{errors.rows} row(s) are invalid; nothing was filed")
     if to_file:
         filed, pending = _write(body, to_file, ctx, actor, filed, pending)
     return {"rows": len(payloads), "filed": filed, "unchanged": unchanged, "pending_confirmation": pending}

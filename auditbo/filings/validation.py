@@ -13,8 +13,6 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 
-from marshmallow import ValidationError
-
 from auditbo.codes import check_credit_code, check_industry_code, check_region_code
 from auditbo.errors import ErrorCollector, flatten_messages
 from auditbo.filings.context import ASSESSMENT_BODY, CONSULTING_BODY, FilingContext
@@ -27,10 +25,11 @@ from auditbo.filings.rules import (
 )
 from auditbo.filings.schemas import AssessmentIn
 from auditbo.orgs.rules import person_problems
-from auditbo.schemaload import compile_loader
+from auditbo.schemaload import compile_field_loader, compile_loader
 
 _SCHEMA = AssessmentIn()
 _FAST_LOAD = compile_loader(_SCHEMA)  # marshmallow's answer for plainly clean payloads, fast
+_FIELD_LOAD = compile_field_loader(_SCHEMA)  # the same answer for the others, marshmallow for their bad fields only
 
 
 @dataclass
@@ -96,13 +95,10 @@ def validate_filing(payload, ctx: FilingContext, config, today: date, *, self_id
         errors.add("_body", "must be a JSON object")
         errors.raise_if_any()
     data = _FAST_LOAD(payload)
-    try:
-        if data is None:
-            data = _SCHEMA.load(payload)
-    except ValidationError as exc:
-        for item in flatten_messages(exc.messages):
+    if data is None:
+        data, messages = _FIELD_LOAD(payload)
+        for item in flatten_messages(messages):
             errors.add(item["field"], _plain(item["message"], _value_at(payload, item["field"])))
-        data = exc.valid_data or {}
     # rules below only look at parts that parsed cleanly: drop the parts with schema errors
     broken = {e.field.split(".")[0].split("[")[0] for e in errors.errors}
     for part in ("team", "capabilities", "consulting_body", "enterprise"):

@@ -4,8 +4,6 @@ filing form, amendments, withdrawal and bulk import with a preview."""
 from __future__ import annotations
 
 import io
-import secrets
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -22,7 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from auditbo import uploads
+from auditbo import upload_store, uploads
 from auditbo.accounts.forms import EmptyForm
 from auditbo.authz import Action, can, require
 from auditbo.codes import INDUSTRY_SECTIONS, PROVINCES
@@ -207,10 +205,14 @@ def withdraw(assessment_id: int):
 
 
 # --- bulk import with a preview --------------------------------------------------------------
-def _upload_dir() -> Path:
-    d = Path(current_app.instance_path) / "uploads"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+# The uploaded file waits for its confirmation on disk (auditbo.upload_store), keyed by a random
+# id that is all the cookie session holds; a refused file's errors are a report on disk too.
+ERRORS_ON_PAGE = 200
+
+
+def _preview_gone():
+    flash(_("This preview was already confirmed or has expired; upload the file again."), "warning")
+    return redirect(url_for("filings.import_file"))
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -222,24 +224,28 @@ def import_file():
     if form.validate_on_submit():
         upload = form.file.data
         data = upload.read()
-        try:
-            payloads = imports.read_upload(upload.filename or "", io.BytesIO(data))
-            # a dry run: validate everything in a savepoint that is rolled back
-            with db.session.begin_nested() as nested:
-                result = services.file_many(body, payloads, actor=Actor.of(current_user))
-                nested.rollback()
-            token = secrets.token_urlsafe(16)
-            suffix = ".xlsx" if (upload.filename or "").lower().endswith(".xlsx") else ".csv"
-            (_upload_dir() / f"{token}{suffix}").write_bytes(data)
-            session["import_token"] = [token, suffix, current_user.id]
-            preview = {"result": result, "rows": payloads[:20], "token": token, "errors": None}
-        except ValidationFailed as exc:
-            discard()
-            preview = {"errors": exc.errors, "detail": exc.detail, "rows": []}
-            session["import_errors"] = [[e.field, e.message] for e in exc.errors][:5000]
-        except DomainError as exc:
-            discard()
-            flash(exc.detail, "danger")
+        with upload_store.ReportWriter() as report:
+            errors = uploads.RowErrors(current_app.config["IMPORT_MAX_REPORTED_ERRORS"], sink=report.write)
+            try:
+                payloads = imports.read_upload(upload.filename or "", io.BytesIO(data), errors=errors)
+                # a dry run: validate everything in a savepoint that is rolled back
+                with db.session.begin_nested() as nested:
+                    result = services.file_many(body, payloads, actor=Actor.of(current_user), errors=errors)
+                    nested.rollback()
+                token = upload_store.save_preview(data, upload.filename or "", user=current_user)
+                upload_store.discard_preview(session.get("import_preview"))  # one preview per session
+                session["import_preview"] = token
+                preview = {"result": result, "rows": payloads[:20], "token": token, "errors": None}
+            except ValidationFailed as exc:
+                discard()
+                count = getattr(exc, "error_count", len(exc.errors))
+                preview = {"errors": exc.errors[:ERRORS_ON_PAGE], "detail": exc.detail, "count": count,
+                           "rows": [], "report_url": None}
+                if isinstance(exc, uploads.ImportRefused):
+                    preview["report_url"] = url_for("filings.import_report", report_id=report.keep(user=current_user))
+            except DomainError as exc:
+                discard()
+                flash(exc.detail, "danger")
     return render_template("filings/import.html", form=form, preview=preview, confirm_form=EmptyForm())
 
 
@@ -249,30 +255,29 @@ def import_confirm():
     body = _body()
     if not EmptyForm().validate_on_submit():
         abort(400, "CSRF token missing or invalid")
-    token, suffix, owner = session.pop("import_token", [None, None, None])
-    if not token or owner != current_user.id or request.form.get("token") != token:
-        flash(_("The checked file is no longer available; upload it again."), "warning")
-        return redirect(url_for("filings.import_file"))
-    path = _upload_dir() / f"{token}{suffix}"
+    token = request.form.get("token")
+    if not token or session.get("import_preview") != token:
+        return _preview_gone()
+    session.pop("import_preview", None)
     try:
-        with path.open("rb") as fh:
-            payloads = imports.read_upload(f"upload{suffix}", fh)
-        result = services.file_many(body, payloads, actor=Actor.of(current_user))
+        with upload_store.claimed_preview(token, user=current_user) as path:  # exactly one request gets it
+            with path.open("rb") as fh:
+                payloads = imports.read_upload(path.name, fh)
+            result = services.file_many(body, payloads, actor=Actor.of(current_user))
+            db.session.flush()  # the request commits at its end
         flash(_("%(n)d assessments filed (%(u)d already on file).", n=result["filed"], u=result["unchanged"]),
               "success")
+    except upload_store.PreviewGone:
+        discard()
+        return _preview_gone()
     except DomainError as exc:
         discard()
         flash(exc.detail, "danger")
-    finally:
-        path.unlink(missing_ok=True)
     return redirect(url_for("filings.index"))
 
 
-@bp.route("/import/errors.csv")
+@bp.route("/import/reports/<report_id>.csv")
 @login_required
-def import_errors():
-    rows = session.get("import_errors") or []
-    resp = make_response(uploads.csv_bytes([["row_and_field", "message"]] + [[a, b] for a, b in rows]))
-    resp.mimetype = "text/csv"
-    resp.headers["Content-Disposition"] = "attachment; filename=import-errors.csv"
-    return resp
+def import_report(report_id: str):
+    """A refused import's full error report: for the user who uploaded it (or their body) only."""
+    return upload_store.report_response(report_id, user=current_user)

@@ -22,17 +22,20 @@ persons_cli = AppGroup("persons", help="The registry of assessors and consultant
 def _run(which: str, file: Path, dry_run: bool) -> None:
     from auditbo.events import SYSTEM
     from auditbo.extensions import db
-    from auditbo.orgs.imports import MAX_BYTES, run_import
+    from auditbo.orgs.imports import MAX_BYTES, row_errors, run_import
+    from auditbo.uploads import ImportRefused
 
     if file.stat().st_size > MAX_BYTES:
         raise DomainError(f"{file.name} is larger than {MAX_BYTES // (1024 * 1024)} MiB")
     data = file.read_bytes()
+    errors = row_errors(sink=lambda row, field, message: click.echo(f"row {row}, {field}: {message}", err=True))
     try:
         report = run_import(which, file.name, data, actor=SYSTEM,
-                            progress=lambda msg: click.echo(msg, err=True))
+                            progress=lambda msg: click.echo(msg, err=True), errors=errors)
     except ValidationFailed as exc:
-        for err in exc.errors:
-            click.echo(f"{err.field}: {err.message}", err=True)
+        if not isinstance(exc, ImportRefused):  # a refused row was printed as it was found, every one
+            for err in exc.errors:
+                click.echo(f"{err.field}: {err.message}", err=True)
         raise DomainError(f"{file.name}: {exc.detail}") from None
     if dry_run:
         db.session.rollback()

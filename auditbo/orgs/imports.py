@@ -17,11 +17,11 @@ Row numbers in the report are the spreadsheet's: the header is row 1.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask import current_app
 
 from auditbo import clock, events, uploads
 from auditbo.codes import check_credit_code
@@ -34,6 +34,7 @@ from auditbo.orgs.models import Organisation, Person
 MAX_ROWS = 50_000
 MAX_BYTES = 20 * 1024 * 1024
 MAX_UNCOMPRESSED = uploads.MAX_UNCOMPRESSED  # passed to the reader on each call, so it can be set here
+MAX_COLUMNS = 60  # the header is read this wide (the templates have 8 and 9 columns)
 _CHUNK = 900
 
 # canonical column -> (Chinese template header, required)
@@ -66,13 +67,20 @@ def _refuse(message: str, where: str = "file") -> ValidationFailed:
 
 @dataclass
 class Table:
-    """Rows of a file as ``(spreadsheet row number, {column: raw value})``."""
+    """Rows of a file as ``(spreadsheet row number, {column: raw value})``.
+
+    A cell refused while reading stays in its row, marked: a :class:`Formula` value (formula
+    injection) or an ``int`` key (the column number of a value under no header). They are
+    reported with the row's other problems, so nothing is collected beyond the file itself.
+    """
 
     columns: list[str]
     rows: list[tuple[int, dict]]
     encoding: str = ""
-    errors: list[FieldError] = field(default_factory=list)  # refused cells, reported with the row checks
-    refused: dict[int, set[str]] = field(default_factory=dict)  # row number -> columns refused
+
+
+class Formula(str):
+    """A cell that starts like a formula, kept as read until its row is reported."""
 
 
 # --------------------------------------------------------------------------- reading
@@ -101,54 +109,47 @@ def _header_map(columns: dict[str, tuple[str, bool]]) -> dict[str, str]:
 
 
 def read_table(filename: str, data: bytes, columns: dict[str, tuple[str, bool]]) -> Table:
-    """Read a CSV or XLSX upload into a :class:`Table`, refusing unsafe or malformed files."""
+    """Read a CSV or XLSX upload into a :class:`Table`, refusing unsafe or malformed files.
+
+    Only the header's columns are read (at most :data:`MAX_COLUMNS`), and blank rows are skipped.
+    """
     if len(data) > MAX_BYTES:
         raise _refuse(f"the file is {len(data) // (1024 * 1024)} MiB (at most {MAX_BYTES // (1024 * 1024)} MiB)")
     if not data.strip():
         raise _refuse("the file is empty")
     try:
-        raw_rows, encoding = uploads.read_rows(filename, data, max_uncompressed=MAX_UNCOMPRESSED)
-        with closing(raw_rows):
-            return _table(raw_rows, encoding, columns)
+        with uploads.read_sheet(filename, data, max_columns=MAX_COLUMNS, max_uncompressed=MAX_UNCOMPRESSED,
+                                text=_cell) as sheet:
+            return _table(sheet, columns)
     except uploads.UploadError as exc:
         raise _refuse(exc.detail) from None
 
 
-def _table(raw_rows: uploads.Rows, encoding: str, columns: dict[str, tuple[str, bool]]) -> Table:
-    aliases = _header_map(columns)
-    header: list[str | None] | None = None
-    rows: list[tuple[int, dict]] = []
+def _table(sheet: uploads.Sheet, columns: dict[str, tuple[str, bool]]) -> Table:
+    if not sheet.header:
+        raise _refuse("the file has no header row")
+    if len(sheet.header) > MAX_COLUMNS:
+        raise _refuse(f"the header has more than {MAX_COLUMNS} columns; expected {', '.join(columns)}", "header")
     errors: list[FieldError] = []
-    refused: dict[int, set[str]] = {}
-    for number, values in raw_rows:
-        cells = [_cell(v) for v in values]
-        if uploads.is_blank(cells):
-            continue  # blank lines, leading ones too
-        if header is None:
-            header = _parse_header(cells, aliases, columns, errors)
-            if errors:
-                raise ValidationFailed(errors, detail=errors[0].message)
-            continue
+    header = _parse_header(sheet.header, _header_map(columns), columns, errors)
+    if errors:
+        raise ValidationFailed(errors, detail=errors[0].message)
+    rows: list[tuple[int, dict]] = []
+    for number, cells in sheet.rows:
         if len(rows) >= MAX_ROWS:
             raise _refuse(f"the file has more than {MAX_ROWS} rows: split it")
         row: dict = {}
         for i, value in enumerate(cells):
-            col = header[i] if i < len(header) else None
+            col = header[i]
             if col is None:
                 if str(value).strip():
-                    errors.append(FieldError(f"row {number}, column {i + 1}", "holds a value but has no header"))
+                    row[i + 1] = value
                 continue
             if isinstance(value, str) and uploads.is_formula(value):
-                errors.append(FieldError(f"row {number}, {col}",
-                                         f"starts with {value.strip()[:1] or repr(value[:1])}: cells that start "
-                                         "with = + - @ are refused as formula injection"))
-                refused.setdefault(number, set()).add(col)
-                continue
+                value = Formula(value)
             row[col] = value
         rows.append((number, row))
-    if header is None:
-        raise _refuse("the file has no header row")
-    return Table(columns=[c for c in header if c], rows=rows, encoding=encoding, errors=errors, refused=refused)
+    return Table(columns=[c for c in header if c], rows=rows, encoding=sheet.encoding)
 
 
 def _parse_header(cells: list, aliases: dict[str, str], columns, errors: list[FieldError]) -> list[str | None]:
@@ -187,18 +188,6 @@ class ImportReport:
                 f"{self.unchanged} unchanged")
 
 
-def _prefixed(number: int, errs: list[FieldError], skip: set[str] = frozenset()) -> list[FieldError]:
-    return [FieldError(f"row {number}, {e.field}", e.message) for e in errs if e.field not in skip]
-
-
-def _row_order(errors: list[FieldError]) -> list[FieldError]:
-    def key(e: FieldError):
-        head = e.field.split(",")[0]
-        return (int(head[4:]) if head.startswith("row ") and head[4:].isdigit() else 0)
-
-    return sorted(errors, key=key)
-
-
 def _fetch(model, column, keys: Iterable[str]) -> dict:
     keys = sorted({k for k in keys if k})
     found = {}
@@ -208,28 +197,53 @@ def _fetch(model, column, keys: Iterable[str]) -> dict:
     return found
 
 
-def _fail(errors: list[FieldError], total: int) -> ValidationFailed:
-    errors = _row_order(errors)
-    bad = len({e.field.split(",")[0] for e in errors})
-    return ValidationFailed(errors, detail=f"{bad} of {total} rows are invalid; nothing was imported")
+def _read_problems(raw: dict) -> tuple[list[FieldError], dict]:
+    """The cells refused while reading (in column order) and the row without them."""
+    problems, kept = [], {}
+    for col, value in raw.items():
+        if isinstance(col, int):
+            problems.append(FieldError(f"column {col}", "holds a value but has no header"))
+        elif isinstance(value, Formula):
+            problems.append(FieldError(col, f"starts with {value.strip()[:1] or repr(value[:1])}: cells that start "
+                                            "with = + - @ are refused as formula injection"))
+        else:
+            kept[col] = value
+    return problems, kept
 
 
-def _check_rows(table: Table, validate, key: str) -> tuple[list[FieldError], list[tuple[int, dict]], dict[str, int]]:
-    """Validate every row; a key (credit code, person id) may appear once. Returns errors, rows, first rows."""
-    errors: list[FieldError] = list(table.errors)
+def _check_rows(table: Table, validate, key: str, registry, errors: uploads.RowErrors) -> list[tuple[int, dict]]:
+    """Validate every row, chunk by chunk, into ``errors`` (in row order): refused cells, fields, a key
+    (credit code, person id) seen before in the file, then ``registry(chunk)`` — a function that
+    fetches what the chunk's rows need and returns ``problems(clean) -> [FieldError]``."""
     cleaned: list[tuple[int, dict]] = []
     first_row: dict[str, int] = {}
-    for number, raw in table.rows:
-        clean, errs = validate(raw)
-        value = clean[key]
-        if value and not any(e.field == key for e in errs):
-            if value in first_row:
-                errs.append(FieldError(key, f"{value} repeats row {first_row[value]}"))
-            else:
-                first_row[value] = number
-        errors += _prefixed(number, errs, table.refused.get(number, set()))
-        cleaned.append((number, clean))
-    return errors, cleaned, first_row
+    for start in range(0, len(table.rows), _CHUNK):
+        checked = []
+        for number, raw in table.rows[start:start + _CHUNK]:
+            problems, kept = _read_problems(raw)
+            refused = {e.field for e in problems}
+            clean, errs = validate(kept)
+            value = clean[key]
+            if value and not any(e.field == key for e in errs):
+                if value in first_row:
+                    errs.append(FieldError(key, f"{value} repeats row {first_row[value]}"))
+                else:
+                    first_row[value] = number
+            checked.append((number, clean, problems + [e for e in errs if e.field not in refused]))
+        problems_of = registry([clean for _n, clean, _e in checked])
+        for number, clean, errs in checked:
+            errors.extend(number, errs + problems_of(clean))
+            cleaned.append((number, clean))
+    return cleaned
+
+
+def row_errors(sink=None) -> uploads.RowErrors:
+    """A collector for this module's row errors (``row N, field``), optionally streaming to ``sink``."""
+    return uploads.RowErrors(current_app.config["IMPORT_MAX_REPORTED_ERRORS"], sink=sink, label="row {row}, {field}")
+
+
+def _refused(errors: uploads.RowErrors, total: int) -> uploads.ImportRefused:
+    return errors.refuse(f"{errors.rows} of {total} rows are invalid; nothing was imported")
 
 
 def _apply_all(cleaned: list[tuple[int, dict]], apply, progress: Callable[[str], None]) -> ImportReport:
@@ -250,40 +264,54 @@ def _apply_all(cleaned: list[tuple[int, dict]], apply, progress: Callable[[str],
 
 
 def import_orgs(table: Table, *, actor: Actor, today: date | None = None,
-                progress: Callable[[str], None] = lambda _m: None) -> ImportReport:
-    """Upsert every body in ``table`` by credit code, or change nothing and raise with every bad row."""
+                progress: Callable[[str], None] = lambda _m: None,
+                errors: uploads.RowErrors | None = None) -> ImportReport:
+    """Upsert every body in ``table`` by credit code, or change nothing and raise with the bad rows
+    (the first ``IMPORT_MAX_REPORTED_ERRORS`` errors kept, every one counted and given to ``errors``' sink)."""
     today = today or clock.today()
-    errors, cleaned, first_row = _check_rows(table, services.validate_org, "credit_code")
+    errors = errors if errors is not None else row_errors()
+    existing: dict[str, Organisation] = {}
+
+    def registry(chunk: list[dict]):
+        existing.update(_fetch(Organisation, Organisation.credit_code, (c["credit_code"] for c in chunk)))
+        return lambda clean: services.org_problems(clean, existing.get(clean["credit_code"]))
+
+    cleaned = _check_rows(table, services.validate_org, "credit_code", registry, errors)
     progress(f"checked {len(cleaned)} rows")
-    existing = _fetch(Organisation, Organisation.credit_code, first_row)
-    for number, clean in cleaned:
-        errors += _prefixed(number, services.org_problems(clean, existing.get(clean["credit_code"])))
     if errors:
-        raise _fail(errors, len(table.rows))
+        raise _refused(errors, len(table.rows))
     return _apply_all(cleaned, lambda clean: services.apply_org(
         clean, existing.get(clean["credit_code"]), actor=actor, today=today), progress)
 
 
 def import_persons(table: Table, *, actor: Actor, today: date | None = None,
-                   progress: Callable[[str], None] = lambda _m: None) -> ImportReport:
-    """Upsert every person in ``table`` by person id, or change nothing and raise with every bad row.
+                   progress: Callable[[str], None] = lambda _m: None,
+                   errors: uploads.RowErrors | None = None) -> ImportReport:
+    """Upsert every person in ``table`` by person id, or change nothing and raise with the bad rows.
 
     Each person's body must already be registered (import the bodies first).
     """
     today = today or clock.today()
-    errors, cleaned, first_row = _check_rows(table, services.validate_person, "person_id")
+    errors = errors if errors is not None else row_errors()
+    people: dict[str, Person] = {}
+    bodies: dict[str, Organisation] = {}
+
+    def registry(chunk: list[dict]):
+        people.update(_fetch(Person, Person.person_id, (c["person_id"] for c in chunk)))
+        bodies.update(_fetch(Organisation, Organisation.credit_code, (c["org_credit_code"] for c in chunk)))
+
+        def problems(clean: dict) -> list[FieldError]:
+            code = clean["org_credit_code"]
+            registry_clean = clean if code and check_credit_code(code) is None else {
+                k: v for k, v in clean.items() if k != "org_credit_code"}
+            return services.person_problems_in_registry(registry_clean, people.get(clean["person_id"]),
+                                                        bodies.get(code))
+        return problems
+
+    cleaned = _check_rows(table, services.validate_person, "person_id", registry, errors)
     progress(f"checked {len(cleaned)} rows")
-    people = _fetch(Person, Person.person_id, first_row)
-    bodies = _fetch(Organisation, Organisation.credit_code,
-                    (c["org_credit_code"] for _n, c in cleaned if c["org_credit_code"]))
-    for number, clean in cleaned:
-        code = clean["org_credit_code"]
-        registry_clean = clean if code and check_credit_code(code) is None else {
-            k: v for k, v in clean.items() if k != "org_credit_code"}
-        errors += _prefixed(number, services.person_problems_in_registry(
-            registry_clean, people.get(clean["person_id"]), bodies.get(code)))
     if errors:
-        raise _fail(errors, len(table.rows))
+        raise _refused(errors, len(table.rows))
     return _apply_all(cleaned, lambda clean: services.apply_person(
         clean, people.get(clean["person_id"]), bodies[clean["org_credit_code"]], actor=actor, today=today), progress)
 
@@ -292,12 +320,14 @@ KINDS = {"orgs": (ORG_COLUMNS, import_orgs), "persons": (PERSON_COLUMNS, import_
 
 
 def run_import(which: str, filename: str, data: bytes, *, actor: Actor, today: date | None = None,
-               progress: Callable[[str], None] = lambda _m: None) -> ImportReport:
-    """Read and import a file: ``which`` is ``orgs`` or ``persons``."""
+               progress: Callable[[str], None] = lambda _m: None,
+               errors: uploads.RowErrors | None = None) -> ImportReport:
+    """Read and import a file: ``which`` is ``orgs`` or ``persons``. Row errors are labelled
+    ``row N, field``: pass ``errors`` (:class:`~auditbo.uploads.RowErrors`) to stream them to a report."""
     columns, importer = KINDS[which]
     table = read_table(filename, data, columns)
     progress(f"read {len(table.rows)} rows ({table.encoding})")
-    return importer(table, actor=actor, today=today, progress=progress)
+    return importer(table, actor=actor, today=today, progress=progress, errors=errors)
 
 
 # --------------------------------------------------------------------------- templates

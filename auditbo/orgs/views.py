@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from auditbo import authz
+from auditbo import authz, upload_store
 from auditbo.authz import Action, can
 from auditbo.codes import PROVINCES
 from auditbo.errors import DomainError, ValidationFailed
@@ -31,6 +31,7 @@ from auditbo.orgs.forms import (
 )
 from auditbo.orgs.models import Enterprise, Organisation, OrgKind, Person, RegistryStatus
 from auditbo.transaction import discard
+from auditbo.uploads import ImportRefused
 
 bp = Blueprint("orgs", __name__, url_prefix="/registry", template_folder="templates")
 
@@ -285,20 +286,33 @@ def person_status(pk: int):
 def import_file():
     authz.require(current_user, Action.manage_registry)
     form = ImportForm()
-    report = problems = None
+    report = problems = report_url = None
     if form.validate_on_submit():
         upload = form.file.data
-        try:
-            report = imports.run_import(form.which.data, upload.filename or "", upload.read(), actor=_actor())
-        except ValidationFailed as exc:
-            discard()
-            problems = exc
-        else:
+        with upload_store.ReportWriter() as written:  # every row error on disk; the page shows the first ones
+            try:
+                report = imports.run_import(form.which.data, upload.filename or "", upload.read(), actor=_actor(),
+                                            errors=imports.row_errors(sink=written.write))
+            except ValidationFailed as exc:
+                discard()
+                problems = exc
+                if isinstance(exc, ImportRefused):
+                    report_url = url_for("orgs.import_report", report_id=written.keep(user=current_user))
+        if problems is None:
             flash(_("Imported: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
                     created=report.created, updated=report.updated, unchanged=report.unchanged), "success")
     status = 422 if problems is not None else 200
-    return render_template("orgs/import.html", form=form, report=report, problems=problems,
+    return render_template("orgs/import.html", form=form, report=report, problems=problems, report_url=report_url,
+                           error_count=getattr(problems, "error_count", len(getattr(problems, "errors", []))),
                            max_rows=imports.MAX_ROWS), status
+
+
+@bp.route("/import/reports/<report_id>.csv")
+@login_required
+def import_report(report_id: str):
+    """A refused import's full error report, for the user who uploaded it only."""
+    authz.require(current_user, Action.manage_registry)
+    return upload_store.report_response(report_id, user=current_user)
 
 
 @bp.route("/import/template-<which>.<fmt>")
