@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from auditbo.database import IdMixin, UTCDateTime, created_at_column, enum_type
 from auditbo.extensions import db
+from auditbo.states import Transitions
 
 
 class SubjectType(enum.StrEnum):
@@ -44,6 +45,14 @@ class RatingRun(IdMixin, db.Model):
     published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()
+    # 0006: when the engine last computed it, and why it refused the data (a failed run holds no ratings)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def state(self) -> str:
+        """What callers see: ``failed`` for a run the engine refused, else the status."""
+        return "failed" if self.error else self.status.value
 
     __table_args__ = (
         sa.UniqueConstraint("period", "version", name="uq_rating_runs_period_version"),
@@ -66,9 +75,16 @@ class Rating(IdMixin, db.Model):
     contributions: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     reasons: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # {"zh": [...], "en": [...]}
     change: Mapped[dict | None] = mapped_column(sa.JSON)  # since last month, with causing events
+    # 0006: an upheld objection publishes version 2 of this rating; version 1 is kept, superseded
+    version: Mapped[int] = mapped_column(sa.Integer, default=1, server_default="1")
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    correction_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     __table_args__ = (
         sa.UniqueConstraint("run_id", "subject_type", "org_id", "person_id", name="uq_ratings_subject"),
+        # one version per subject and run (NULLs are distinct: each index holds one kind of subject)
+        sa.Index("ix_ratings_run_org_version", "run_id", "org_id", "version", unique=True),
+        sa.Index("ix_ratings_run_person_version", "run_id", "person_id", "version", unique=True),
         sa.CheckConstraint("grade IN ('AAA', 'AA', 'A', 'B', 'C', 'NR')", name="grade_values"),
         sa.CheckConstraint("(org_id IS NULL) <> (person_id IS NULL)", name="one_subject"),
     )
@@ -90,3 +106,18 @@ class Objection(IdMixin, db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decision_reason: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = created_at_column()
+    corrected_rating_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ratings.id"))  # 0006: upheld
+
+
+R = RunStatus
+RUN_TRANSITIONS = Transitions(
+    {
+        None: {R.draft},
+        R.draft: {R.reviewed, R.published},
+        R.reviewed: {R.published},
+        R.published: {R.superseded},
+    }
+)
+OBJECTION_TRANSITIONS = Transitions(
+    {None: {ObjectionStatus.lodged}, ObjectionStatus.lodged: {ObjectionStatus.upheld, ObjectionStatus.dismissed}}
+)
