@@ -30,7 +30,11 @@ class Action(enum.StrEnum):
     reassign_confirmation = "reassign_confirmation"
     create_plan = "create_plan"
     approve_plan = "approve_plan"
+    draw_plan = "draw_plan"
     record_spotcheck = "record_spotcheck"
+    reassign_spotcheck = "reassign_spotcheck"
+    disclose_spotcheck = "disclose_spotcheck"
+    manage_checklists = "manage_checklists"
     register_complaint = "register_complaint"
     handle_complaint = "handle_complaint"  # the office's complaint list, one complaint, its moves
     view_complaint_outcome = "view_complaint_outcome"  # substantiated complaints about one body (obj: the body)
@@ -80,6 +84,8 @@ def can(user, action: Action | str, obj=None) -> bool:
     if action is Action.confirm_revocation:
         return role is Role.admin and obj is not None and getattr(obj, "proposed_by_id", None) != user.id
     if role is Role.admin:
+        if action is Action.approve_plan and obj is not None:
+            return getattr(obj, "author_id", None) != user.id  # four eyes: never one's own plan
         return action not in {
             Action.file_assessment, Action.amend_assessment, Action.withdraw_assessment,
             Action.decide_confirmation, Action.create_plan, Action.record_spotcheck,
@@ -94,6 +100,7 @@ def can(user, action: Action | str, obj=None) -> bool:
             return obj is not None and user.id in {i.user_id for i in getattr(obj, "inspectors", [])}
         return action in {
             Action.view_registry, Action.view_assessment, Action.view_office_queues, Action.create_plan,
+            Action.draw_plan, Action.disclose_spotcheck,
             Action.register_complaint, Action.run_rating, Action.review_rating,
             Action.view_rating_explained, Action.read_events, Action.handle_complaint,
             Action.propose_revocation, Action.view_sanctions,

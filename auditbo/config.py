@@ -98,6 +98,8 @@ DEFAULTS: dict[str, object] = {
     "SPOTCHECK_INSPECTORS": 2,
     "SPOTCHECK_REPEAT_MONTHS": 12,
     "DISCLOSURE_WORKING_DAYS": 20,
+    "SAMPLING_SANCTION_LOOKBACK_MONTHS": 24,  # a body or lead sanctioned this recently: its records are mandatory
+    "SAMPLING_PRIOR_WEIGHT": 5.0,  # prior nonconformity rates are shrunk towards the market's by this many events
     "OBJECTION_DAYS": 15,
     "API_MAX_PER_PAGE": 500,
     "IMPORT_MAX_ROWS": 100_000,

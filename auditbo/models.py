@@ -15,4 +15,11 @@ from auditbo.locks import JobLock  # noqa: F401
 from auditbo.orgs.models import Enterprise, Organisation, Person  # noqa: F401
 from auditbo.ratings.models import Objection, Rating, RatingRun  # noqa: F401
 from auditbo.sanctions.models import Sanction  # noqa: F401
-from auditbo.spotchecks.models import PlanUnit, SamplingPlan, SpotCheck, SpotCheckInspector  # noqa: F401
+from auditbo.spotchecks.models import (  # noqa: F401
+    Checklist,
+    PlanUnit,
+    SamplingPlan,
+    SpotCheck,
+    SpotCheckFinding,
+    SpotCheckInspector,
+)

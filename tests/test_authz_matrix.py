@@ -72,6 +72,13 @@ EXPECTED = {
                               "anonymous": N}),
     A.create_plan: (None, {"admin": N, "supervisor": Y, "body_clerk": N, "consulting_user": N, "anonymous": N}),
     A.approve_plan: (None, {"admin": Y, "supervisor": N, "body_clerk": N, "consulting_user": N, "anonymous": N}),
+    A.draw_plan: (None, {"admin": Y, "supervisor": Y, "body_clerk": N, "consulting_user": N, "anonymous": N}),
+    A.reassign_spotcheck: (None, {"admin": Y, "supervisor": N, "body_clerk": N, "consulting_user": N,
+                                  "anonymous": N}),
+    A.disclose_spotcheck: (None, {"admin": Y, "supervisor": Y, "body_clerk": N, "consulting_user": N,
+                                  "anonymous": N}),
+    A.manage_checklists: (None, {"admin": Y, "supervisor": N, "body_clerk": N, "consulting_user": N,
+                                 "anonymous": N}),
     A.run_rating: (None, {"admin": N, "supervisor": Y, "body_clerk": N, "consulting_user": N, "anonymous": N}),
     A.review_rating: (None, {"admin": N, "supervisor": Y, "body_clerk": N, "consulting_user": N, "anonymous": N}),
     A.publish_rating: (None, {"admin": Y, "supervisor": N, "body_clerk": N, "consulting_user": N, "anonymous": N}),
@@ -126,6 +133,12 @@ def test_policy(role, action, scope, expected):
     kind = EXPECTED[action][0]
     obj = _org_obj(role, scope == "own") if kind == "org" else obj_for(action, scope)
     assert can(user_of(role), action, obj) is expected
+
+
+def test_the_author_of_a_plan_cannot_approve_it():
+    admin = user_of("admin")
+    assert can(admin, A.approve_plan, SimpleNamespace(author_id=SOMEONE)) is True
+    assert can(admin, A.approve_plan, SimpleNamespace(author_id=ME)) is False
 
 
 # --- the same policy on the pages and the API, with exact status codes -----------------------

@@ -75,7 +75,9 @@ def register_api(app: Flask) -> None:
     from auditbo.filings.api import blp as filings_blp
     from auditbo.filings.api import public_blp as certificates_blp
 
-    for blp in (accounts_blp, filings_blp, certificates_blp, confirmations_blp, complaints_blp):
+    from auditbo.spotchecks.api import blp as spotchecks_blp
+
+    for blp in (accounts_blp, filings_blp, certificates_blp, confirmations_blp, complaints_blp, spotchecks_blp):
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix=API_PREFIX)
     app.register_blueprint(docs_bp)

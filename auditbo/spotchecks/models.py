@@ -6,9 +6,12 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from auditbo.confirmations.models import FindingAgainst as _Against
+from auditbo.confirmations.models import Severity as _Severity
 from auditbo.database import IdMixin, UTCDateTime, created_at_column, enum_type
 from auditbo.extensions import db
 from auditbo.filings.models import Assessment
+from auditbo.states import Transitions
 
 
 class PlanStatus(enum.StrEnum):
@@ -36,6 +39,11 @@ class Consequence(enum.StrEnum):
     revoke = "revoke"
 
 
+P = PlanStatus
+PLAN_TRANSITIONS = Transitions({None: {P.draft}, P.draft: {P.approved}, P.approved: {P.drawn}, P.drawn: {P.closed}})
+CHECK_TRANSITIONS = Transitions({None: {CheckStatus.open}, CheckStatus.open: {CheckStatus.closed}})
+
+
 class SamplingPlan(IdMixin, db.Model):
     __tablename__ = "sampling_plans"
 
@@ -45,7 +53,8 @@ class SamplingPlan(IdMixin, db.Model):
     uniform_share: Mapped[float] = mapped_column(sa.Float, default=0.2)
     strata_column: Mapped[str | None] = mapped_column(sa.String(40))
     design: Mapped[str] = mapped_column(sa.String(40), default="risk_pps")
-    seed: Mapped[int] = mapped_column(sa.BigInteger)
+    seed: Mapped[int | None] = mapped_column(sa.BigInteger)  # drawn at the draw, never known before
+    plan_date: Mapped[date | None] = mapped_column(sa.Date)  # features are computed as of this day
     status: Mapped[PlanStatus] = mapped_column(enum_type(PlanStatus, "plan_status"), default=PlanStatus.draft)
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -75,6 +84,7 @@ class PlanUnit(db.Model):
     mandatory: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     selected: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     reasons: Mapped[str | None] = mapped_column(sa.Text)
+    features: Mapped[dict | None] = mapped_column(sa.JSON)  # frozen as drawn: the verify recomputes from these
 
     __table_args__ = (
         sa.CheckConstraint(
@@ -99,12 +109,24 @@ class SpotCheck(IdMixin, db.Model):
     disclose_by: Mapped[date | None] = mapped_column(sa.Date)
     disclosed_on: Mapped[date | None] = mapped_column(sa.Date)
     created_at: Mapped[datetime] = created_at_column()
+    visit_on: Mapped[date | None] = mapped_column(sa.Date)
+    assign_seed: Mapped[int | None] = mapped_column(sa.BigInteger)
+    reason: Mapped[str | None] = mapped_column(sa.Text)  # of the outcome and its consequence
+    downgraded_to: Mapped[str | None] = mapped_column(sa.String(5))
+    closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    checklist_id: Mapped[int | None] = mapped_column(sa.ForeignKey("checklists.id"))
+    checklist_answers: Mapped[dict | None] = mapped_column(sa.JSON)
+    version: Mapped[int] = mapped_column(sa.Integer, default=1, server_default="1")
 
     assessment: Mapped[Assessment] = relationship(lazy="raise_on_sql")
     inspectors: Mapped[list[SpotCheckInspector]] = relationship(cascade="all, delete-orphan", lazy="raise_on_sql")
+    findings: Mapped[list[SpotCheckFinding]] = relationship(
+        order_by="SpotCheckFinding.id", cascade="all, delete-orphan", lazy="raise_on_sql")
 
+    __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         sa.CheckConstraint("(status = 'closed') = (outcome IS NOT NULL)", name="closed_has_outcome"),
+        sa.Index("ix_spot_checks_status_disclose_by", "status", "disclose_by"),
     )
 
 
@@ -113,3 +135,38 @@ class SpotCheckInspector(db.Model):
 
     spot_check_id: Mapped[int] = mapped_column(sa.ForeignKey("spot_checks.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True, index=True)
+
+
+class SpotCheckFinding(IdMixin, db.Model):
+    """A finding of a spot check: as a confirmation finding, held against the body, the lead, a member
+    or a consultant of the record."""
+
+    __tablename__ = "spot_check_findings"
+
+    spot_check_id: Mapped[int] = mapped_column(sa.ForeignKey("spot_checks.id", ondelete="CASCADE"), index=True)
+    severity: Mapped[_Severity] = mapped_column(enum_type(_Severity, "spot_finding_severity"))
+    text: Mapped[str] = mapped_column(sa.Text)
+    against: Mapped[_Against] = mapped_column(enum_type(_Against, "spot_finding_against"))
+    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("persons.id"))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Checklist(IdMixin, db.Model):
+    """The audit criteria (严控审核标准, 分级分类): a versioned checklist per grade, optionally per
+    assessment type. A new version supersedes the previous one from its ``effective_from`` day;
+    a spot check keeps the id (so the version) of the checklist it used."""
+
+    __tablename__ = "checklists"
+
+    grade: Mapped[str] = mapped_column(sa.String(5))
+    assessment_type: Mapped[str | None] = mapped_column(sa.String(20))
+    version: Mapped[int] = mapped_column(sa.Integer)
+    items: Mapped[list] = mapped_column(sa.JSON)  # [{"key": ..., "text": ...}]
+    effective_from: Mapped[date] = mapped_column(sa.Date)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        sa.UniqueConstraint("grade", "assessment_type", "version", name="uq_checklists_grade_type_version"),
+    )

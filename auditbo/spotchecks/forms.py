@@ -1,0 +1,34 @@
+"""Web forms of the spot-check pages: CSRF through Flask-WTF; the values go to the services, which
+validate them (every error at once) for the form and the API alike."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+
+
+class CsrfForm(FlaskForm):
+    """The CSRF token of a page's forms (their fields are read by :func:`plan_data` or the views)."""
+
+
+def _listed(form, name: str) -> list[str]:
+    values = form.getlist(name)
+    if len(values) == 1:  # a text box: comma or space separated
+        values = values[0].replace(",", " ").replace("，", " ").split()
+    return [v.strip() for v in values if v.strip()]
+
+
+def plan_data(form) -> dict:
+    """The plan form as the API's body (spec/api.md): size given, or from the precision planner."""
+    population = {
+        "decided_from": form.get("decided_from", ""), "decided_to": form.get("decided_to", ""),
+        "grades": form.getlist("grades"), "assessment_types": form.getlist("assessment_types"),
+        "region_codes": _listed(form, "region_codes"), "body_credit_codes": _listed(form, "body_credit_codes"),
+    }
+    data = {"name": form.get("name", ""), "population": population,
+            "uniform_share": form.get("uniform_share") or None, "strata": form.get("strata") or None}
+    if form.get("sizing") == "precision":
+        data["precision"] = {"half_width": form.get("half_width"), "expected_rate": form.get("expected_rate"),
+                             "confidence": form.get("confidence") or 0.95}
+    else:
+        data["size"] = form.get("size")
+    return data
