@@ -150,3 +150,19 @@ def test_disclosure_is_due_twenty_chinese_working_days_after_closing(session):
     assert [i["id"] for i in items] == [check.id]
     work.disclose(check, actor(m.admin))
     assert queries.checks_page(1, 50, disclosure="due", today=date(2026, 12, 1))[1] == 0
+
+
+def test_the_public_sees_a_bodys_disclosed_results_per_year_only(client):
+    m = make_market(4)
+    check = checks_of(drawn_plan(m, size=2))[0]
+    insp = _inspectors(check)[0]
+    work.add_finding(check, "major", "严重不符合", "body", None, actor(insp))
+    work.close(check, "major_findings", "suspend", None, "暂停", check.version, actor(insp))
+    url = f"/api/v1/bodies/{m.reg.body.credit_code}/spot-check-results"
+    assert client.get(url).get_json()["years"] == []  # closed, not yet disclosed
+    work.disclose(check, actor(m.admin))
+    years = client.get(url).get_json()["years"]
+    assert len(years) == 1 and years[0]["checked"] == 1 and years[0]["suspend"] == 1
+    page = client.get(f"/spotchecks/public/{m.reg.body.credit_code}")
+    assert page.status_code == 200 and f'data-year="{years[0]["year"]}"' in page.get_data(as_text=True)
+    assert client.get("/api/v1/bodies/91350100M000100Y43/spot-check-results").status_code == 404

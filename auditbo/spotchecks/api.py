@@ -276,3 +276,18 @@ class Disclosure(MethodView):
         require(user, Action.disclose_spotcheck)
         checks.disclose(queries.get_check(check_id), Actor.of_api(user))
         return _check_out(check_id)
+
+
+@blp.route("/bodies/<string:credit_code>/spot-check-results")
+class PublicResults(MethodView):
+    public = True
+
+    @blp.response(200, s.PublicResultsOut)
+    def get(self, credit_code):
+        """Public (no login): an assessment body's disclosed spot-check results per year."""
+        from auditbo.errors import NotFound
+
+        results = queries.public_results(credit_code.strip().upper()[:18])
+        if results is None:
+            raise NotFound("no such assessment body")
+        return results

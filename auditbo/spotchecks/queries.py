@@ -202,3 +202,31 @@ def body_recent_results(check: SpotCheck, limit: int = 10) -> list[dict]:
         .order_by(SpotCheck.closed_on.desc(), SpotCheck.id.desc()).limit(limit)).all()
     return [{"id": r[0], "closed_on": _iso(r[1]), "outcome": r[2].value if r[2] else None,
              "consequence": r[3].value if r[3] else None, "certificate_no": r[4]} for r in rows]
+
+
+def public_results(credit_code: str) -> dict | None:
+    """A body's disclosed spot-check results per year (信息公开): counts by outcome and consequence,
+    nothing about who inspected or why. None for an unknown assessment body."""
+    from auditbo.orgs.models import OrgKind
+
+    org = db.session.execute(sa.select(Organisation.id, Organisation.name, Organisation.credit_code).where(
+        Organisation.credit_code == credit_code, Organisation.kind == OrgKind.assessment_body)).first()
+    if org is None:
+        return None
+    year = sa.extract("year", SpotCheck.closed_on)
+    rows = db.session.execute(
+        sa.select(year, SpotCheck.outcome, SpotCheck.consequence, sa.func.count())
+        .join(Assessment, Assessment.id == SpotCheck.assessment_id)
+        .where(Assessment.body_id == org.id, SpotCheck.status == CheckStatus.closed,
+               SpotCheck.disclosed_on.is_not(None))
+        .group_by(year, SpotCheck.outcome, SpotCheck.consequence)).all()
+    years: dict[int, dict] = {}
+    for y, outcome, consequence, n in rows:
+        e = years.setdefault(int(y), {"year": int(y), "checked": 0, "conforming": 0, "minor_findings": 0,
+                                      "major_findings": 0, "downgrade": 0, "suspend": 0, "revoke": 0})
+        e["checked"] += n
+        e[outcome.value] += n
+        if consequence is not None and consequence.value != "none":
+            e[consequence.value] += n
+    return {"credit_code": org.credit_code, "name": org.name,
+            "years": [years[y] for y in sorted(years, reverse=True)]}

@@ -198,3 +198,20 @@ class CheckPageOut(Schema):
     total = fields.Integer()
     page = fields.Integer()
     per_page = fields.Integer()
+
+
+class PublicYearOut(Schema):
+    year = fields.Integer()
+    checked = fields.Integer()
+    conforming = fields.Integer()
+    minor_findings = fields.Integer()
+    major_findings = fields.Integer()
+    downgrade = fields.Integer()
+    suspend = fields.Integer()
+    revoke = fields.Integer()
+
+
+class PublicResultsOut(Schema):
+    credit_code = fields.String()
+    name = fields.String()
+    years = fields.List(fields.Nested(PublicYearOut))

@@ -274,3 +274,15 @@ def check_reassign(check_id: int):
 def check_disclose(check_id: int):
     return _check_action(check_id, lambda c: checks.disclose(c, _actor()), _("Result disclosed."),
                          inspector=False, action=Action.disclose_spotcheck)
+
+
+# --- public --------------------------------------------------------------------------------------
+@bp.route("/public/<credit_code>")
+def public_results(credit_code: str):
+    """A body's disclosed spot-check results per year, for anyone (信息公开)."""
+    from auditbo.errors import NotFound
+
+    results = queries.public_results(credit_code.strip().upper()[:18])
+    if results is None:
+        raise NotFound("no such assessment body")
+    return render_template("spotchecks/public.html", r=results)
