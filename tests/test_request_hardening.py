@@ -96,6 +96,23 @@ def test_an_anonymous_api_write_is_401_before_its_body_is_read(client, office):
     assert resp.status_code == 401
 
 
+PUBLIC_API = {"api-docs.openapi_json", "filings_api.ImportTemplate", "certificates_api.Certificate",
+              "spotchecks_api.PublicResults", "ratings_api.PublicRatings"}
+
+
+def test_every_api_endpoint_but_the_public_ones_wants_a_token_before_anything_else(app, client):
+    """A hand-kept list of what answers without a token: a new endpoint is not public by accident,
+    and none parses an anonymous body (401, never 422 or 415)."""
+    answered = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            resp = client.open(_paths(rule, "1"), method=method, data="{not json", content_type="application/json")
+            answered[rule.endpoint] = answered.get(rule.endpoint, set()) | {resp.status_code}
+    assert {e for e, statuses in answered.items() if statuses != {401}} == PUBLIC_API
+
+
 def test_a_caller_without_the_right_is_refused_before_the_body_is_validated(client, office):
     audit_id = file_aaa(office)[1].id
     resp = client.post(f"/api/v1/confirmations/{audit_id}/decision", json={}, headers=office.reg.headers())

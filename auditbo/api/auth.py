@@ -34,19 +34,23 @@ def api_user():
 
 
 def authenticate_first() -> None:
-    """Before any body is read or validated: a token endpoint answers an anonymous caller 401
-    (not 422 for a body it never had the right to send). A view class with ``public = True``
-    (the certificate check, the import template) needs no token."""
+    """Before any body is read or validated: every endpoint under /api/v1 answers an anonymous
+    caller 401 (not 422 for a body it never had the right to send), unless its blueprint is in
+    PUBLIC_BLUEPRINTS or its view class says ``public = True`` (the import template, the public
+    ratings and spot-check results). A new endpoint needs a token unless it says otherwise."""
     from flask import current_app
 
-    if request.blueprint not in TOKEN_BLUEPRINTS or request.endpoint is None:
+    from auditbo.api import API_PREFIX
+
+    if (request.endpoint is None or request.blueprint in PUBLIC_BLUEPRINTS
+            or not request.path.startswith(API_PREFIX + "/")):
         return
     view = current_app.view_functions.get(request.endpoint)
     if not getattr(getattr(view, "view_class", None), "public", False):
         api_user()
 
 
-TOKEN_BLUEPRINTS = {"accounts_api", "filings_api", "confirmations_api", "spotchecks_api"}
+PUBLIC_BLUEPRINTS = {"certificates_api", "api-docs"}  # the certificate check; the OpenAPI document
 
 
 def token_required(fn):

@@ -6,7 +6,7 @@ Thin: permissions through ``authz.require``, the domain in ``services``; the req
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -173,4 +173,6 @@ def about_us():
     """A body's substantiated complaints about itself and its staff, with the outcome (no complainant)."""
     org = db.session.get(Organisation, current_user.org_id) if current_user.org_id else None
     require(current_user, Action.view_complaint_outcome, org)
+    if org is None:  # an office user has no body of their own
+        abort(404)
     return render_template("complaints/about_us.html", org=org, items=queries.outcomes_about(org.id))
