@@ -124,6 +124,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(confirmations_bp)
     app.register_blueprint(complaints_bp)
+    from auditbo.sanctions.views import bp as sanctions_bp
+
+    app.register_blueprint(sanctions_bp)
     app.register_blueprint(filings_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(orgs_bp)

@@ -44,6 +44,12 @@ def _surveillance(day: date):
     return check_surveillance(day)
 
 
+def _end_sanctions(day: date):
+    from auditbo.sanctions.services import end_due_sanctions
+
+    return {"ended": end_due_sanctions(day)}
+
+
 def _reminders(day: date):
     from auditbo.confirmations.reminders import send_reminders
 
@@ -59,6 +65,7 @@ def _upload_cleanup(_day: date):
 JOBS: list[Job] = [
     Job("expire_certificates", {"hour": 1, "minute": 0}, _expire),
     Job("surveillance_overdue", {"hour": 1, "minute": 15}, _surveillance),
+    Job("end_sanctions", {"hour": 0, "minute": 30}, _end_sanctions),
     Job("confirmation_reminders", {"hour": 8, "minute": 0}, _reminders),
     Job("upload_cleanup", {"hour": 3, "minute": 30}, _upload_cleanup),
 ]

@@ -27,6 +27,7 @@ NAVIGATION = [
     ("confirmations.index", _l("Confirmation audits"), _may(Action.view_office_queues)),
     ("spotchecks.index", _l("Spot checks"), _may(Action.view_office_queues)),
     ("complaints.index", _l("Complaints"), _may(Action.register_complaint)),
+    ("sanctions.index", _l("Sanctions"), _may(Action.view_sanctions)),
     ("ratings.index", _l("Ratings"), _may(Action.view_office_queues)),
     ("orgs.index", _l("Registry"), _may(Action.view_registry)),
     ("orgs.index", _l("My body"), lambda user: user.org is not None and can(user, Action.view_org, user.org)),

@@ -43,8 +43,8 @@ SURVEILLANCE_SUSPENSION = "surveillance assessment due"  # how the job's suspens
 # --- transitions -----------------------------------------------------------------------------
 def transition(a: Assessment, to: AssessmentStatus, *, actor: Actor, reason: str | None = None) -> None:
     """Move an assessment through its guarded state machine, with history and event."""
-    ASSESSMENT_TRANSITIONS.check(a.status, to)
-    before = a.status
+    before = S(a.status)
+    ASSESSMENT_TRANSITIONS.check(before, to)
     a.status = to
     db.session.add(StatusChange(assessment_id=a.id, from_status=before, to_status=to, actor_id=actor.id,
                                 reason=reason))
@@ -63,8 +63,8 @@ def _need_reason(reason: str | None, errors: ErrorCollector) -> str:
 
 def check_certificate_move(a: Assessment, to: AssessmentStatus) -> None:
     """A certificate sanction's move, as a Conflict naming the current status when it is not allowed."""
-    if not ASSESSMENT_TRANSITIONS.allowed(a.status, to):
-        raise Conflict(f"a {a.status.value} certificate cannot become {to.value}")
+    if not ASSESSMENT_TRANSITIONS.allowed(S(a.status), to):
+        raise Conflict(f"a {S(a.status).value} certificate cannot become {to.value}")
 
 
 def suspend(a: Assessment, reason: str, *, actor: Actor) -> None:
@@ -82,8 +82,8 @@ def reinstate(a: Assessment, reason: str, *, actor: Actor) -> None:
     reason = _need_reason(reason, errors)
     errors.raise_if_any()
     check_certificate_move(a, S.standing)
-    if a.status is not S.suspended:
-        raise Conflict(f"only a suspended certificate can be reinstated; this one is {a.status.value}")
+    if S(a.status) is not S.suspended:
+        raise Conflict(f"only a suspended certificate can be reinstated; this one is {S(a.status).value}")
     transition(a, S.standing, actor=actor, reason=reason)
 
 
@@ -108,8 +108,8 @@ def downgrade(a: Assessment, grade: Grade | str, reason: str, *, actor: Actor) -
     if target is not None and target.level >= Grade(a.grade).level:
         errors.add("grade", f"must be below the certificate's grade {Grade(a.grade).value}")
     errors.raise_if_any()
-    if a.status not in (S.standing, S.suspended):
-        raise Conflict(f"a {a.status.value} certificate cannot be downgraded")
+    if S(a.status) not in (S.standing, S.suspended):
+        raise Conflict(f"a {S(a.status).value} certificate cannot be downgraded")
     before = Grade(a.grade)
     a.grade = target
     events.record(actor, "assessment", a.id, "downgraded", before={"grade": before.value},

@@ -13,11 +13,13 @@ from auditbo.states import Transitions
 
 
 class SanctionKind(enum.StrEnum):
+    """What a sanction does. Reinstating a suspended certificate (or lifting a body's suspension) is not a
+    sanction of its own: it ends the suspension (``ended``, with the date and reason)."""
+
     warning = "warning"  # registry only
     suspension = "suspension"
     revocation = "revocation"
     downgrade = "downgrade"  # certificate only
-    reinstatement = "reinstatement"  # certificate only: lifts a suspension
 
     @property
     def title(self) -> str:
@@ -26,7 +28,7 @@ class SanctionKind(enum.StrEnum):
 
 KIND_TITLES = {
     "warning": _l("Warning"), "suspension": _l("Suspension"), "revocation": _l("Revocation"),
-    "downgrade": _l("Downgrade"), "reinstatement": _l("Reinstatement"),
+    "downgrade": _l("Downgrade"),
 }
 
 

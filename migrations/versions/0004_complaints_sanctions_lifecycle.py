@@ -64,7 +64,7 @@ def upgrade():
     sa.Column('assessment_id', sa.Integer(), nullable=True),
     sa.Column('org_id', sa.Integer(), nullable=True),
     sa.Column('person_id', sa.Integer(), nullable=True),
-    sa.Column('kind', sa.Enum('warning', 'suspension', 'revocation', 'downgrade', 'reinstatement', name='sanction_kind', native_enum=False, create_constraint=True, length=13), nullable=False),
+    sa.Column('kind', sa.Enum('warning', 'suspension', 'revocation', 'downgrade', name='sanction_kind', native_enum=False, create_constraint=True, length=10), nullable=False),
     sa.Column('status', sa.Enum('proposed', 'in_force', 'ended', 'declined', name='sanction_status', native_enum=False, create_constraint=True, length=8), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('legal_basis', sa.Text(), nullable=False),
