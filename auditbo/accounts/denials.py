@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from auditbo import events
-from auditbo.database import utcnow
+from auditbo.clock import utcnow
 from auditbo.events import Actor, Event
 from auditbo.extensions import db
 

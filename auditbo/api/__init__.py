@@ -28,12 +28,25 @@ class ProblemSchema(Schema):
 
 
 class AuditboApi(Api):
-    """flask-smorest's Api without its own HTTP error handler (auditbo.web answers errors)."""
+    """flask-smorest's Api without its own HTTP error handler (auditbo.web answers errors), its error
+    responses documented as application/problem+json, each status by name (auditbo.api.problems)."""
 
     ERROR_SCHEMA = ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None  # no catch-all: every operation lists the statuses it can answer
 
     def _register_error_handlers(self):
         pass
+
+    def _register_responses(self):
+        from http import HTTPStatus
+
+        from auditbo.api.problems import PROBLEM_JSON
+
+        for status in HTTPStatus:
+            if status >= 400:
+                self.spec.components.response(status.name, {
+                    "description": status.phrase,
+                    "content": {PROBLEM_JSON: {"schema": self.ERROR_SCHEMA}}}, lazy=True)
 
 
 api = AuditboApi()
@@ -65,7 +78,9 @@ def register_api(app: Flask) -> None:
                                 "in the web UI (My account) and shown once."},
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
     })
-    api.init_app(app)
+    from auditbo.api.problems import ProblemResponses
+
+    api.init_app(app, spec_kwargs={"extra_plugins": [ProblemResponses(app)]})
     from auditbo.api.auth import authenticate_first
 
     app.before_request(authenticate_first)  # before auditbo's hooks that read a body

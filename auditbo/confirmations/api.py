@@ -13,6 +13,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from auditbo.api.auth import BEARER_DOC, api_user
+from auditbo.api.problems import problems
 from auditbo.authz import Action, require
 from auditbo.clock import today
 from auditbo.confirmations import queries, services
@@ -64,6 +65,7 @@ def _out(audit_id: int) -> dict:
 @blp.route("/confirmations")
 class Confirmations(MethodView):
     @blp.doc(**BEARER_DOC)
+    @problems(403)
     @blp.arguments(ListArgs, location="query", as_kwargs=True)
     @blp.response(200, ConfirmationPageOut)
     def get(self, page, per_page, status=None, assignee=None, **filters):
@@ -80,6 +82,7 @@ class Confirmations(MethodView):
 @blp.route("/confirmations/<int:audit_id>")
 class ConfirmationById(MethodView):
     @blp.doc(**BEARER_DOC)
+    @problems(403)
     @blp.response(200, ConfirmationOut)
     def get(self, audit_id):
         """One audit: its assessment, assignee, due date (working days), checklist, findings, decision and `version`."""
@@ -91,6 +94,7 @@ class ConfirmationById(MethodView):
 class Findings(MethodView):
     @_may(Action.decide_confirmation)
     @blp.doc(**BEARER_DOC)
+    @problems(403, 409)
     @blp.arguments(FindingIn)
     @blp.response(201, ConfirmationOut, description="the audit with the new finding (and its new version)")
     def post(self, data, audit_id):
@@ -106,6 +110,7 @@ class Findings(MethodView):
 class Checklist(MethodView):
     @_may(Action.decide_confirmation)
     @blp.doc(**BEARER_DOC)
+    @problems(403, 409)
     @blp.arguments(ChecklistIn)
     @blp.response(200, ConfirmationOut)
     def put(self, data, audit_id):
@@ -120,6 +125,7 @@ class Checklist(MethodView):
 class Declaration(MethodView):
     @_may(Action.decide_confirmation)
     @blp.doc(**BEARER_DOC)
+    @problems(403, 409)
     @blp.arguments(DeclarationIn)
     @blp.response(200, ConfirmationOut)
     def post(self, data, audit_id):
@@ -137,6 +143,7 @@ class Declaration(MethodView):
 class DecisionEndpoint(MethodView):
     @_may(Action.decide_confirmation)
     @blp.doc(**BEARER_DOC)
+    @problems(403, 409)
     @blp.arguments(DecisionIn)
     @blp.response(200, ConfirmationOut, description="the decided audit; its assessment shows the effect")
     def post(self, data, audit_id):
@@ -157,6 +164,7 @@ class DecisionEndpoint(MethodView):
 class Reassignment(MethodView):
     @_may(Action.reassign_confirmation)
     @blp.doc(**BEARER_DOC)
+    @problems(403, 409)
     @blp.arguments(ReassignmentIn)
     @blp.response(200, ConfirmationOut)
     def post(self, data, audit_id):

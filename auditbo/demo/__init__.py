@@ -101,6 +101,10 @@ def load_demo(*, seed: int = 20261126, scale: float = 1.0, as_of: date | None = 
         "assessment_consultants", "assessment_capabilities", "assessment_status_changes", "confirmation_audits",
         "confirmation_findings", "sampling_plans", "complaints", "spot_checks",
     ])
+    progress("spot-check plans: created, approved, drawn and worked through the services …")
+    from auditbo.spotchecks.demo import run_plans
+
+    spot = run_plans(as_of, hist.nonconforming, seed=seed)
     return {
         "assessment bodies": world.n_bodies,
         "consulting bodies": world.n_consulting,
@@ -109,7 +113,8 @@ def load_demo(*, seed: int = 20261126, scale: float = 1.0, as_of: date | None = 
         "enterprises": len(hist.enterprises),
         "assessments": len(hist.assessments),
         "confirmation audits": len(hist.audits),
-        "spot checks": len(hist.spot_checks),
+        "sampling plans": spot["plans"],
+        "spot checks": spot["spot checks"],
         "complaints": len(hist.complaints),
         "events": len(hist.events),
     }

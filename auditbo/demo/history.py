@@ -258,7 +258,7 @@ class Builder:
 
 
 def build_history(rng, world, cfg, as_of: date, scale: float) -> History:
-    from auditbo.demo.checks import add_complaints, add_spot_checks, apply_time
+    from auditbo.demo.checks import add_complaints, apply_time
 
     b = Builder(rng, world, cfg, as_of)
     n_ent = max(50, round(5500 * scale))
@@ -293,6 +293,5 @@ def build_history(rng, world, cfg, as_of: date, scale: float) -> History:
             if atype == "surveillance":
                 level = prev_level or level
     apply_time(b)
-    add_spot_checks(b)
-    add_complaints(b)
+    add_complaints(b)  # spot checks: made through the services after the history (auditbo.spotchecks.demo)
     return b.h

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from auditbo import upload_store, uploads
 from auditbo.accounts.models import Role
 from auditbo.api.auth import BEARER_DOC, api_user
+from auditbo.api.problems import problems
 from auditbo.authz import Action, require
 from auditbo.errors import DomainError, Forbidden
 from auditbo.events import Actor
@@ -63,6 +64,7 @@ def _json_doc(schema) -> dict:
 @blp.route("/assessments")
 class Assessments(MethodView):
     @blp.doc(**BEARER_DOC, **_json_doc(AssessmentIn))
+    @problems(403, 409)
     @blp.response(201, AssessmentOut, description="filed")
     @blp.alt_response(200, schema=AssessmentOut, description="the same external_ref with the same content: "
                                                                "the existing record")
@@ -107,6 +109,7 @@ def _own_record(assessment_id: int, user, action: Action) -> Assessment:
 @blp.route("/assessments/<int(min=1, max=2147483647):assessment_id>/amendments")
 class Amendments(MethodView):
     @blp.doc(**BEARER_DOC, **_json_doc(AmendmentIn))
+    @problems(403, 409)
     @blp.response(200, AssessmentOut)
     def post(self, assessment_id):
         """Correct a returned (or still filed) record: the changed fields and a `reason`.
@@ -129,6 +132,7 @@ class Amendments(MethodView):
 @blp.route("/assessments/<int(min=1, max=2147483647):assessment_id>/withdrawal")
 class Withdrawal(MethodView):
     @blp.doc(**BEARER_DOC, **_json_doc(WithdrawalIn))
+    @problems(403, 409)
     @blp.response(200, AssessmentOut)
     def post(self, assessment_id):
         """Withdraw a record that is not yet standing, with a `reason`."""
@@ -142,6 +146,7 @@ class Withdrawal(MethodView):
 
 @blp.route("/imports")
 class Imports(MethodView):
+    @problems(403, 409)
     @blp.doc(**BEARER_DOC, requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}}}})
     @blp.response(201, ImportResultOut)
@@ -190,6 +195,7 @@ class ImportTemplate(MethodView):
 @public_blp.route("/certificates/<string:certificate_no>")
 class Certificate(MethodView):
     @public_blp.response(200, CertificateOut)
+    @problems(429)
     @limiter.limit("60 per minute")
     def get(self, certificate_no):
         """Verify a certificate by number: enterprise name, grade, status and valid-until; nothing else."""

@@ -67,10 +67,12 @@ def draw_inspectors(checks: list[dict], k: int, seed: int, *, pool: ReviewerPool
     return out, [c["check_id"] for c in failed]
 
 
-def open_checks(plan, selected: pd.DataFrame, parties: pd.DataFrame, actor: Actor, *, seed: int) -> list[int]:
-    """Open one spot check per selected unit and draw its inspectors (the plan's seed, recorded)."""
+def open_checks(plan, selected: pd.DataFrame, parties: pd.DataFrame, actor: Actor, *, seed: int,
+                on=None) -> list[int]:
+    """Open one spot check per selected unit and draw its inspectors (the plan's seed, recorded);
+    ``on``: the opening day (today unless a history is replayed, as the demo does)."""
     k = int(current_app.config["SPOTCHECK_INSPECTORS"])
-    today = _today()
+    today = on or _today()
     by_unit = parties.set_index("unit_id")
     checks = []
     for unit_id, pi in zip(selected["unit_id"], selected["inclusion_probability"], strict=True):

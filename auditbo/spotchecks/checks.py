@@ -150,7 +150,7 @@ def disclose_by_for(closed: date) -> date:
 
 
 def close(check: SpotCheck, outcome: str, consequence: str | None, grade: str | None, reason: str | None,
-          version, actor: Actor) -> SpotCheck:
+          version, actor: Actor, *, on: date | None = None) -> SpotCheck:
     """Close the check with its outcome; a major finding needs a consequence (downgrade to a lower
     grade, suspend, revoke) with a reason, which the certificate follows at once."""
     a = db.session.get(Assessment, check.assessment_id)
@@ -188,7 +188,7 @@ def close(check: SpotCheck, outcome: str, consequence: str | None, grade: str | 
     _require_open(check)
     _check_version(check, version)
     CHECK_TRANSITIONS.check(check.status, CheckStatus.closed)
-    today = _today()
+    today = on or _today()
     check.status, check.outcome, check.consequence = CheckStatus.closed, CheckOutcome(outcome), Consequence(consequence)
     check.reason, check.downgraded_to, check.closed_by_id = reason or None, target.value if target else None, actor.id
     check.closed_on, check.disclose_by = today, disclose_by_for(today)
@@ -212,14 +212,14 @@ def _findings(check: SpotCheck) -> list[SpotCheckFinding]:
     return list(db.session.scalars(sa.select(SpotCheckFinding).where(SpotCheckFinding.spot_check_id == check.id)))
 
 
-def disclose(check: SpotCheck, actor: Actor) -> SpotCheck:
+def disclose(check: SpotCheck, actor: Actor, *, on: date | None = None) -> SpotCheck:
     """Mark a closed check's result as published (the certificate's status is public at once; this
     puts the check into its body's public aggregate)."""
     if check.status is not CheckStatus.closed:
         raise Conflict("only a closed spot check can be disclosed")
     if check.disclosed_on is not None:
         return check
-    check.disclosed_on = _today()
+    check.disclosed_on = on or _today()
     _flush(check)
     events.record(actor, "spot_check", check.id, "disclosed", after={"disclosed_on": check.disclosed_on.isoformat(),
                                                                       "disclose_by": check.disclose_by.isoformat()

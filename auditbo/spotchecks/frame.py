@@ -172,8 +172,9 @@ def _counts_before(keys: pd.Series, as_of: pd.Series, events: pd.DataFrame) -> t
     ev = events.sort_values(["party", "day"], kind="stable").copy()
     ev["cum_n"] = ev.groupby("party").cumcount() + 1.0
     ev["cum_nc"] = ev.groupby("party")["nc"].cumsum()
-    q = pd.DataFrame({"party": keys.fillna("").astype(str).to_numpy(), "day": pd.to_datetime(as_of).to_numpy(),
-                      "row": np.arange(n)})
+    ev["day"] = pd.to_datetime(ev["day"]).astype("datetime64[ns]")
+    q = pd.DataFrame({"party": keys.fillna("").astype(str).to_numpy(),
+                      "day": pd.to_datetime(as_of).to_numpy().astype("datetime64[ns]"), "row": np.arange(n)})
     q = q.sort_values("day", kind="stable")
     m = pd.merge_asof(q, ev[["party", "day", "cum_n", "cum_nc"]].sort_values("day", kind="stable"),
                       on="day", by="party", allow_exact_matches=False, direction="backward")

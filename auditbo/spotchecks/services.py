@@ -301,7 +301,7 @@ def approve_plan(plan: SamplingPlan, actor: Actor) -> SamplingPlan:
 
 
 # --- draw ----------------------------------------------------------------------------------------
-def draw_plan(plan: SamplingPlan, actor: Actor, *, seed: int | None = None) -> SamplingPlan:
+def draw_plan(plan: SamplingPlan, actor: Actor, *, seed: int | None = None, on: date | None = None) -> SamplingPlan:
     """Freeze the frame and draw: every unit's features, risk and π; the seed; the frame hash; the
     model. Each selected record becomes an open spot check with its inspectors. Once only (409)."""
     if plan.status is not PlanStatus.approved:
@@ -337,7 +337,7 @@ def draw_plan(plan: SamplingPlan, actor: Actor, *, seed: int | None = None) -> S
                          "model_version": result.model_version, "frame_size": frame.size,
                          "selected": int(units["selected"].sum()), "expected_yield": result.expected_yield})
     selected = units.loc[units["selected"] == 1, ["unit_id", "inclusion_probability"]]
-    assignment.open_checks(plan, selected, frame.parties, actor, seed=seed)
+    assignment.open_checks(plan, selected, frame.parties, actor, seed=seed, on=on)
     return plan
 
 
