@@ -118,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     from auditbo.filings.views import bp as filings_bp
     from auditbo.orgs.views import bp as orgs_bp
     from auditbo.public.views import bp as public_bp
+    from auditbo.ratings.views import bp as ratings_bp
     from auditbo.spotchecks.views import bp as spotchecks_bp
 
     app.register_blueprint(accounts_bp)
@@ -131,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(orgs_bp)
     app.register_blueprint(spotchecks_bp)
+    app.register_blueprint(ratings_bp)
 
     from auditbo.api import register_api
 

@@ -47,6 +47,8 @@ class Action(enum.StrEnum):
     review_rating = "review_rating"
     publish_rating = "publish_rating"
     view_rating_explained = "view_rating_explained"
+    object_to_rating = "object_to_rating"  # a body's objection (异议) to its or its staff's rating (obj: the body)
+    decide_objection = "decide_objection"  # a supervisor who did not run the rating (obj: the run)
     verify_certificate = "verify_certificate"
     read_events = "read_events"
     manage_own_tokens = "manage_own_tokens"
@@ -86,10 +88,12 @@ def can(user, action: Action | str, obj=None) -> bool:
     if role is Role.admin:
         if action is Action.approve_plan and obj is not None:
             return getattr(obj, "author_id", None) != user.id  # four eyes: never one's own plan
+        if action is Action.publish_rating and obj is not None:
+            return getattr(obj, "run_by_id", None) != user.id  # four eyes: never a run of one's own
         return action not in {
             Action.file_assessment, Action.amend_assessment, Action.withdraw_assessment,
             Action.decide_confirmation, Action.create_plan, Action.record_spotcheck,
-            Action.run_rating, Action.review_rating,
+            Action.run_rating, Action.review_rating, Action.object_to_rating, Action.decide_objection,
         }
     if role is Role.supervisor:
         if action is Action.decide_confirmation:
@@ -98,6 +102,8 @@ def can(user, action: Action | str, obj=None) -> bool:
             return False  # supervisors create plans; an admin approves them
         if action is Action.record_spotcheck:
             return obj is not None and user.id in {i.user_id for i in getattr(obj, "inspectors", [])}
+        if action is Action.decide_objection:
+            return obj is None or getattr(obj, "run_by_id", None) != user.id
         return action in {
             Action.view_registry, Action.view_assessment, Action.view_office_queues, Action.create_plan,
             Action.draw_plan, Action.disclose_spotcheck,
@@ -112,13 +118,13 @@ def can(user, action: Action | str, obj=None) -> bool:
         if action in {Action.amend_assessment, Action.withdraw_assessment, Action.view_assessment,
                       Action.read_events}:
             return obj is not None and getattr(obj, "body_id", None) == user.org_id
-        if action is Action.view_rating_explained:
+        if action in (Action.view_rating_explained, Action.object_to_rating):
             return obj is not None and own
         return False
     if role is Role.consulting_user:
         if action is Action.view_assessment:
             return obj is not None and getattr(obj, "consulting_body_id", None) == user.org_id
-        if action is Action.view_rating_explained:
+        if action in (Action.view_rating_explained, Action.object_to_rating):
             return obj is not None and getattr(obj, "org_id", None) == user.org_id
         return False
     return False

@@ -62,12 +62,19 @@ def _upload_cleanup(_day: date):
     return cleanup()  # by the files' age: previews never confirmed, old error reports
 
 
+def _monthly_ratings(day: date):
+    from auditbo.ratings.services import run_previous_month
+
+    return run_previous_month(day)  # the month before, as a draft, once (catch-up: any later day)
+
+
 JOBS: list[Job] = [
     Job("expire_certificates", {"hour": 1, "minute": 0}, _expire),
     Job("surveillance_overdue", {"hour": 1, "minute": 15}, _surveillance),
     Job("end_sanctions", {"hour": 0, "minute": 30}, _end_sanctions),
     Job("confirmation_reminders", {"hour": 8, "minute": 0}, _reminders),
     Job("upload_cleanup", {"hour": 3, "minute": 30}, _upload_cleanup),
+    Job("monthly_ratings", {"day": 1, "hour": 2, "minute": 0}, _monthly_ratings),
 ]
 
 

@@ -29,6 +29,7 @@ NAVIGATION = [
     ("complaints.index", _l("Complaints"), _may(Action.register_complaint)),
     ("sanctions.index", _l("Sanctions"), _may(Action.view_sanctions)),
     ("ratings.index", _l("Ratings"), _may(Action.view_office_queues)),
+    ("ratings.mine", _l("Our ratings"), lambda user: user.org_id is not None),
     ("orgs.index", _l("Registry"), _may(Action.view_registry)),
     ("orgs.index", _l("My body"), lambda user: user.org is not None and can(user, Action.view_org, user.org)),
     ("accounts.users", _l("Users"), _may(Action.manage_users)),

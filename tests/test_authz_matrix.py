@@ -37,7 +37,9 @@ def obj_for(action: Action, scope: str | None):
         return SimpleNamespace(proposed_by_id=ME if own else SOMEONE)
     if action is A.record_spotcheck:
         return SimpleNamespace(inspectors=[SimpleNamespace(user_id=ME if own else SOMEONE)])
-    if action in (A.view_org, A.view_rating_explained, A.view_complaint_outcome):
+    if action in (A.publish_rating, A.decide_objection):  # "own": a rating run the user ran (four eyes)
+        return SimpleNamespace(run_by_id=ME if own else SOMEONE)
+    if action in (A.view_org, A.view_rating_explained, A.view_complaint_outcome, A.object_to_rating):
         return SimpleNamespace(id=None, org_id=None, body_id=None, _own=own)
     return SimpleNamespace(body_id=OWN_BODY if own else OTHER_BODY,
                            consulting_body_id=OWN_CONS if own else OTHER_CONS)
@@ -81,7 +83,12 @@ EXPECTED = {
                                  "anonymous": N}),
     A.run_rating: (None, {"admin": N, "supervisor": Y, "body_clerk": N, "consulting_user": N, "anonymous": N}),
     A.review_rating: (None, {"admin": N, "supervisor": Y, "body_clerk": N, "consulting_user": N, "anonymous": N}),
-    A.publish_rating: (None, {"admin": Y, "supervisor": N, "body_clerk": N, "consulting_user": N, "anonymous": N}),
+    A.publish_rating: ("ownother", {"admin": (N, Y), "supervisor": (N, N), "body_clerk": (N, N),
+                                    "consulting_user": (N, N), "anonymous": (N, N)}),
+    A.decide_objection: ("ownother", {"admin": (N, N), "supervisor": (N, Y), "body_clerk": (N, N),
+                                      "consulting_user": (N, N), "anonymous": (N, N)}),
+    A.object_to_rating: ("org", {"admin": (N, N), "supervisor": (N, N), "body_clerk": (Y, N),
+                                 "consulting_user": (Y, N), "anonymous": (N, N)}),
     A.reassign_confirmation: (None, {"admin": Y, "supervisor": N, "body_clerk": N, "consulting_user": N,
                                      "anonymous": N}),
     A.verify_certificate: (None, {"admin": Y, "supervisor": Y, "body_clerk": Y, "consulting_user": Y,

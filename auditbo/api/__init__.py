@@ -89,10 +89,11 @@ def register_api(app: Flask) -> None:
     from auditbo.confirmations.api import blp as confirmations_blp
     from auditbo.filings.api import blp as filings_blp
     from auditbo.filings.api import public_blp as certificates_blp
-
+    from auditbo.ratings.api import blp as ratings_blp
     from auditbo.spotchecks.api import blp as spotchecks_blp
 
-    for blp in (accounts_blp, filings_blp, certificates_blp, confirmations_blp, complaints_blp, spotchecks_blp):
+    for blp in (accounts_blp, filings_blp, certificates_blp, confirmations_blp, complaints_blp, spotchecks_blp,
+                ratings_blp):
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix=API_PREFIX)
     app.register_blueprint(docs_bp)

@@ -82,7 +82,8 @@ def _latest_ratings() -> sa.Subquery:
                                             order_by=(RatingRun.period.desc(), RatingRun.version.desc()))
                   .label("rn"))
         .join(RatingRun, RatingRun.id == Rating.run_id)
-        .where(RatingRun.status == RunStatus.published, Rating.org_id.is_not(None))
+        .where(RatingRun.status == RunStatus.published, Rating.org_id.is_not(None),
+               Rating.superseded_at.is_(None))  # the current version (an upheld objection's correction)
         .subquery()
     )
     return sa.select(ranked.c.org_id, ranked.c.grade, ranked.c.period).where(ranked.c.rn == 1).subquery()

@@ -283,3 +283,17 @@ def publish(run: RatingRun, *, actor: Actor) -> RatingRun:
     events.record(actor, "rating_run", run.id, "published", before={"status": before},
                   after={"status": run.status.value, "period": run.period})
     return run
+
+
+# --- the monthly job ------------------------------------------------------------------------------
+def run_previous_month(day, *, actor: Actor = events.SYSTEM) -> dict:
+    """The scheduler's monthly step: the month before ``day`` as a draft, once. Idempotent: a month
+    that already has a run (draft, published) is left alone, a failed run is tried again; so the
+    catch-up at start (any day of the month) computes a month missed while the service was down."""
+    period = previous_period(period_of(day))
+    existing = db.session.scalar(sa.select(RatingRun).where(RatingRun.period == period)
+                                 .order_by(RatingRun.version.desc()).limit(1))
+    if existing is not None and not existing.error:
+        return {"period": period, "run": existing.id, "computed": False}
+    r = run_period(period, actor=actor)
+    return {"period": period, "run": r.id, "computed": True, "status": r.state}
