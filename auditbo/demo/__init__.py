@@ -105,6 +105,10 @@ def load_demo(*, seed: int = 20261126, scale: float = 1.0, as_of: date | None = 
     from auditbo.spotchecks.demo import run_plans
 
     spot = run_plans(as_of, hist.nonconforming, seed=seed)
+    progress("monthly ratings: computed, published and one objected to through the services …")
+    from auditbo.ratings.demo import run_ratings
+
+    rated = run_ratings(as_of)
     return {
         "assessment bodies": world.n_bodies,
         "consulting bodies": world.n_consulting,
@@ -117,5 +121,6 @@ def load_demo(*, seed: int = 20261126, scale: float = 1.0, as_of: date | None = 
         "spot checks": spot["spot checks"],
         "complaints": len(hist.complaints),
         "events": len(hist.events),
+        "published rating months": len(rated["published"]),
     }
 
