@@ -12,6 +12,7 @@ import sys
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy import exc as sa_exc
 
 from auditbo.errors import DomainError
 from auditbo.extensions import db
@@ -35,6 +36,12 @@ def one_line_errors(fn):
                 click.echo(f"Error: {reason}{more}", err=True)
             else:
                 click.echo(f"Error: {exc.detail}", err=True)
+            sys.exit(1)
+        except (sa_exc.OperationalError, sa_exc.ProgrammingError) as exc:  # no database, or not upgraded
+            db.session.rollback()
+            first = str(exc.orig or exc).strip().splitlines()[0]
+            click.echo(f"Error: the database is not ready ({first}); run `flask --app wsgi db upgrade` "
+                       "(and check AUDITBO_DATABASE_URL)", err=True)
             sys.exit(1)
 
     return wrapper

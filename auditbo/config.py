@@ -112,6 +112,11 @@ DEFAULTS: dict[str, object] = {
 }
 
 _DEV_ENVS = {"demo", "development", "testing"}
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong: ``wsgi`` (and so every CLI command) says it in one line."""
+
 _OLD_ZONE_KEYS = ("SCHEDULER_TIMEZONE", "BABEL_DEFAULT_TIMEZONE")  # replaced by TIMEZONE, still read
 
 
@@ -125,12 +130,12 @@ def _one_time_zone(overrides: dict) -> str:
             given[key] = os.environ[PREFIX + key]
     if len(set(given.values())) > 1:
         named = ", ".join(f"{PREFIX}{k}={v}" for k, v in given.items())
-        raise RuntimeError(f"time zones disagree ({named}): set {PREFIX}TIMEZONE only")
+        raise ConfigError(f"time zones disagree ({named}): set {PREFIX}TIMEZONE only")
     key, name = next(iter(given.items()), ("TIMEZONE", DEFAULTS["TIMEZONE"]))
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise RuntimeError(f"{PREFIX}{key}: unknown time zone {name!r} (e.g. Asia/Shanghai)") from None
+        raise ConfigError(f"{PREFIX}{key}: unknown time zone {name!r} (e.g. Asia/Shanghai)") from None
     return name
 
 
@@ -167,7 +172,7 @@ def load_config(overrides: dict | None = None, instance_path: str | None = None)
             try:
                 cfg[key] = _coerce(raw, default)
             except ValueError as exc:
-                raise RuntimeError(f"{PREFIX}{key}: {exc}") from None
+                raise ConfigError(f"{PREFIX}{key}: {exc}") from None
     cfg.update(overrides or {})
     cfg["TIMEZONE"] = _one_time_zone(overrides or {})
     cfg["BABEL_DEFAULT_TIMEZONE"] = cfg["SCHEDULER_TIMEZONE"] = cfg["TIMEZONE"]
@@ -181,7 +186,7 @@ def load_config(overrides: dict | None = None, instance_path: str | None = None)
             cfg["SESSION_COOKIE_SECURE"] = False
             cfg["REMEMBER_COOKIE_SECURE"] = False
     elif not cfg["SECRET_KEY"]:
-        raise RuntimeError(
+        raise ConfigError(
             "AUDITBO_SECRET_KEY is required in production "
             "(or set AUDITBO_ENV_NAME=demo for a local demo)"
         )

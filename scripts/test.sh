@@ -25,6 +25,17 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
+# Screenshots taken by browser tests must show Chinese, not boxes: a CJK font beside Chromium.
+if ! { command -v fc-list >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q .; }; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    banner "installing a CJK font (fonts-noto-cjk) for the browser tests' screenshots"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk) >/dev/null \
+      || echo "could not install fonts-noto-cjk: screenshots will show Chinese as boxes"
+  else
+    echo "No CJK font: screenshots will show Chinese as boxes ('apt-get install -y fonts-noto-cjk' as root)."
+  fi
+fi
+
 pg_up() {
   "$PY" - "$PG_URL" <<'PYEOF' >/dev/null 2>&1
 import sys, psycopg

@@ -84,3 +84,24 @@ def test_demo_is_deterministic_for_a_seed(app):
         conn.execute(table.delete())
     load_demo(seed=3, scale=0.05, as_of=AS_OF)
     assert _fingerprint() == first
+
+
+def test_demo_holds_the_certificate_the_readme_names(app, client):
+    """README, the lookup page's placeholder and the import template name one certificate: the demo has it,
+    filed and confirmed through the services, and the public lookup finds it."""
+    from pathlib import Path
+
+    from auditbo.demo.showcase import CERTIFICATE_NO
+    from auditbo.filings.imports import EXAMPLE
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert CERTIFICATE_NO in readme and CERTIFICATE_NO in EXAMPLE
+    load_demo(seed=5, scale=0.05, as_of=AS_OF)
+    a = db.session.scalar(sa.select(Assessment).where(Assessment.certificate_no == CERTIFICATE_NO))
+    assert a is not None and a.status.value == "standing"
+    assert db.session.scalar(sa.select(ConfirmationAudit.decision).where(
+        ConfirmationAudit.assessment_id == a.id)).value == "confirmed"
+    assert events.verify().ok
+    page = client.get(f"/certificates?no={CERTIFICATE_NO}").get_data(as_text=True)
+    assert "示例机械股份有限公司" in page and CERTIFICATE_NO in client.get("/certificates").get_data(as_text=True)
+    assert client.get(f"/api/v1/certificates/{CERTIFICATE_NO}").status_code == 200

@@ -20,6 +20,7 @@ from auditbo import clock, events
 from auditbo.accounts.services import hash_password
 from auditbo.database import bulk_insert
 from auditbo.demo import builders
+from auditbo.demo.showcase import file_showcase
 from auditbo.errors import Conflict
 from auditbo.extensions import db
 from auditbo.models import (
@@ -99,6 +100,8 @@ def load_demo(*, seed: int = 20261126, scale: float = 1.0, as_of: date | None = 
     _fix_sequences([
         "organisations", "persons", "users", "affiliations", "enterprises", "assessments", "assessment_team",
         "assessment_consultants", "assessment_capabilities", "assessment_status_changes", "confirmation_audits",
+    progress("the showcase record (filed and confirmed through the services) …")
+    file_showcase(as_of)
         "confirmation_findings", "sampling_plans", "complaints", "spot_checks",
     ])
     progress("spot-check plans: created, approved, drawn and worked through the services …")
