@@ -148,7 +148,7 @@ def compile_loader(schema: Schema) -> Callable[[object], dict | None]:
     return load
 
 
-def compile_field_loader(schema: Schema, *, memo: int = 4096) -> Callable[[dict], tuple[dict, dict]]:
+def compile_field_loader(schema: Schema, *, memo: int = 4096, finish: Callable | None = None) -> Callable:
     """``load(value) -> (valid_data, messages)``: what ``schema.load`` gives for a dict, field by field.
 
     For a value that is not plainly clean (so :func:`compile_loader` said None), each top-level
@@ -157,7 +157,9 @@ def compile_field_loader(schema: Schema, *, memo: int = 4096) -> Callable[[dict]
     ``schema.load`` (the schema has no schema-level hooks and ignores unknown keys, so a field's
     messages depend on its value alone), at the cost of the bad fields only. Marshmallow's answer
     for a field's value is remembered (up to ``memo`` values per field), so that a file that
-    repeats a bad value in every row pays for it once.
+    repeats a bad value in every row pays for it once. With ``finish(key, value, messages)``, what
+    it returns for each bad field (remembered with the answer) is collected into a list, which
+    ``load`` returns instead of the messages.
     """
     if any(schema._hooks.values()) or schema.unknown != EXCLUDE or schema.many:
         raise TypeError("compile_field_loader: only EXCLUDE schemas without hooks are supported")
@@ -173,33 +175,39 @@ def compile_field_loader(schema: Schema, *, memo: int = 4096) -> Callable[[dict]
         try:
             return schema.load({} if value is missing else {key: value}, partial=others), {}
         except ValidationError as exc:
-            return exc.valid_data or {}, exc.messages
+            messages = exc.messages
+            return exc.valid_data or {}, (messages if finish is None else finish(key, value, messages))
 
-    def load(value: dict) -> tuple[dict, dict]:
+    def load(value: dict) -> tuple[dict, dict | list]:
         data: dict = {}
-        messages: dict = {}
+        messages: dict | list = {} if finish is None else []
         for key, attr, required, default, convert, others in plan:
             raw = value.get(key, missing)
-            if raw is not missing:
-                try:
-                    data[attr] = convert(raw)
-                    continue
-                except _Unclean:
-                    pass
-            elif not required and default is missing:
-                continue
             cache = remembered[key]
-            token = _token(raw)
+            token = _token(raw) if cache else None  # a value this field refused before is not tried again
             answer = cache.get(token) if token is not None else None
             if answer is None:
+                if raw is not missing:
+                    try:
+                        data[attr] = convert(raw)
+                        continue
+                    except _Unclean:
+                        pass
+                elif not required and default is missing:
+                    continue
                 answer = slow(key, raw, others)
+                if token is None:
+                    token = _token(raw)
                 if token is not None and len(cache) < memo:
                     cache[token] = answer
             part, errs = answer
             if attr in part:
-                kept = part[attr]
-                data[attr] = copy.deepcopy(kept) if isinstance(kept, dict | list) else kept
-            messages.update(errs)
+                kept = part[attr]  # shared with the memo when the field has errors: a caller drops such parts
+                data[attr] = copy.deepcopy(kept) if not errs and isinstance(kept, dict | list) else kept
+            if errs and finish is None:
+                messages.update(errs)
+            elif errs:
+                messages.extend(errs)
         return data, messages
 
     return load

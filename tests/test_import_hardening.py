@@ -121,8 +121,12 @@ def test_row_errors_keep_the_cap_and_stream_the_rest():
 def test_field_loader_answers_as_marshmallow_does():
     from marshmallow import ValidationError
 
+    from auditbo.errors import flatten_messages
     from auditbo.filings.imports import _payload
-    from auditbo.filings.validation import _FIELD_LOAD, _SCHEMA
+    from auditbo.filings.validation import _FIELD_LOAD, _SCHEMA, _plain, _value_at
+    from auditbo.schemaload import compile_field_loader
+
+    field_load = compile_field_loader(_SCHEMA)
 
     good = {f: v for f, v in zip([f for f, _ in COLUMNS], _csv_row_values(), strict=True)}
     variants = [dict(good), dict(good, grade="Z"), dict(good, person_days="x", onsite_start="2026-02-30"),
@@ -131,15 +135,19 @@ def test_field_loader_answers_as_marshmallow_does():
     for rec in variants:
         payload = _payload(rec)
         for attempt in range(2):  # the second answer comes from what was remembered
-            data, messages = _FIELD_LOAD(payload)
+            data, messages = field_load(payload)
             try:
                 expected, expected_messages = _SCHEMA.load(payload), {}
             except ValidationError as exc:
                 expected, expected_messages = exc.valid_data, exc.messages
             assert (data, messages) == (expected, expected_messages), (rec, attempt)
+            # as validate_filing reads them: flattened, "is required" for an empty value
+            assert _FIELD_LOAD(payload) == (expected, [
+                (i["field"], _plain(i["message"], _value_at(payload, i["field"])))
+                for i in flatten_messages(expected_messages)]), (rec, attempt)
     payload = _payload(dict(good, grade="Z"))
     payload["extra"] = {"ignored": [1, 2]}
-    assert _FIELD_LOAD(payload)[1] == {"grade": ["Must be one of: A, AA, AAA, AAAA, AAAAA."]}
+    assert field_load(payload)[1] == {"grade": ["Must be one of: A, AA, AAA, AAAA, AAAAA."]}
 
 
 def _csv_row_values() -> list[str]:
@@ -151,7 +159,7 @@ def _csv_row_values() -> list[str]:
 def test_web_import_of_bad_rows_shows_the_first_links_the_report_and_keeps_the_cookie_small(app, client, login,
                                                                                               reg):
     login(reg.clerk)
-    resp = _post_file(client, "/assessments/import", bad_csv(3000), "bad.csv")
+    resp = _post_file(client, "/assessments/import?lang=en", bad_csv(3000), "bad.csv")
     page = resp.get_data(as_text=True)
     assert resp.status_code == 200 and 'id="import-errors"' in page
     assert page.count("<li>row ") == 200  # the page lists the first ones

@@ -42,41 +42,65 @@ def _field_of(header: str) -> str | None:
 
 
 # --- reading ---------------------------------------------------------------------------------
-class Payloads(list):
-    """The payloads of an upload, in order, with the spreadsheet row of each in ``rows``."""
+class Payloads:
+    """The payloads of an upload, read as they are used (one pass: memory stays flat whatever
+    the file holds). :meth:`numbered` yields ``(spreadsheet row, payload)``; :meth:`problems_of`
+    names a row's cells that start like a formula (asked when the row is checked, so that its
+    problems are reported together); ``head`` keeps the first payloads (a preview)."""
 
-    def __init__(self):
-        super().__init__()
-        self.rows: list[int] = []
+    HEAD = 20
+
+    def __init__(self, sheet: uploads.Sheet, fields: list[str | None], errors: uploads.RowErrors, limit: int):
+        self._sheet, self._fields, self.errors, self._limit = sheet, fields, errors, limit
+        self.head: list[dict] = []
+        self.count = 0
+        self._used = False
+        self._formulas: dict[int, list[str]] = {}  # rows read, not yet checked (a batch at most)
+
+    def numbered(self):
+        if self._used:
+            raise RuntimeError("an upload's payloads are read once")
+        self._used = True
+        with self._sheet as sheet:
+            for number, cells in sheet.rows:
+                if self.count >= self._limit:
+                    raise uploads.FileTooLarge(f"at most {self._limit} rows per file")
+                self.count += 1
+                rec = {f: cells[i].strip() for i, f in enumerate(self._fields) if f}
+                formulas = [f for f, v in rec.items() if uploads.is_formula(v)]
+                if formulas:
+                    self._formulas[number] = formulas
+                payload = _payload(rec)
+                if len(self.head) < self.HEAD:
+                    self.head.append(payload)
+                yield number, payload
+
+    def problems_of(self, number: int) -> list[FieldError]:
+        return [FieldError(f, "formulas are not accepted") for f in self._formulas.pop(number, ())]
+
+    def __iter__(self):
+        return (payload for _number, payload in self.numbered())
 
 
 def read_upload(filename: str, stream, *, errors: uploads.RowErrors | None = None) -> Payloads:
-    """The payloads of a CSV or XLSX upload in the template.
+    """The payloads of a CSV or XLSX upload in the template, read as they are used.
 
-    Only the header's columns are read and blank rows are skipped; cells that start like a
-    formula go to ``errors`` (capped, counted: see :class:`~auditbo.uploads.RowErrors`), and
-    any of them refuses the file.
+    The header is checked here; only its columns are read and blank rows are skipped. Cells
+    that start like a formula go to ``errors`` (capped, counted: see
+    :class:`~auditbo.uploads.RowErrors`), which :func:`~auditbo.filings.services.file_many`
+    reports with the rows' other problems: any of them refuses the file.
     """
     if not filename.lower().endswith((".csv", ".xlsx")):
         raise UnsupportedFile("upload a .csv or .xlsx file in the published template")
     cfg = current_app.config
     errors = errors if errors is not None else uploads.RowErrors(cfg["IMPORT_MAX_REPORTED_ERRORS"])
-    limit = cfg["IMPORT_MAX_ROWS"]
-    payloads = Payloads()
-    with uploads.read_sheet(filename, stream.read(), max_columns=MAX_COLUMNS, text=_text) as sheet:
+    sheet = uploads.read_sheet(filename, stream.read(), max_columns=MAX_COLUMNS, text=_text)
+    try:
         fields = _fields(sheet.header)
-        for number, cells in sheet.rows:
-            if len(payloads) >= limit:
-                raise uploads.FileTooLarge(f"at most {limit} rows per file")
-            rec = {f: cells[i].strip() for i, f in enumerate(fields) if f}
-            for f, v in rec.items():
-                if uploads.is_formula(v):
-                    errors.add(number, f, "formulas are not accepted")
-            payloads.append(_payload(rec))
-            payloads.rows.append(number)
-    if errors:
-        raise errors.refuse("the file contains formulas; nothing was filed")
-    return payloads
+    except DomainError:
+        sheet.close()
+        raise
+    return Payloads(sheet, fields, errors, cfg["IMPORT_MAX_ROWS"])
 
 
 def _text(v) -> str:

@@ -81,9 +81,11 @@ def file_many(body: Organisation, payloads: list, *, actor: Actor, row_offset: i
               errors: RowErrors | None = None) -> dict:
     """All or nothing: validate every row, report every bad row and field, or file them all.
 
-    Errors go to ``errors`` (the first ``IMPORT_MAX_REPORTED_ERRORS`` kept, all counted and
-    handed to its report sink); rows are numbered by ``payloads.rows`` when the payloads carry
-    their spreadsheet rows (:class:`~auditbo.filings.imports.Payloads`), else from ``row_offset``.
+    ``payloads`` is any iterable, read once, BATCH rows at a time (the registry is preloaded per
+    batch): an upload's :class:`~auditbo.filings.imports.Payloads` number the rows as the
+    spreadsheet does; a list is numbered from ``row_offset``. Errors go to ``errors`` (default: the
+    upload's own), the first ``IMPORT_MAX_REPORTED_ERRORS`` kept, all counted and handed to its
+    report sink, so that memory stays flat whatever the file holds.
 
     Rows are written batch by batch as they pass; at the first bad row writing stops (the
     rest is still checked, to report every problem) and the caller rolls back. Rows identical to a record already filed are counted as unchanged; a row whose
@@ -91,48 +93,66 @@ def file_many(body: Organisation, payloads: list, *, actor: Actor, row_offset: i
     """
     check_may_file(body)
     ctx = FilingContext(body)
-    ctx.preload(payloads)
     today = _today()
     cfg = current_app.config
-    errors = errors if errors is not None else RowErrors(cfg["IMPORT_MAX_REPORTED_ERRORS"])
-    numbers = getattr(payloads, "rows", None)
+    if errors is None:
+        errors = getattr(payloads, "errors", None)
+    if errors is None:
+        errors = RowErrors(cfg["IMPORT_MAX_REPORTED_ERRORS"])
+    rows = payloads.numbered() if hasattr(payloads, "numbered") else enumerate(payloads, start=row_offset)
+    read_problems = getattr(payloads, "problems_of", None)  # an upload's refused cells (formulas)
     to_file: list[Filing] = []  # validated, not yet written (at most one batch: memory stays flat)
-    unchanged = filed = pending = 0
+    total = unchanged = filed = pending = 0
     seen_refs: dict[str, int] = {}
     seen_certs: dict[str, int] = {}
-    for i, payload in enumerate(payloads):
-        row = numbers[i] if numbers else i + row_offset
-        try:
-            filing = validate_filing(payload, ctx, cfg, today)
-        except ValidationFailed as exc:
-            errors.extend(row, exc.errors)
-            continue
-        ref, cert = filing.external_ref, filing.certificate_no
-        if ref in seen_refs:
-            errors.add(row, "external_ref", f"{ref} also appears in row {seen_refs[ref]}")
-            continue
-        if cert in seen_certs:
-            errors.add(row, "certificate_no", f"{cert} also appears in row {seen_certs[cert]}")
-            continue
-        seen_refs[ref], seen_certs[cert] = row, row
-        existing = ctx.existing(ref)
-        if existing is not None:
-            if existing[1] == filing.content_hash:
-                unchanged += 1
+    for chunk in _batches(rows, BATCH):
+        ctx.preload(payload for _row, payload in chunk)  # a few IN-queries per batch
+        for row, payload in chunk:
+            total += 1
+            if read_problems is not None:
+                errors.extend(row, read_problems(row))
+            try:
+                filing = validate_filing(payload, ctx, cfg, today)
+            except ValidationFailed as exc:
+                errors.extend(row, exc.errors)
                 continue
-            errors.add(row, "external_ref", f"{ref} was filed before with other content")
-            continue
-        if errors:
-            continue  # nothing more is written once a row failed; the caller rolls back what was
-        to_file.append(filing)
-        if len(to_file) >= BATCH:
-            filed, pending = _write(body, to_file, ctx, actor, filed, pending)
-            to_file = []
+            ref, cert = filing.external_ref, filing.certificate_no
+            if ref in seen_refs:
+                errors.add(row, "external_ref", f"{ref} also appears in row {seen_refs[ref]}")
+                continue
+            if cert in seen_certs:
+                errors.add(row, "certificate_no", f"{cert} also appears in row {seen_certs[cert]}")
+                continue
+            seen_refs[ref], seen_certs[cert] = row, row
+            existing = ctx.existing(ref)
+            if existing is not None:
+                if existing[1] == filing.content_hash:
+                    unchanged += 1
+                    continue
+                errors.add(row, "external_ref", f"{ref} was filed before with other content")
+                continue
+            if errors:
+                continue  # nothing more is written once a row failed; the caller rolls back what was
+            to_file.append(filing)
+            if len(to_file) >= BATCH:
+                filed, pending = _write(body, to_file, ctx, actor, filed, pending)
+                to_file = []
     if errors:
         raise errors.refuse(f"{errors.rows} row(s) are invalid; nothing was filed")
     if to_file:
         filed, pending = _write(body, to_file, ctx, actor, filed, pending)
-    return {"rows": len(payloads), "filed": filed, "unchanged": unchanged, "pending_confirmation": pending}
+    return {"rows": total, "filed": filed, "unchanged": unchanged, "pending_confirmation": pending}
+
+
+def _batches(items, size: int):
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _write(body, filings: list[Filing], ctx, actor, filed: int, pending: int) -> tuple[int, int]:

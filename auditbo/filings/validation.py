@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 
+from marshmallow.utils import missing
+
 from auditbo.codes import check_credit_code, check_industry_code, check_region_code
 from auditbo.errors import ErrorCollector, flatten_messages
 from auditbo.filings.context import ASSESSMENT_BODY, CONSULTING_BODY, FilingContext
@@ -29,7 +31,17 @@ from auditbo.schemaload import compile_field_loader, compile_loader
 
 _SCHEMA = AssessmentIn()
 _FAST_LOAD = compile_loader(_SCHEMA)  # marshmallow's answer for plainly clean payloads, fast
-_FIELD_LOAD = compile_field_loader(_SCHEMA)  # the same answer for the others, marshmallow for their bad fields only
+
+
+def _field_problems(key: str, value, messages: dict) -> list[tuple[str, str]]:
+    """A field's marshmallow messages as (path, message), 'is required' for an empty value."""
+    part = {} if value is missing else {key: value}
+    return [(item["field"], _plain(item["message"], _value_at(part, item["field"])))
+            for item in flatten_messages(messages)]
+
+
+# the same answer for the others: marshmallow for their bad fields only, remembered per value
+_FIELD_LOAD = compile_field_loader(_SCHEMA, finish=_field_problems)
 
 
 @dataclass
@@ -96,9 +108,9 @@ def validate_filing(payload, ctx: FilingContext, config, today: date, *, self_id
         errors.raise_if_any()
     data = _FAST_LOAD(payload)
     if data is None:
-        data, messages = _FIELD_LOAD(payload)
-        for item in flatten_messages(messages):
-            errors.add(item["field"], _plain(item["message"], _value_at(payload, item["field"])))
+        data, problems = _FIELD_LOAD(payload)
+        for path, message in problems:
+            errors.add(path, message)
     # rules below only look at parts that parsed cleanly: drop the parts with schema errors
     broken = {e.field.split(".")[0].split("[")[0] for e in errors.errors}
     for part in ("team", "capabilities", "consulting_body", "enterprise"):

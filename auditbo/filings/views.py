@@ -235,7 +235,7 @@ def import_file():
                 token = upload_store.save_preview(data, upload.filename or "", user=current_user)
                 upload_store.discard_preview(session.get("import_preview"))  # one preview per session
                 session["import_preview"] = token
-                preview = {"result": result, "rows": payloads[:20], "token": token, "errors": None}
+                preview = {"result": result, "rows": payloads.head, "token": token, "errors": None}
             except ValidationFailed as exc:
                 discard()
                 count = getattr(exc, "error_count", len(exc.errors))
