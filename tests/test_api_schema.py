@@ -62,7 +62,7 @@ def _conforms(case, client, world: dict, role: str) -> None:
 # take minutes for every role); AUDITBO_SCHEMATHESIS_THOROUGH=1 runs them too, with more examples.
 THOROUGH = os.environ.get("AUDITBO_SCHEMATHESIS_THOROUGH") == "1"
 BOUNDED = settings(
-    max_examples=30 if THOROUGH else 8,
+    max_examples=30 if THOROUGH else 5,
     deadline=None,
     derandomize=True,
     phases=[Phase.explicit, Phase.generate] if THOROUGH else [Phase.generate],
@@ -97,3 +97,30 @@ def test_api_conforms_as_supervisor(case, client, world):
 @BOUNDED
 def test_api_conforms_as_admin(case, client, world):
     _conforms(case, client, world, "admin")
+
+
+def test_every_operation_lists_its_errors_as_problem_json(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    components = doc["components"]["responses"]
+    seen = 0
+    for path, operations in doc["paths"].items():
+        for method, op in operations.items():
+            if method == "parameters":
+                continue
+            seen += 1
+            responses = op["responses"]
+            assert "default" not in responses, f"{method} {path}"
+            assert "400" in responses, f"{method} {path}"
+            if op.get("security"):
+                assert "401" in responses, f"{method} {path} needs a token"
+            if "{" in path:
+                assert "404" in responses, f"{method} {path} names a record"
+            if "requestBody" in op:
+                assert {"413", "415", "422"} <= set(responses), f"{method} {path} takes a body"
+            for status, response in responses.items():
+                if int(status) >= 400:
+                    response = components[response["$ref"].rsplit("/", 1)[1]]
+                    assert set(response["content"]) == {"application/problem+json"}, (
+                        f"{method} {path} {status}"
+                    )
+    assert seen >= 17

@@ -5,7 +5,8 @@ operation can answer is mostly mechanical and derived here, once, for all operat
 
 - 401 when the operation needs a token (it declares the bearer security scheme);
 - 404 when the path names a record (it has a path parameter);
-- 400, 413, 415 and 422 when it takes a body (malformed, too large, wrong media type, invalid);
+- 400 for every operation (a NUL character anywhere in the URL, a body that is not JSON);
+- 413, 415 and 422 when it takes a body (too large, wrong media type, invalid);
 - 422 when it takes query arguments (flask-smorest adds that one itself).
 
 What depends on the domain (403 for a role that may not, 409 for a state that forbids it,
@@ -44,7 +45,7 @@ class ProblemResponses(BasePlugin):
         rule = kwargs.get("rule")
         view_class = getattr(self.app.view_functions.get(rule.endpoint if rule else ""), "view_class", None)
         for method, operation in (operations or {}).items():
-            statuses = set(getattr(getattr(view_class, method, None), _ATTR, ()))
+            statuses = {400, *getattr(getattr(view_class, method, None), _ATTR, ())}
             if operation.get("security"):
                 statuses.add(401)
             if rule is not None and rule.arguments:
@@ -52,8 +53,6 @@ class ProblemResponses(BasePlugin):
             body = operation.get("requestBody")
             if body:
                 statuses |= {413, 415, 422}
-                if "application/json" in body.get("content", {}):
-                    statuses.add(400)
             responses = operation.setdefault("responses", {})
             for status in sorted(statuses):
                 responses.setdefault(str(status), HTTPStatus(status).name)
