@@ -28,7 +28,6 @@ from auditbo.models import (
     Assessment,
     AssessmentConsultant,
     Capability,
-    Complaint,
     ConfirmationAudit,
     Enterprise,
     Finding,
@@ -90,7 +89,6 @@ def load_demo(*, seed: int = 20261126, scale: float = 1.0, as_of: date | None = 
     _insert(ConfirmationAudit, hist.audits)
     _insert(Finding, hist.findings)
     _insert(SamplingPlan, hist.plans)
-    _insert(Complaint, hist.complaints)
     _insert(SpotCheck, hist.spot_checks)
     _insert(SpotCheckInspector, hist.inspectors)
 
@@ -112,6 +110,10 @@ def load_demo(*, seed: int = 20261126, scale: float = 1.0, as_of: date | None = 
     from auditbo.ratings.demo import run_ratings
 
     rated = run_ratings(as_of)
+    progress("complaints and sanctions: registered, handled and imposed through the services …")
+    from auditbo.demo.complaints import run_complaints
+
+    made = run_complaints(hist.complaints, as_of)  # last: a body it suspends files nothing more
     return {
         "assessment bodies": world.n_bodies,
         "consulting bodies": world.n_consulting,
@@ -122,7 +124,7 @@ def load_demo(*, seed: int = 20261126, scale: float = 1.0, as_of: date | None = 
         "confirmation audits": len(hist.audits),
         "sampling plans": spot["plans"],
         "spot checks": spot["spot checks"],
-        "complaints": len(hist.complaints),
+        "complaints": made["complaints"],
         "events": len(hist.events),
         "published rating months": len(rated["published"]),
     }
