@@ -21,6 +21,7 @@ from auditbo.orgs.models import Organisation
 from auditbo.uploads import RowErrors
 from tests.factories import UserFactory
 from tests.filing_support import make_registry
+from tests.test_confirm_concurrency import pg_app  # noqa: F401 - the fixture: a PostgreSQL database of its own
 from tests.test_filing_web import _csv_file
 
 
@@ -296,6 +297,42 @@ def test_two_claims_at_once_give_the_preview_to_one(app, reg):
     for t in threads:
         t.join()
     assert sorted(outcome) == ["a,b\n", "gone"]
+
+
+@pytest.mark.postgres_only
+def test_two_confirmations_at_once_on_postgresql_file_once(pg_app):  # noqa: F811 - the imported fixture
+    """Two requests with the same session confirm the same preview at the same moment (a double
+    click): one files, the other is sent back with the message; committed data, two threads."""
+    from tests.factories import PASSWORD
+
+    with pg_app.app_context():
+        reg = make_registry()
+        data, username = _csv_file(reg, 3), reg.clerk.username
+        db.session.commit()
+        db.session.remove()
+    first = pg_app.test_client()
+    assert first.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
+    page = _post_file(first, "/assessments/import", data, "a.csv").get_data(as_text=True)
+    token = page.split('name="token" value="')[1].split('"')[0]
+    second = pg_app.test_client()
+    second.set_cookie("session", first.get_cookie("session").value)  # the same browser, two tabs
+    barrier = threading.Barrier(2, timeout=20)
+    answers: list[str] = []
+
+    def confirm(client):
+        barrier.wait()
+        resp = client.post("/assessments/import/confirm", data={"token": token})
+        answers.append(f"{resp.status_code} {resp.headers.get('Location')}")
+
+    threads = [threading.Thread(target=confirm, args=(c,)) for c in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(answers) == ["302 /assessments", "302 /assessments/import"], answers
+    with pg_app.app_context():
+        assert count() == 3
+        db.session.remove()
 
 
 def test_the_cleanup_job_deletes_old_previews_and_reports_only(app, reg):
