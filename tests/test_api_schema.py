@@ -6,6 +6,10 @@ rollback. Half of the generated record ids are replaced by ids that exist (the c
 the audit), so that the bodies are fuzzed against real records too. Checks: no server error,
 every status documented (there is no catch-all ``default``), every error application/problem+json
 with the Problem schema, every success with its schema.
+
+Not checked: that every schema-valid request is accepted (positive_data_acceptance). The domain
+refuses some schema-valid data by design, as 422 naming the field or 415: a credit code whose check
+character is wrong, a NUL character in any string, an amendment that changes nothing, a PDF upload.
 """
 
 import os
