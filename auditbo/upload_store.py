@@ -37,6 +37,7 @@ from auditbo.uploads import safe_cell
 
 PREVIEWS, REPORTS = "previews", "reports"
 _ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_LEGACY = re.compile(r"[A-Za-z0-9_-]{22}\.(csv|xlsx)")  # previews as kept before this module: <token>.<suffix>
 
 
 class PreviewGone(Conflict):
@@ -200,8 +201,8 @@ def cleanup(*, now: float | None = None) -> dict:
         if _older(path, now, report_age):
             path.unlink(missing_ok=True)
             removed["reports"] += path.suffix == ".csv"
-    for path in root().iterdir():
-        if path.is_file() and _older(path, now, preview_age):
+    for path in root().iterdir():  # only names earlier versions gave: UPLOAD_DIR may be a shared directory
+        if _LEGACY.fullmatch(path.name) and path.is_file() and _older(path, now, preview_age):
             path.unlink(missing_ok=True)
             removed["previews"] += 1
     return removed

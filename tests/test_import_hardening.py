@@ -342,19 +342,22 @@ def test_the_cleanup_job_deletes_old_previews_and_reports_only(app, reg):
     with upload_store.ReportWriter() as report:
         report.write(2, "grade", "bad")
         old_report = report.keep(user=reg.clerk)
-    legacy = upload_store.root() / "abc.csv"  # a preview as earlier versions kept it
+    legacy = upload_store.root() / "Gq3YH0sA0kzWl1Ug3Ufdyw.csv"  # a preview as earlier versions kept it
     legacy.write_bytes(b"z")
+    unrelated = upload_store.root() / "notes.csv"  # UPLOAD_DIR may be shared: what is not ours stays
+    unrelated.write_bytes(b"keep")
     day = 3600 * 24
     import time
 
     long_ago = time.time() - 4 * day
-    for path in [upload_store.root() / "previews" / old, legacy,
+    for path in [upload_store.root() / "previews" / old, legacy, unrelated,
                  *(upload_store.root() / "reports").glob(f"{old_report}.*")]:
         os.utime(path, (long_ago, long_ago))
     assert job.run(None) == {"previews": 2, "reports": 1}
     assert job.run(None) == {"previews": 0, "reports": 0}  # idempotent
     assert (upload_store.root() / "previews" / fresh / "manifest.json").exists()
     assert not (upload_store.root() / "previews" / old).exists() and not legacy.exists()
+    assert unrelated.exists()
     assert not list((upload_store.root() / "reports").glob(f"{old_report}.*"))
 
 
