@@ -134,17 +134,20 @@ class ReportWriter:
         self._csv = None
         self._kept = False
 
+    def _open(self) -> None:
+        self._fh = self._part.open("w", encoding="utf-8-sig", newline="")  # the BOM: Excel reads Chinese right
+        self._csv = csv.writer(self._fh)
+        self._csv.writerow(self.HEADER)
+
     def write(self, row: int | None, field: str, message: str) -> None:
         if self._fh is None:
-            self._fh = self._part.open("w", encoding="utf-8-sig", newline="")  # the BOM: Excel reads Chinese right
-            self._csv = csv.writer(self._fh)
-            self._csv.writerow(self.HEADER)
+            self._open()
         self._csv.writerow(["" if row is None else row, safe_cell(field), safe_cell(message)])
 
     def keep(self, *, user) -> str:
         """Keep the report for ``user`` (and their body); returns its id."""
         if self._fh is None:
-            self.write(None, "", "")  # no errors were written: an empty report still opens
+            self._open()  # nothing was written: the report is its header
         self._fh.close()
         _write_json(self._folder / f"{self.id}.json", {**_owner(user), "created": utcnow().isoformat()})
         os.replace(self._part, self._folder / f"{self.id}.csv")
