@@ -68,8 +68,9 @@ def oracle_quality(cases: pd.DataFrame, world: dict, period: int, window: int = 
         s = mem[:, j] >= 0
         add(idx[s], oa + mem[s, j], 0.2 / n_mem[s])
     s = cb >= 0
-    add(idx[s], oc + cb[s], np.full(s.sum(), 0.35))
-    add(idx[s], ok_ + cons[s], np.full(s.sum(), 0.15))
+    ce = world.get("consult_effect", 0.5)
+    add(idx[s], oc + cb[s], np.full(s.sum(), 0.7 * ce))
+    add(idx[s], ok_ + cons[s], np.full(s.sum(), 0.3 * ce))
     case_q = sparse.csr_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(len(cases), nvar)
     )

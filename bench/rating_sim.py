@@ -72,17 +72,29 @@ def simulate(
     start: str = "2020-01",
     seed: int = 0,
     with_cases: bool = False,
+    strict_sd: float = 0.5,
+    strict_region_sd: float = 0.3,
+    consult_effect: float = 0.5,
+    body_volume_sd: float = 1.1,
+    consulting_volume_sd: float = 1.3,
 ):
     """Events and truth; with ``with_cases`` also the case table (who was on each case, its
     outcomes and the months they were recorded, checker strictness), which only the oracle
-    of the benchmark may use."""
+    of the benchmark may use.
+
+    The world's axes (bench/rating_grid.py varies them): ``strict_sd`` and
+    ``strict_region_sd``, the spread of the checkers' strictness (each checker's own and
+    its region's, on the outcome's logistic scale); ``consult_effect``, how much the
+    consulting side's quality moves a case's outcome (the assessment side's weighs 1);
+    ``body_volume_sd`` and ``consulting_volume_sd``, the spread of the bodies' log volumes
+    (0: every body files as much as every other)."""
     rng = np.random.default_rng(seed)
     # --- subjects -----------------------------------------------------------------
     qb = rng.normal(size=n_bodies)
-    vb = rng.lognormal(0.0, 1.1, n_bodies)
+    vb = rng.lognormal(0.0, body_volume_sd, n_bodies)
     region_b = rng.integers(0, N_REGIONS, n_bodies)
     qc = rng.normal(size=n_consulting)
-    vc = rng.lognormal(0.0, 1.3, n_consulting)
+    vc = rng.lognormal(0.0, consulting_volume_sd, n_consulting)
     region_c = rng.integers(0, N_REGIONS, n_consulting)
     # staff: body b gets a share of the assessors growing with its volume (at least 3)
     share = vb**0.7 / (vb**0.7).sum()
@@ -96,8 +108,8 @@ def simulate(
     qk = 0.5 * qc[cb_of_k] + np.sqrt(0.75) * rng.normal(size=len(cb_of_k))
     start_k = np.concatenate([[0], np.cumsum(nk)[:-1]])
     strict = (
-        rng.normal(0.0, 0.5, n_checkers)
-        + np.repeat(rng.normal(0.0, 0.3, N_REGIONS), -(-n_checkers // N_REGIONS))[:n_checkers]
+        rng.normal(0.0, strict_sd, n_checkers)
+        + np.repeat(rng.normal(0.0, strict_region_sd, N_REGIONS), -(-n_checkers // N_REGIONS))[:n_checkers]
     )
     region_chk = np.repeat(np.arange(N_REGIONS), -(-n_checkers // N_REGIONS))[:n_checkers]
 
@@ -131,7 +143,7 @@ def simulate(
     # the lead writes the report: the team matters more than the body's name
     assess_q = 0.35 * qb[body] + 0.45 * qa[lead] + 0.20 * np.where(n_mem > 0, qmem, qa[lead])
     consult_q = np.where(has_cb, 0.7 * qc[np.maximum(cb, 0)] + 0.3 * qk[np.maximum(cons, 0)], 0.0)
-    case_q = assess_q + 0.5 * consult_q
+    case_q = assess_q + consult_effect * consult_q
 
     def checker_for(mask):
         local = rng.random(mask.sum()) < 0.7
@@ -332,6 +344,7 @@ def simulate(
         "cb_of_consultant": cb_of_k,
         "quality": {"assessment_body": qb, "consulting_body": qc, "assessor": qa, "consultant": qk},
         "admin": admin,
+        "consult_effect": consult_effect,
     }
     return events, truth, cases, world
 

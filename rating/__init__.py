@@ -10,7 +10,7 @@ deterministic. See ``spec/rating.md``; the CLI is ``python -m rating compute``.
 from .changes import compare, events_behind_change
 from .config import EVENTS, GRADES, INDICATORS, NR, SUBJECT_TYPES, RatingConfig, RatingError
 from .events import EventCounts, encode, parse_period
-from .model import Rater, rate
+from .model import Rater, earliest_month, fit_scale, rate
 from .validation import ADVERSE_EVENTS, ValidationReport, auroc, psi, validation_report
 
 __all__ = [
@@ -27,8 +27,10 @@ __all__ = [
     "ValidationReport",
     "auroc",
     "compare",
+    "earliest_month",
     "encode",
     "events_behind_change",
+    "fit_scale",
     "parse_period",
     "psi",
     "rate",

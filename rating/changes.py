@@ -159,7 +159,10 @@ def compare(previous: pd.DataFrame | None, current: pd.DataFrame) -> pd.DataFram
                 part_zh[sel] = [tz.format(v) for v in d]
                 part_en[sel] = [te.format(v) for v in d]
             put(rows, part_zh, part_en)
-    for dicts, head_zh, head_en in ((new, "本月新增：", "new this month: "), (old, "移出评级窗口：", "left the window: ")):
+    for dicts, head_zh, head_en in (
+        (new, "本月新增：", "new this month: "),
+        (old, "移出评级窗口：", "left the window: "),
+    ):
         rows = np.flatnonzero(np.fromiter(map(bool, dicts), dtype=bool, count=n_rows))
         if rows.size:
             text_zh, text_en = _events_texts([dicts[i] for i in rows.tolist()])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -100,8 +102,10 @@ class RatingConfig:
     min_effective_n: float = 5.0
     # a subject keeps last month's grade while its score stays within that grade's band
     # widened by this many points on either side (0: no hysteresis); below the smallest
-    # gap between cut points, so that a kept grade is never two grades off its score's
-    hysteresis_points: float = 2.0
+    # gap between cut points, so that a kept grade is never two grades off its score's.
+    # 3 rather than 2 since the scale spreads the grades (more subjects near a cut point:
+    # 2 let 5.5 % of a small unchanging market change grade in a month, 3 let 4.4 %)
+    hysteresis_points: float = 3.0
     sanction_cap: str = "C"
     interval: float = 0.9
     # empirical-Bayes prior: concentration (alpha + beta) is kept within these bounds
@@ -118,23 +122,35 @@ class RatingConfig:
     # person type's average and all of the person's own (shrunk) deviation from its body
     # (0: own effect only; 1: the expected outcome of a case of this person in this body)
     person_body_share: float = 0.5
-    # score scale: per subject type, an affine map of the raw score (base minus weighted
-    # rates) that would put the ``calibration_quantiles`` of the type's *true* scores (a
-    # normal with the estimated true spread, at least ``calibration_min_sd`` raw points)
-    # on the B and AAA cut points, so that grades spread over AAA..C and mean the same for
-    # every type; shrunk estimates spread less than that. A type with fewer than
-    # ``calibration_min_subjects`` rated subjects uses the spread of all types pooled;
-    # calibrate=False keeps the raw score.
-    calibrate: bool = True
-    calibration_quantiles: tuple[float, float] = (0.08, 0.92)
-    calibration_min_subjects: int = 30
-    calibration_min_sd: float = 2.0
+    # score scale (rating/scale.py): per subject type, a subject's raw points against its
+    # type's average (the indicators' weighted shrunk rates against the type's) are mapped
+    # piecewise-linearly so that the cut points B, A, AA, AAA fall at the cumulative
+    # ``scale_shares`` (C's, C + B's, ...) of a reference distribution: the type's rated
+    # subjects at the last ``scale_reference_month`` (12: December) before the rated month,
+    # i.e. re-fitted once a year, so that grades do not drift month to month. ``scale``:
+    # knots fitted once and stored with the configuration (fit_scale(); type -> points at
+    # B, A, AA, AAA), which win over the reference month; ``scale_period`` says when they
+    # were fitted. A type with fewer than ``scale_min_subjects`` rated subjects at the
+    # reference uses the rated month's own distribution; knots are at least
+    # ``scale_min_gap`` raw points apart, so that subjects who differ by noise only are not
+    # stretched over the grades.
+    scale_shares: Mapping[str, float] = field(
+        default_factory=lambda: _frozen({"AAA": 0.10, "AA": 0.25, "A": 0.30, "B": 0.25, "C": 0.10})
+    )
+    scale_reference_month: int = 12
+    scale_min_subjects: int = 20
+    scale_min_gap: float = 0.5
+    scale: Mapping[str, tuple[float, ...]] | None = None
+    scale_period: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "severity", _frozen(self.severity))
         object.__setattr__(self, "indicator_weights", _frozen(self.indicator_weights))
         object.__setattr__(self, "cut_points", _frozen(self.cut_points))
-        object.__setattr__(self, "calibration_quantiles", tuple(float(q) for q in self.calibration_quantiles))
+        object.__setattr__(self, "scale_shares", _frozen(self.scale_shares))
+        if self.scale is not None:
+            knots = {str(t): tuple(float(v) for v in k) for t, k in dict(self.scale).items()}
+            object.__setattr__(self, "scale", _frozen(knots))
         self.validate()
 
     def validate(self) -> None:
@@ -178,15 +194,36 @@ class RatingConfig:
             raise RatingError("need 0 < min_prior_strength <= max_prior_strength")
         if not 0 <= self.person_body_share <= 1:
             raise RatingError(f"person_body_share must be in [0, 1], got {self.person_body_share}")
-        lo_q, hi_q = self.calibration_quantiles
-        if not 0 < lo_q < hi_q < 1:
-            raise RatingError(
-                f"calibration_quantiles must be 0 < low < high < 1, got {self.calibration_quantiles}"
-            )
-        if self.calibration_min_subjects < 2 or not self.calibration_min_sd > 0:
-            raise RatingError("calibration_min_subjects must be >= 2 and calibration_min_sd > 0")
+        self._validate_scale()
         if self.min_effective_n < 0 or self.strictness_prior < 0 or self.backtest_months < 1:
             raise RatingError("min_effective_n and strictness_prior must be >= 0, backtest_months >= 1")
+
+    def _validate_scale(self) -> None:
+        if set(self.scale_shares) != set(GRADES):
+            raise RatingError(f"scale_shares must name exactly {list(GRADES)}")
+        shares = list(self.scale_shares.values())
+        if any(not 0 < v < 1 for v in shares) or abs(sum(shares) - 1.0) > 1e-9:
+            raise RatingError(
+                f"scale_shares must be in (0, 1) and add up to 1, got {dict(self.scale_shares)}"
+            )
+        if (
+            int(self.scale_reference_month) != self.scale_reference_month
+            or not 1 <= self.scale_reference_month <= 12
+        ):
+            raise RatingError(f"scale_reference_month must be a month 1-12, got {self.scale_reference_month}")
+        if self.scale_min_subjects < 2 or not self.scale_min_gap > 0:
+            raise RatingError("scale_min_subjects must be >= 2 and scale_min_gap > 0")
+        if self.scale_period is not None and not re.match(r"^\d{4}-(0[1-9]|1[0-2])$", str(self.scale_period)):
+            raise RatingError(f"scale_period must be YYYY-MM, got {self.scale_period!r}")
+        for t, k in (self.scale or {}).items():
+            if t not in SUBJECT_TYPES:
+                raise RatingError(
+                    f"scale: unknown subject type {t!r} (expected one of {', '.join(SUBJECT_TYPES)})"
+                )
+            if len(k) != len(GRADES) - 1 or not all(math.isfinite(v) for v in k):
+                raise RatingError(f"scale of {t}: need {len(GRADES) - 1} finite raw scores (B, A, AA, AAA)")
+            if any(a >= b for a, b in zip(k, k[1:], strict=False)):
+                raise RatingError(f"scale of {t}: the raw scores must rise from B to AAA, got {list(k)}")
 
     def criteria(self) -> list[Criterion]:
         """Split every indicator into monotone criteria, one per severity step.

@@ -7,10 +7,10 @@
   cases instead, and its score carries ``person_body_share`` of the body's level plus all
   of its own deviation from it (config).
 - Score: per type, the middle (a subject without evidence) plus the points each indicator
-  takes or adds against the type's average; an affine calibration per type puts the
-  estimated spread of the type's true scores on the cut points (``calibrate``), so that
-  grades spread over AAA..C and mean the same across types; ``base`` is the type's middle
-  and base + contributions == score.
+  takes or adds against the type's average, on a scale that puts the cut points at chosen
+  quantiles of a reference month's raw scores, re-fitted once a year (rating/scale.py), so
+  that grades separate and mean the same across types; ``base`` is the type's middle and
+  base + contributions == score.
 - A sanction in the window caps the grade (``sanction_cap``): moving to or from the cap
   when a sanction enters or leaves the window is an event, not instability; the stability
   figures of the benchmark are given with and without those subjects.
@@ -18,12 +18,15 @@
 
 from __future__ import annotations
 
+import weakref
+from dataclasses import replace
 from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 
-from .config import EVENT_CODE, EVENTS, GRADES, INDICATORS, NR, SUBJECT_TYPES, RatingConfig, RatingError
+from . import scale
+from .config import EVENT_CODE, EVENTS, INDICATORS, NR, SUBJECT_TYPES, RatingConfig, RatingError
 from .events import PERSON_BODY, EventCounts, encode, format_period, parse_period
 from .evidence import N_EVENTS, Evidence, gather
 from .grades import assign, previous_grade_index
@@ -139,7 +142,7 @@ class Rater:
             effs.append(np.divide(n * n, n2, out=np.zeros_like(n), where=n2 > 0))
         return np.column_stack(xs), np.column_stack(ns_), np.column_stack(effs)
 
-    def _fit(self, codes: EventCounts, ev: Evidence, period: int) -> None:
+    def _fit(self, codes: EventCounts, ev: Evidence, period: int, *, scaled: bool = True) -> None:
         self._raw_cache = None
         cfg = self._config()
         self.criteria_ = cfg.criteria()
@@ -209,7 +212,8 @@ class Rater:
         self.priors_["mean"] = self.priors_["alpha"] / (self.priors_["alpha"] + self.priors_["beta"])
         self.priors_["strength"] = self.priors_["alpha"] + self.priors_["beta"]
         self._fit_links(codes, ev, x, n, stype)
-        self._fit_calibration(codes, ev, stype)
+        if scaled:
+            self._fit_scale(codes, ev, period)
 
     # -- persons vs bodies -------------------------------------------------
     def _body_expectation(
@@ -263,7 +267,7 @@ class Rater:
         return alpha, beta
 
     def _raw(self, codes: EventCounts, ev: Evidence) -> dict:
-        """Shrunk rates and the raw score (base minus weighted rates), before calibration."""
+        """Shrunk rates and the raw score (base minus weighted rates), before the scale."""
         cached = getattr(self, "_raw_cache", None)
         if cached is not None and cached[0] is codes and cached[1] is ev:
             return cached[2]
@@ -317,45 +321,29 @@ class Rater:
             "rated": eff_n >= cfg.min_effective_n,
         }
 
-    def _fit_calibration(self, codes: EventCounts, ev: Evidence, stype: np.ndarray) -> None:
-        """Per subject type: the affine map raw score -> score (see RatingConfig.calibrate).
-
-        The spread that is mapped onto the cut points is the estimated spread of the
-        subjects' *true* raw scores (variance of the posterior means plus the mean posterior
-        variance), not the spread of the estimates: a type whose subjects are all alike is
-        not stretched over the grades, and shrinkage keeps a subject with little evidence
-        nearer the middle than its raw rate would put it."""
+    def _fit_scale(self, codes: EventCounts, ev: Evidence, period: int) -> None:
+        """Per subject type: the knots of the score scale (rating/scale.py) and where they
+        come from: the stored configuration, the reference month, the rated month, or
+        none (the raw score)."""
         cfg = self._config()
         r = self._raw(codes, ev)
         ok = r["rated"] & ev.exists
-        lo_q, hi_q = cfg.calibration_quantiles
-        lo_cut, hi_cut = cfg.cut_points[GRADES[-2]], cfg.cut_points[GRADES[0]]
-        nd = NormalDist()
-        width = nd.inv_cdf(hi_q) - nd.inv_cdf(lo_q)  # in true standard deviations
-        # the type's middle (a subject without evidence) goes where the quantiles put it
-        at_middle = lo_cut - (hi_cut - lo_cut) * nd.inv_cdf(lo_q) / width
-
-        def spread(sel: np.ndarray) -> float | None:
-            if sel.sum() < cfg.calibration_min_subjects:
-                return None
-            sd = float(np.sqrt(np.var(r["raw"][sel] - r["middle"][sel]) + np.mean(r["sd"][sel] ** 2)))
-            return max(sd, cfg.calibration_min_sd)
-
-        pooled = spread(ok) if cfg.calibrate else None
+        own, own_n = scale.type_knots(r["raw"] - r["middle"], ok, r["stype"], cfg, at_least=scale.MIN_OWN)
+        ref = scale.reference_period(period, cfg)
+        ref_knots = ref_n = None
+        if cfg.scale is None and (codes.month <= ref).any():
+            ref_knots, ref_n = _reference_knots(codes, ref, cfg, self.correct_strictness)
         rows = []
-        for t in range(N_TYPES):
-            sel = ok & (stype == t)
-            sd = (spread(sel) if cfg.calibrate else None) or pooled
-            middle = float(r["middle"][stype == t][0]) if (stype == t).any() else cfg.base
-            if sd is None:  # not calibrated: the raw score
-                slope, shift = 1.0, 0.0
+        for t, name in enumerate(SUBJECT_TYPES):
+            if cfg.scale is not None and name in cfg.scale:
+                rows.append((*cfg.scale[name], "stored", cfg.scale_period, None))
+            elif ref_knots is not None and np.isfinite(ref_knots[t]).all():
+                rows.append((*ref_knots[t], "reference", format_period(ref), int(ref_n[t])))
+            elif np.isfinite(own[t]).all():
+                rows.append((*own[t], "period", format_period(period), int(own_n[t])))
             else:
-                slope = (hi_cut - lo_cut) / (width * sd)
-                shift = at_middle - slope * middle
-            rows.append((slope, shift, int(sel.sum())))
-        self.calibration_ = pd.DataFrame(
-            rows, columns=["slope", "intercept", "rated"], index=pd.Index(SUBJECT_TYPES, name="subject_type")
-        )
+                rows.append((*([np.nan] * len(scale.KNOT_GRADES)), "raw", None, int(own_n[t])))
+        self.scale_ = scale.scale_frame(rows)
 
     def _strictness_for(self, codes: EventCounts) -> np.ndarray | None:
         if not self.correct_strictness:
@@ -369,23 +357,33 @@ class Rater:
         names = [c.name for c in self.criteria_]
         r = self._raw(codes, ev)
         stype, mean, eff_n, rated = r["stype"], r["mean"], r["eff_n"], r["rated"]
-        slope = self.calibration_["slope"].to_numpy()[stype]
-        center = slope * r["middle"] + self.calibration_["intercept"].to_numpy()[stype]
-        contrib = r["dev"] * slope[:, None]  # points against the type's average, calibrated
-        moved = contrib.sum(axis=1)
+        knots = self.scale_[list(scale.KNOT_COLUMNS)].to_numpy(np.float64)[stype]
+        # the scale maps the deviation from the type's middle (raw - middle); without knots
+        # (a type too small for any) the raw score is the score
+        plain = ~np.isfinite(knots).all(axis=1)
+        dev_total = r["dev"].sum(axis=1)
+        x = np.where(plain, r["raw"], dev_total)  # what the scale maps (apply: as is without knots)
+        center = scale.apply(np.where(plain, r["middle"], 0.0), knots, cfg)
+        moved = scale.apply(x, knots, cfg) - center
+        # the contributions are the indicators' raw points times the scale's secant slope
+        # between the middle and the subject's raw score (the map is increasing: signs hold)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            slope = np.where(np.abs(dev_total) > 1e-12, moved / dev_total, 0.0)
+        contrib = r["dev"] * slope[:, None]  # points against the type's average, on the scale
         # keep the score in [0, base]: shrink the contributions so that they still add up
         room = np.where(moved < 0, -center, cfg.base - center)
         with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.where(np.abs(moved) > np.abs(room), room / moved, 1.0)
+            shrink = np.where(np.abs(moved) > np.abs(room), room / moved, 1.0)
         center = np.clip(center, 0.0, cfg.base)
-        scale = np.clip(scale, 0.0, 1.0)
-        contrib *= scale[:, None]
-        score = center + contrib.sum(axis=1)
+        shrink = np.clip(shrink, 0.0, 1.0)
+        contrib *= shrink[:, None]
+        score = np.clip(center + contrib.sum(axis=1), 0.0, cfg.base)  # rounding only
         middle = np.zeros_like(contrib)  # the average peer's contribution: 0 by construction
-        sd = r["sd"] * slope * scale
         z = NormalDist().inv_cdf(0.5 + cfg.interval / 2)
-        low = np.clip(score - z * sd, 0.0, cfg.base)
-        high = np.clip(score + z * sd, 0.0, cfg.base)
+        # the posterior interval of the raw score, through the same map
+        half = z * r["sd"]
+        low = np.minimum(np.clip(scale.apply(x - half, knots, cfg), 0.0, cfg.base), score)
+        high = np.maximum(np.clip(scale.apply(x + half, knots, cfg), 0.0, cfg.base), score)
 
         not_sanction = np.arange(N_EVENTS) != SANCTION
         sanctioned = ev.counts[:, SANCTION] > 0
@@ -429,6 +427,27 @@ class Rater:
         return out
 
 
+def _reference_knots(codes: EventCounts, ref: int, cfg: RatingConfig, correct_strictness: bool):
+    """Knots and counts per type at the reference month ``ref`` (remembered per encoded
+    events, configuration and month: a month, the month before and the backtest month
+    usually share one reference)."""
+    memo = _REFERENCE_MEMO.setdefault(codes, {})
+    key = (ref, repr(cfg), correct_strictness)
+    if key not in memo:
+        rater = Rater(cfg, correct_strictness=correct_strictness, explain=False)
+        ev = gather(codes, ref, cfg)
+        rater._fit(codes, ev, ref, scaled=False)
+        r = rater._raw(codes, ev)
+        knots, count = scale.type_knots(r["raw"] - r["middle"], r["rated"] & ev.exists, r["stype"], cfg)
+        while len(memo) >= 4:  # bounded memory: the oldest reference goes
+            memo.pop(next(iter(memo)))
+        memo[key] = (knots, count)
+    return memo[key]
+
+
+_REFERENCE_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def contributions_column(out: pd.DataFrame) -> list:
     """Per row {indicator: points} (None for NR); base + sum == score."""
     vals = out[[f"contrib_{i}" for i in INDICATORS]].to_numpy()
@@ -450,6 +469,39 @@ def _event_dicts(table: np.ndarray) -> list:
         a, b = bounds[i], bounds[i + 1]
         out[i] = dict(zip(names[a:b], vals[a:b], strict=True))
     return out
+
+
+def fit_scale(
+    events, period, config: RatingConfig | None = None, *, correct_strictness: bool = True
+) -> RatingConfig:
+    """``config`` with the score scale fitted at ``period`` (the reference month) stored in
+    it (``scale``, ``scale_period``), for the types with at least ``scale_min_subjects``
+    rated subjects; the others fall back as rating/scale.py says. Store the result with
+    the configuration and re-fit it at most once a year."""
+    cfg = config or RatingConfig()
+    codes = encode(events)
+    p = parse_period(period)
+    rater = Rater(cfg, correct_strictness=correct_strictness, explain=False)
+    ev = gather(codes, p, cfg)
+    rater._fit(codes, ev, p, scaled=False)
+    r = rater._raw(codes, ev)
+    knots, _ = scale.type_knots(r["raw"] - r["middle"], r["rated"] & ev.exists, r["stype"], cfg)
+    fitted = {
+        t: tuple(float(v) for v in knots[i])
+        for i, t in enumerate(SUBJECT_TYPES)
+        if np.isfinite(knots[i]).all()
+    }
+    return replace(cfg, scale=fitted, scale_period=format_period(p))
+
+
+def earliest_month(period, config: RatingConfig | None = None) -> str:
+    """The first month whose events a run of ``period`` reads when its scale comes from a
+    reference month (``config.scale`` unset): the window of the backtest month's reference
+    (the month before's and the month's own start later)."""
+    cfg = config or RatingConfig()
+    p = parse_period(period) - int(cfg.backtest_months)
+    first = p if cfg.scale is not None else min(p, scale.reference_period(p, cfg))
+    return format_period(first - int(cfg.max_age_months))
 
 
 def rate(events, period, config: RatingConfig | None = None, **kwargs) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import pytest
 from rating import NR, Rater, RatingConfig, RatingError
 from rating.grades import assign, previous_grade_index
 
-CFG = RatingConfig()  # AAA >= 90, AA >= 80, A >= 70, B >= 60; band 2 points
+CFG = RatingConfig(hysteresis_points=2.0)  # AAA >= 90, AA >= 80, A >= 70, B >= 60
 
 
 def grades(score, previous, *, rated=True, sanctioned=False, config=CFG):

@@ -1,4 +1,4 @@
-"""Persons vs their body, and the calibrated score scale."""
+"""Persons vs their body, and the score scale on a varied population."""
 
 import numpy as np
 import pandas as pd
@@ -78,7 +78,7 @@ def test_body_id_in_counts_links_like_case_id_in_raw_events():
     assert (a["grade"] == b["grade"]).all()
 
 
-def test_calibrated_grades_spread_and_adverse_order_holds(pop_events):
+def test_scaled_grades_spread_and_adverse_order_holds(pop_events):
     out = rate(pop_events, "2024-06")
     rated = out[out["grade"] != NR]
     # the population is varied: it is not squeezed into one or two grades
@@ -86,8 +86,6 @@ def test_calibrated_grades_spread_and_adverse_order_holds(pop_events):
     # worse raw records never get a better grade than better ones by more than noise
     rho = np.corrcoef(rated["score"].rank(), (-rated["raw_bad_rate"]).rank())[0, 1]
     assert rho > 0.8
-    raw = rate(pop_events, "2024-06", RatingConfig(calibrate=False))
-    assert raw.loc[raw["grade"] != NR, "grade"].nunique() <= rated["grade"].nunique()
 
 
 def test_a_population_of_equals_is_not_stretched_over_the_grades():
@@ -107,12 +105,15 @@ def test_a_population_of_equals_is_not_stretched_over_the_grades():
     assert out["score"].std() < 5
 
 
-def test_calibration_is_stored_and_configurable(pop_events):
+def test_scale_is_shown_and_configurable(pop_events):
     r = Rater().fit(pop_events, "2024-06")
-    assert {"slope", "intercept", "rated"} <= set(r.calibration_.columns)
-    assert (r.calibration_["slope"] > 0).all()
-    with pytest.raises(RatingError, match="calibration_quantiles"):
-        RatingConfig(calibration_quantiles=(0.9, 0.1))
+    assert {"knot_B", "knot_A", "knot_AA", "knot_AAA", "source", "period"} <= set(r.scale_.columns)
+    # nothing before June 2024: the type's own month anchors it, the empty types have none
+    assert r.scale_.loc["assessment_body", "source"] == "period"
+    knots = r.scale_.loc["assessment_body", ["knot_B", "knot_A", "knot_AA", "knot_AAA"]].to_numpy(float)
+    assert (np.diff(knots) > 0).all()
+    with pytest.raises(RatingError, match="scale_shares"):
+        RatingConfig(scale_shares={"AAA": 0.5, "AA": 0.5, "A": 0.5, "B": 0.1, "C": 0.1})
     with pytest.raises(RatingError, match="person_body_share"):
         RatingConfig(person_body_share=1.5)
     assert len(population()) > 0
