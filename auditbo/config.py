@@ -97,6 +97,8 @@ DEFAULTS: dict[str, object] = {
     "SURVEILLANCE_SUSPEND_AFTER_MONTHS": 3,
     "SPOTCHECK_INSPECTORS": 2,
     "SPOTCHECK_REPEAT_MONTHS": 12,
+    "SPOTCHECK_MAX_FILES": 20,  # evidence files on one spot check (PDF, PNG, JPEG)
+    "SPOTCHECK_MAX_FILE_BYTES": 10 * 1024 * 1024,
     "DISCLOSURE_WORKING_DAYS": 20,
     "SAMPLING_SANCTION_LOOKBACK_MONTHS": 24,  # a body or lead sanctioned this recently: its records are mandatory
     "SAMPLING_PRIOR_WEIGHT": 5.0,  # prior nonconformity rates are shrunk towards the market's by this many events

@@ -77,3 +77,44 @@ def checks_of(plan: SamplingPlan) -> list[SpotCheck]:
 
 def assessment(aid: int) -> Assessment:
     return db.session.get(Assessment, aid)
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def post_files(client, path: str, files: list[tuple[bytes, str]], fields: dict | None = None, headers=None):
+    """A multipart POST encoded in memory (the test client would spool a large body to a temp file)."""
+    import io
+
+    from werkzeug.datastructures import FileStorage, MultiDict
+    from werkzeug.test import encode_multipart
+
+    data = MultiDict(fields or {})
+    for content, name in files:
+        data.add("files", FileStorage(io.BytesIO(content), filename=name))
+    boundary, body = encode_multipart(data)
+    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}",
+                       headers=headers or {})
+
+
+def zip_bomb(inflated: int = 50 * 1024 * 1024) -> bytes:
+    """A small archive that inflates to ``inflated`` bytes of zeros."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("evidence.pdf", "w") as member:
+        chunk = b"\0" * (1024 * 1024)
+        for _ in range(inflated // len(chunk)):
+            member.write(chunk)
+    return buf.getvalue()
+
+
+def inspectors_of(check) -> list:
+    from auditbo.accounts.models import User
+    from auditbo.spotchecks.models import SpotCheckInspector
+
+    ids = db.session.scalars(sa.select(SpotCheckInspector.user_id)
+                             .where(SpotCheckInspector.spot_check_id == check.id)).all()
+    return [db.session.get(User, i) for i in ids]

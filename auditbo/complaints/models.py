@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from auditbo.database import IdMixin, UTCDateTime, created_at_column, enum_type, utcnow
+from auditbo.evidence import EvidenceFile
 from auditbo.extensions import db
 from auditbo.states import Transitions
 
@@ -85,16 +86,10 @@ class Complaint(IdMixin, db.Model):
     )
 
 
-class ComplaintFile(IdMixin, db.Model):
+class ComplaintFile(IdMixin, EvidenceFile, db.Model):
     """Evidence attached to a complaint, kept in the database: it is stored in the same transaction as
     its complaint, so a refused submission leaves nothing behind."""
 
     __tablename__ = "complaint_files"
 
     complaint_id: Mapped[int] = mapped_column(sa.ForeignKey("complaints.id", ondelete="CASCADE"), index=True)
-    filename: Mapped[str] = mapped_column(sa.String(200))
-    content_type: Mapped[str] = mapped_column(sa.String(100))
-    size: Mapped[int] = mapped_column(sa.Integer)
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
-    created_at: Mapped[datetime] = created_at_column()

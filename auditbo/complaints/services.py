@@ -20,7 +20,6 @@ from flask import current_app
 from auditbo import events
 from auditbo.accounts.models import Role, User
 from auditbo.clock import today as _today
-from auditbo.complaints.evidence import Evidence
 from auditbo.complaints.models import (
     COMPLAINT_TRANSITIONS,
     SOURCES,
@@ -30,6 +29,7 @@ from auditbo.complaints.models import (
 )
 from auditbo.errors import Conflict, ErrorCollector, NotFound
 from auditbo.events import Actor
+from auditbo.evidence import Evidence
 from auditbo.extensions import db
 from auditbo.filings.models import Assessment, AssessmentConsultant, TeamMember
 from auditbo.orgs.models import Organisation, OrgKind, Person
@@ -129,8 +129,7 @@ def _create(subject: Subject, *, text: str, source: str, complainant, contact, r
     db.session.add(c)
     db.session.flush()
     for f in files:
-        db.session.add(ComplaintFile(complaint_id=c.id, filename=f.filename, content_type=f.content_type,
-                                     size=len(f.data), sha256=f.sha256, data=f.data))
+        db.session.add(ComplaintFile.of(f, complaint_id=c.id))
     events.record(actor, "complaint", c.id, "registered", after={
         "against_org_id": c.against_org_id, "against_person_id": c.against_person_id,
         "assessment_id": c.assessment_id, "source": source, "due_date": c.due_date.isoformat(),

@@ -6,11 +6,12 @@ Thin: permissions through ``authz.require``, the domain in ``services``; the req
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from auditbo import evidence as evidence_files
 from auditbo import transaction
 from auditbo.accounts.views import form_errors
 from auditbo.authz import Action, require
@@ -157,14 +158,7 @@ def file(complaint_id: int, file_id: int):
     f = db.session.get(ComplaintFile, file_id)
     if f is None or f.complaint_id != complaint_id:
         raise NotFound("no such file")
-    resp = Response(f.data, mimetype=f.content_type)
-    resp.headers["Content-Disposition"] = f"attachment; filename=evidence-{f.id}{_ext(f.content_type)}"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
-
-
-def _ext(content_type: str) -> str:
-    return {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}.get(content_type, "")
+    return evidence_files.send(f)
 
 
 @bp.route("/about-us")

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import functools
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from auditbo import evidence
 from auditbo.api.auth import BEARER_DOC, api_user
 from auditbo.api.problems import problems
 from auditbo.authz import Action, require
@@ -221,6 +223,37 @@ class Findings(MethodView):
         checks.add_finding(queries.get_check(check_id), data["severity"], data["text"], data["against"],
                            data["person_id"], Actor.of_api(api_user()))
         return _check_out(check_id), 201
+
+
+FILES_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+    "required": ["files"]}}}}
+
+
+@blp.route("/spot-checks/<int:check_id>/files")
+class Files(MethodView):
+    @problems(409)
+    @_inspector
+    @blp.doc(**BEARER_DOC, requestBody=FILES_BODY)
+    @blp.response(201, s.CheckOut)
+    def post(self, check_id):
+        """Attach evidence files (an assigned inspector, open checks): multipart `files`, PDF, PNG or JPEG
+        recognised by their first bytes. A wrong type is 415, an oversized file 413, too many 422: then
+        nothing is stored."""
+        files = checks.read_evidence(request.files.getlist("files"))
+        checks.add_files(queries.get_check(check_id), files, Actor.of_api(api_user()))
+        return _check_out(check_id), 201
+
+
+@blp.route("/spot-checks/<int:check_id>/files/<int:file_id>")
+class FileById(MethodView):
+    @problems(403)
+    @blp.doc(**BEARER_DOC)
+    @blp.response(200, content_type="application/octet-stream")
+    def get(self, check_id, file_id):
+        """Download one evidence file (the office): an attachment, never shown inline."""
+        _office()
+        return evidence.send(checks.get_file(queries.get_check(check_id), file_id))
 
 
 @blp.route("/spot-checks/<int:check_id>/visit")

@@ -19,8 +19,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from auditbo import events
 from auditbo.clock import today as _today
 from auditbo.confirmations.models import FindingAgainst, Severity
-from auditbo.errors import Conflict, ErrorCollector, FieldError, ValidationFailed
+from auditbo.errors import Conflict, ErrorCollector, FieldError, NotFound, ValidationFailed
 from auditbo.events import Actor
+from auditbo.evidence import Evidence
+from auditbo.evidence import read_files as _read_files
 from auditbo.extensions import db
 from auditbo.filings import lifecycle
 from auditbo.filings.models import Assessment, AssessmentConsultant, Grade, TeamMember, TeamRole
@@ -31,6 +33,7 @@ from auditbo.spotchecks.models import (
     CheckStatus,
     Consequence,
     SpotCheck,
+    SpotCheckFile,
     SpotCheckFinding,
 )
 from auditbo.workdays import calendar_from_config
@@ -142,6 +145,41 @@ def add_finding(check: SpotCheck, severity: str, text: str, against: str, person
                   after={"finding_id": finding.id, "severity": severity, "against": against,
                          "person_id": person_id if against != "body" else None, "text": text})
     return finding
+
+
+def read_evidence(storages) -> list[Evidence]:
+    """Uploaded files → checked evidence (PDF, PNG, JPEG by their first bytes; at most
+    ``SPOTCHECK_MAX_FILE_BYTES`` each): a wrong type is 415, an oversized file 413."""
+    cfg = current_app.config
+    return _read_files(storages, max_files=cfg["SPOTCHECK_MAX_FILES"], max_bytes=cfg["SPOTCHECK_MAX_FILE_BYTES"])
+
+
+def add_files(check: SpotCheck, files: list[Evidence], actor: Actor) -> list[SpotCheckFile]:
+    """Attach evidence to an open check (at most ``SPOTCHECK_MAX_FILES`` in all); the files are kept in
+    the database in this transaction, so a refused upload stores nothing."""
+    _require_open(check)
+    most = current_app.config["SPOTCHECK_MAX_FILES"]
+    have = db.session.scalar(sa.select(sa.func.count()).select_from(SpotCheckFile)
+                             .where(SpotCheckFile.spot_check_id == check.id))
+    if not files:
+        raise ValidationFailed([FieldError("files", "choose at least one PDF, PNG or JPEG file")])
+    if have + len(files) > most:
+        raise ValidationFailed([FieldError("files", f"a spot check holds at most {most} files ({have} attached)")])
+    rows = [SpotCheckFile.of(f, spot_check_id=check.id, uploaded_by_id=actor.id) for f in files]
+    db.session.add_all(rows)
+    _touch(check)
+    _flush(check)
+    events.record(actor, "spot_check", check.id, "evidence_added",
+                  after={"files": [{"id": r.id, "filename": r.filename, "content_type": r.content_type,
+                                    "size": r.size, "sha256": r.sha256} for r in rows]})
+    return rows
+
+
+def get_file(check: SpotCheck, file_id: int) -> SpotCheckFile:
+    f = db.session.get(SpotCheckFile, file_id)
+    if f is None or f.spot_check_id != check.id:
+        raise NotFound("no such file on this spot check")
+    return f
 
 
 def disclose_by_for(closed: date) -> date:

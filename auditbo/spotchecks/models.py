@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from auditbo.confirmations.models import FindingAgainst as _Against
 from auditbo.confirmations.models import Severity as _Severity
 from auditbo.database import IdMixin, UTCDateTime, created_at_column, enum_type
+from auditbo.evidence import EvidenceFile
 from auditbo.extensions import db
 from auditbo.filings.models import Assessment
 from auditbo.states import Transitions
@@ -150,6 +151,16 @@ class SpotCheckFinding(IdMixin, db.Model):
     person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("persons.id"))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at_column()
+
+
+class SpotCheckFile(IdMixin, EvidenceFile, db.Model):
+    """Evidence an inspector attached to a spot check (PDF, PNG, JPEG), kept in the database like a
+    complaint's: stored in the upload's own transaction, so a refused upload leaves nothing."""
+
+    __tablename__ = "spot_check_files"
+
+    spot_check_id: Mapped[int] = mapped_column(sa.ForeignKey("spot_checks.id", ondelete="CASCADE"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
 
 class Checklist(IdMixin, db.Model):

@@ -18,6 +18,7 @@ from auditbo.spotchecks.models import (
     PlanUnit,
     SamplingPlan,
     SpotCheck,
+    SpotCheckFile,
     SpotCheckFinding,
     SpotCheckInspector,
 )
@@ -172,6 +173,11 @@ def check_to_dict(check: SpotCheck) -> dict:
         sa.select(User.id, User.username, User.display_name).join(
             SpotCheckInspector, SpotCheckInspector.user_id == User.id)
         .where(SpotCheckInspector.spot_check_id == check.id).order_by(User.username)).all()
+    files = db.session.execute(
+        sa.select(SpotCheckFile.id, SpotCheckFile.filename, SpotCheckFile.content_type, SpotCheckFile.size,
+                  SpotCheckFile.sha256, SpotCheckFile.created_at, User.username)
+        .outerjoin(User, User.id == SpotCheckFile.uploaded_by_id)
+        .where(SpotCheckFile.spot_check_id == check.id).order_by(SpotCheckFile.id)).all()
     return {
         "id": check.id, "status": check.status.value, "plan_id": check.plan_id, "version": check.version,
         "inclusion_probability": check.inclusion_probability,
@@ -189,6 +195,8 @@ def check_to_dict(check: SpotCheck) -> dict:
                       "person_id": pid, "person_name": pname, "created_by": by,
                       "created_at": f.created_at.isoformat()}
                      for f, pid, pname, by in findings],
+        "files": [{"id": i, "filename": n, "content_type": t, "size": z, "sha256": h, "created_at": at.isoformat(),
+                   "uploaded_by": by} for i, n, t, z, h, at, by in files],
     }
 
 

@@ -191,6 +191,7 @@ class CheckOut(Schema):
     assessment = fields.Dict()
     inspectors = fields.List(fields.Dict())
     findings = fields.List(fields.Dict())
+    files = fields.List(fields.Dict(), metadata={"description": "evidence: id, filename, content_type, size, sha256"})
 
 
 class CheckPageOut(Schema):

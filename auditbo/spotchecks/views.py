@@ -9,11 +9,12 @@ commits once (a refused change answers 4xx, so nothing of it is kept).
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from auditbo import evidence
 from auditbo.accounts.models import Role
 from auditbo.authz import Action, can, require
 from auditbo.clock import today as _today
@@ -26,6 +27,7 @@ from auditbo.spotchecks import assignment, checklists, checks, queries, services
 from auditbo.spotchecks.forms import CsrfForm, plan_data
 from auditbo.spotchecks.models import CheckStatus, PlanStatus, SpotCheck
 from auditbo.transaction import discard
+from auditbo.uploads import FileTooLarge, UnsupportedFile
 
 bp = Blueprint("spotchecks", __name__, url_prefix="/spotchecks", template_folder="templates")
 
@@ -242,6 +244,40 @@ def check_finding(check_id: int):
 def check_visit(check_id: int):
     return _check_action(check_id, lambda c: checks.schedule_visit(c, request.form.get("visit_on", ""), _version(),
                                                                    _actor()), _("Visit scheduled."))
+
+
+@bp.route("/<int:check_id>/files", methods=["POST"])
+@login_required
+def check_files(check_id: int):
+    """Evidence files (an assigned inspector): a refused file is shown on the page with its 4xx, nothing kept."""
+    c = queries.get_check(check_id)
+    queries.require_inspector(c, current_user)  # before the body is parsed
+    if not CsrfForm().validate_on_submit():
+        return redirect(url_for("spotchecks.check", check_id=check_id), 303)
+    cfg = current_app.config
+    try:
+        checks.add_files(c, checks.read_evidence(request.files.getlist("files")), _actor())
+    except FileTooLarge:
+        return _check_page(check_id, 413, {"files": [_("A file is larger than %(n)d KiB.",
+                                                       n=cfg["SPOTCHECK_MAX_FILE_BYTES"] // 1024)]})
+    except UnsupportedFile:
+        return _check_page(check_id, 415, {"files": [_("Only PDF, PNG and JPEG files are accepted.")]})
+    except ValidationFailed:
+        return _check_page(check_id, 422, {"files": [_("Choose 1 to %(n)d PDF, PNG or JPEG files in all.",
+                                                       n=cfg["SPOTCHECK_MAX_FILES"])]})
+    except Conflict as exc:
+        discard()
+        flash(exc.detail, "danger")
+        return redirect(url_for("spotchecks.check", check_id=check_id), 303)
+    flash(_("Evidence attached."), "success")
+    return redirect(url_for("spotchecks.check", check_id=check_id), 303)
+
+
+@bp.route("/<int:check_id>/files/<int:file_id>")
+@login_required
+def check_file(check_id: int, file_id: int):
+    require(current_user, Action.view_office_queues)
+    return evidence.send(checks.get_file(queries.get_check(check_id), file_id))
 
 
 @bp.route("/<int:check_id>/checklist", methods=["POST"])
