@@ -103,6 +103,8 @@ DEFAULTS: dict[str, object] = {
     "SAMPLING_SANCTION_LOOKBACK_MONTHS": 24,  # a body or lead sanctioned this recently: its records are mandatory
     "SAMPLING_PRIOR_WEIGHT": 5.0,  # prior nonconformity rates are shrunk towards the market's by this many events
     "OBJECTION_DAYS": 15,
+    "OBJECTION_MAX_FILES": 5,  # attachments of one objection to a rating (PDF, PNG, JPEG)
+    "OBJECTION_MAX_FILE_BYTES": 5 * 1024 * 1024,
     "API_MAX_PER_PAGE": 500,
     "IMPORT_MAX_ROWS": 100_000,
     "IMPORT_MAX_REPORTED_ERRORS": 1000,  # row errors shown in an answer; the rest are counted and in the report file

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import functools
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from auditbo import evidence
 from auditbo.api.auth import BEARER_DOC, api_user
 from auditbo.api.problems import problems
 from auditbo.authz import Action, require
@@ -208,3 +210,35 @@ class ObjectionDecision(MethodView):
         o = objections.get_for_decision(objection_id, user)
         objections.decide(o, data["decision"], data.get("grade"), data["reason"], actor=Actor.of_api(user))
         return objections.out(o)
+
+
+FILES_BODY = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+    "required": ["files"]}}}}
+
+
+@blp.route("/objections/<int:objection_id>/files")
+class ObjectionFiles(MethodView):
+    @problems(403, 409)
+    @blp.doc(**BEARER_DOC, requestBody=FILES_BODY)
+    @blp.response(201, ObjectionOut)
+    def post(self, objection_id):
+        """The rated body's own user attaches evidence to its open objection: multipart `files`, PDF, PNG
+        or JPEG recognised by their first bytes (at most 5 in all, 5 MiB each, configurable). A wrong type
+        is 415, an oversized file 413, too many or none 422, a decided objection 409: then nothing is
+        stored. Another body's objection is 404."""
+        user = api_user()
+        o = objections.check_may_attach(user, objection_id)
+        files = objections.read_evidence(request.files.getlist("files"))
+        objections.add_files(o, files, user=user)
+        return objections.out(o), 201
+
+
+@blp.route("/objections/<int:objection_id>/files/<int:file_id>")
+class ObjectionFileById(MethodView):
+    @problems(403)
+    @blp.doc(**BEARER_DOC)
+    @blp.response(200, content_type="application/octet-stream")
+    def get(self, objection_id, file_id):
+        """Download one attachment (the office, or the rated body's users): an attachment, never shown inline."""
+        return evidence.send(objections.get_file(api_user(), objection_id, file_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -19,6 +19,7 @@ class PublishForm(FlaskForm):
 
 class ObjectionForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=4000)])
+    files = MultipleFileField(_l("Attachments (PDF, PNG, JPEG; optional)"))
 
 
 class DecisionForm(FlaskForm):

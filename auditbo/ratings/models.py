@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from auditbo.database import IdMixin, UTCDateTime, created_at_column, enum_type
+from auditbo.evidence import EvidenceFile
 from auditbo.extensions import db
 from auditbo.states import Transitions
 
@@ -107,6 +108,16 @@ class Objection(IdMixin, db.Model):
     decision_reason: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = created_at_column()
     corrected_rating_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ratings.id"))  # 0006: upheld
+
+
+class ObjectionFile(IdMixin, EvidenceFile, db.Model):
+    """An attachment of an objection (PDF, PNG, JPEG), kept in the database like a complaint's: stored in
+    the objection's own transaction, so a refused file leaves nothing behind (0008)."""
+
+    __tablename__ = "rating_objection_files"
+
+    objection_id: Mapped[int] = mapped_column(sa.ForeignKey("rating_objections.id", ondelete="CASCADE"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
 
 R = RunStatus

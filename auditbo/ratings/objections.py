@@ -12,19 +12,23 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import sqlalchemy as sa
 from flask import current_app
 
 from auditbo import events
-from auditbo.authz import Action, require
+from auditbo.authz import Action, can, require
 from auditbo.clock import to_local, today, utcnow
 from auditbo.database import bulk_insert
 from auditbo.errors import Conflict, FieldError, NotFound, ValidationFailed
 from auditbo.events import Actor
+from auditbo.evidence import Evidence
+from auditbo.evidence import read_files as _read_files
 from auditbo.extensions import db
 from auditbo.ratings import queries
 from auditbo.ratings.models import (
     OBJECTION_TRANSITIONS,
     Objection,
+    ObjectionFile,
     ObjectionStatus,
     Rating,
     RatingRun,
@@ -55,7 +59,15 @@ def check_may_object(user, rating_id: int) -> tuple:
     return r, run
 
 
-def lodge(rating_id: int, reason: str, *, user) -> Objection:
+def read_evidence(storages) -> list[Evidence]:
+    """Uploaded attachments → checked evidence (the shared checks: PDF, PNG, JPEG by their first bytes;
+    at most ``OBJECTION_MAX_FILES`` of ``OBJECTION_MAX_FILE_BYTES`` each); a bad one raises 413/415/422."""
+    cfg = current_app.config
+    return _read_files(storages, max_files=cfg["OBJECTION_MAX_FILES"], max_bytes=cfg["OBJECTION_MAX_FILE_BYTES"])
+
+
+def lodge(rating_id: int, reason: str, *, user, files: list[Evidence] = ()) -> Objection:
+    """Object to a published rating with a reason and, optionally, attachments (stored with it)."""
     r, run = check_may_object(user, rating_id)
     errors = []
     text = (reason or "").strip()
@@ -76,10 +88,75 @@ def lodge(rating_id: int, reason: str, *, user) -> Objection:
                   status=ObjectionStatus.lodged)
     db.session.add(o)
     db.session.flush()
+    stored = _store(o, files, user)
     events.record(Actor(user.id, user.username), "rating_objection", o.id, "lodged",
                   after={"rating_id": r.id, "grade": r.grade, "period": run.period,
-                         "deadline": last.isoformat() if last else None}, reason=text)
+                         "deadline": last.isoformat() if last else None, "files": _described(stored)},
+                  reason=text)
     return o
+
+
+def _store(o: Objection, files, user) -> list[ObjectionFile]:
+    rows = [ObjectionFile.of(f, objection_id=o.id, uploaded_by_id=user.id) for f in files]
+    db.session.add_all(rows)
+    db.session.flush()
+    return rows
+
+
+def _described(rows) -> list[dict]:
+    return [{"id": f.id, "filename": f.filename, "content_type": f.content_type, "sha256": f.sha256}
+            for f in rows]
+
+
+def _owner(o: Objection) -> int:
+    """The body the objected rating belongs to."""
+    return queries.get_rating(o.rating_id)[3]
+
+
+def check_may_attach(user, objection_id: int) -> Objection:
+    """The rated body's own user may add attachments to its objection (another body's: 404)."""
+    o = get_objection(objection_id)
+    require(user, Action.object_to_rating, _Body(_owner(o)), hide=True)
+    return o
+
+
+def add_files(o: Objection, files: list[Evidence], *, user) -> list[ObjectionFile]:
+    """More attachments to an open objection; at most ``OBJECTION_MAX_FILES`` in all."""
+    if o.status is not ObjectionStatus.lodged:
+        raise Conflict("this objection is decided; nothing more can be attached")
+    most = int(current_app.config["OBJECTION_MAX_FILES"])
+    have = db.session.scalar(sa.select(sa.func.count()).select_from(ObjectionFile)
+                             .where(ObjectionFile.objection_id == o.id))
+    if not files:
+        raise ValidationFailed([FieldError("files", "choose at least one PDF, PNG or JPEG file")])
+    if have + len(files) > most:
+        raise ValidationFailed([FieldError("files", f"an objection holds at most {most} files ({have} attached)")])
+    rows = _store(o, files, user)
+    events.record(Actor(user.id, user.username), "rating_objection", o.id, "evidence_added",
+                  after={"files": _described(rows)})
+    return rows
+
+
+def files_of(objection_ids) -> dict[int, list[ObjectionFile]]:
+    """The attachments (without their bytes) of these objections, by objection."""
+    ids = list(objection_ids)
+    out: dict[int, list[ObjectionFile]] = {i: [] for i in ids}
+    if ids:
+        for f in db.session.scalars(sa.select(ObjectionFile).where(ObjectionFile.objection_id.in_(ids))
+                                    .order_by(ObjectionFile.id)):
+            out[f.objection_id].append(f)
+    return out
+
+
+def get_file(user, objection_id: int, file_id: int) -> ObjectionFile:
+    """One attachment for the office or the rated body's users; anyone else 404 (existence never leaks)."""
+    o = get_objection(objection_id)
+    if not (can(user, Action.review_rating) or can(user, Action.publish_rating)):
+        require(user, Action.view_rating_explained, _Body(_owner(o)), hide=True)
+    f = db.session.get(ObjectionFile, file_id)
+    if f is None or f.objection_id != o.id:
+        raise NotFound("no such file")
+    return f
 
 
 def get_objection(objection_id: int) -> Objection:
@@ -149,4 +226,6 @@ def out(o: Objection) -> dict:
             "status": "open" if o.status is ObjectionStatus.lodged else o.status.value,
             "reason": o.text, "lodged_on": o.lodged_on, "deadline": deadline(run),
             "decision_reason": o.decision_reason, "decided_at": o.decided_at,
-            "corrected_rating_id": o.corrected_rating_id}
+            "corrected_rating_id": o.corrected_rating_id,
+            "files": [{"id": f.id, "filename": f.filename, "content_type": f.content_type, "size": f.size,
+                       "sha256": f.sha256} for f in files_of([o.id])[o.id]]}

@@ -118,6 +118,14 @@ class DecisionIn(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=4000))
 
 
+class ObjectionFileOut(Schema):
+    id = fields.Integer()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+
+
 class ObjectionOut(Schema):
     id = fields.Integer()
     rating_id = fields.Integer()
@@ -128,3 +136,4 @@ class ObjectionOut(Schema):
     decision_reason = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     corrected_rating_id = fields.Integer(allow_none=True)
+    files = fields.List(fields.Nested(ObjectionFileOut), metadata={"description": "attachments (PDF, PNG, JPEG)"})

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from auditbo import transaction
+from auditbo import evidence, transaction
 from auditbo.authz import Action, can, require
 from auditbo.errors import DomainError, Forbidden, ValidationFailed
 from auditbo.events import Actor
@@ -150,6 +150,10 @@ def publish(run_id: int):
 @bp.route("/r/<int:rating_id>")
 @login_required
 def subject(rating_id: int):
+    return _subject_page(rating_id)
+
+
+def _subject_page(rating_id: int, form: ObjectionForm | None = None, status: int = 200):
     x, sid, name, body_id, r = queries.get_rating(rating_id)
     office = can(current_user, Action.review_rating) or can(current_user, Action.publish_rating)
     if not office:
@@ -169,9 +173,9 @@ def subject(rating_id: int):
                   and can(current_user, Action.object_to_rating, objections._Body(body_id)))
     last = objections.deadline(r)
     return render_template("ratings/subject.html", item=item, run=r, bars=bars, lang=_lang(), versions=versions,
-                           objections=objs, may_object=may_object, deadline=last, form=ObjectionForm(),
-                           decision_form=DecisionForm(), office=office,
-                           may_decide=can(current_user, Action.decide_objection, r))
+                           objections=objs, files=objections.files_of(o.id for o in objs), may_object=may_object,
+                           deadline=last, form=form or ObjectionForm(), decision_form=DecisionForm(), office=office,
+                           may_decide=can(current_user, Action.decide_objection, r)), status
 
 
 @bp.route("/r/<int:rating_id>/objections", methods=["POST"])
@@ -184,7 +188,14 @@ def object_to(rating_id: int):
         flash(_("Give a reason for the objection."), "danger")
         return redirect(url_for("ratings.subject", rating_id=rating_id))
     try:
-        o = objections.lodge(rating_id, form.reason.data, user=current_user)
+        files = objections.read_evidence(request.files.getlist(form.files.name))
+    except DomainError as exc:  # a refused attachment refuses the objection: nothing is stored
+        transaction.discard()
+        form.files.errors = list(form.files.errors) + [
+            "; ".join(e.message for e in exc.errors) if isinstance(exc, ValidationFailed) else exc.detail]
+        return _subject_page(rating_id, form, exc.status)
+    try:
+        o = objections.lodge(rating_id, form.reason.data, user=current_user, files=files)
     except DomainError as exc:
         transaction.discard()
         detail = "; ".join(e.message for e in exc.errors) if isinstance(exc, ValidationFailed) else exc.detail
@@ -192,6 +203,12 @@ def object_to(rating_id: int):
     else:
         flash(_("Objection #%(id)d lodged; the office will decide it.", id=o.id), "success")
     return redirect(url_for("ratings.subject", rating_id=rating_id))
+
+
+@bp.route("/objections/<int:objection_id>/files/<int:file_id>")
+@login_required
+def objection_file(objection_id: int, file_id: int):
+    return evidence.send(objections.get_file(current_user, objection_id, file_id))
 
 
 @bp.route("/objections")
