@@ -7,7 +7,8 @@ The reader refuses what it should not open: text that is neither UTF-8 nor GBK/G
 through defusedxml). It yields raw rows; each import maps them to its own columns and
 payloads, and refuses cells for which :func:`is_formula` is true.
 
-The writers never write a value a spreadsheet would run as a formula (:func:`safe_cell`).
+The writers (:mod:`auditbo.exports`, re-exported here) never write a value a spreadsheet would run
+as a formula (:func:`safe_cell`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 
 from auditbo.errors import DomainError, FieldError, ValidationFailed
+from auditbo.exports import csv_bytes, safe_cell, xlsx_bytes  # noqa: F401 - the writers live in exports (one copy)
 
 MAX_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed, per XLSX member above 1 MiB
@@ -254,38 +256,3 @@ def is_formula(value: str) -> bool:
 def is_blank(cells: list) -> bool:
     return not any(str(c).strip() for c in cells)
 
-
-# --------------------------------------------------------------------------- writing
-def safe_cell(v):
-    """Never write a value a spreadsheet would run as a formula."""
-    if isinstance(v, str) and v:
-        if v[0] in "=+@\t\r" or (v[0] == "-" and not _is_number(v)):
-            return "'" + v
-    return v
-
-
-def _is_number(v: str) -> bool:
-    try:
-        float(v)
-    except ValueError:
-        return False
-    return True
-
-
-def csv_bytes(rows: list[list]) -> bytes:
-    """UTF-8 with a BOM, so that Excel opens Chinese text correctly."""
-    buf = io.StringIO()
-    csv.writer(buf).writerows([[safe_cell(v) for v in row] for row in rows])
-    return buf.getvalue().encode("utf-8-sig")
-
-
-def xlsx_bytes(rows: list[list], title: str) -> bytes:
-    import openpyxl
-
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet(title)
-    for row in rows:
-        ws.append([safe_cell(v) for v in row])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()

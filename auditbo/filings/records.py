@@ -125,7 +125,8 @@ def to_dict(a: Assessment, *, show_reviewer: bool) -> dict:
 # --- lists ----------------------------------------------------------------------------------
 SORTS = {
     "decision_date": Assessment.decision_date, "filed_at": Assessment.filed_at, "grade": Assessment.grade,
-    "id": Assessment.id,
+    "id": Assessment.id, "certificate_no": Assessment.certificate_no, "status": Assessment.status,
+    "assessment_type": Assessment.assessment_type, "enterprise": Enterprise.name, "body": Organisation.name,
 }
 FLAG_COLUMNS = {"late": Assessment.flag_late, "grade_jump": Assessment.flag_grade_jump,
                 "reduced_person_days": Assessment.flag_reduced_days, "low_person_days": Assessment.flag_low_days,
@@ -179,19 +180,24 @@ def list_page(user, f: dict, page: int, per_page: int, sort: str = "-decision_da
     base = list_query(user, f)
     counted = base.limit(count_cap + 1) if count_cap else base
     total = db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery()))
+    rows = db.session.execute(rows_select(user, f, sort).limit(per_page).offset((page - 1) * per_page)).all()
+    return [summary(r) for r in rows], total
+
+
+def rows_select(user, f: dict, sort: str = "-decision_date") -> sa.Select:
+    """The list's rows (a page's columns), filtered, scoped and ordered: pages and exports read it."""
     desc = sort.startswith("-")
     col = SORTS.get(sort.lstrip("-"), Assessment.decision_date)
     order = (col.desc(), Assessment.id.desc()) if desc else (col.asc(), Assessment.id.asc())
     columns = sa.select(
         Assessment.id, Assessment.status, Assessment.external_ref, Assessment.certificate_no, Assessment.grade,
-        Assessment.assessment_type, Assessment.decision_date, Assessment.region_code, Assessment.flag_late,
+        Assessment.assessment_type, Assessment.decision_date, Assessment.region_code, Assessment.industry_code,
+        Assessment.person_days, Assessment.flag_late,
         Assessment.flag_grade_jump, Assessment.flag_reduced_days, Assessment.flag_low_days, Assessment.flag_tie,
         Assessment.flag_surveillance_overdue, Enterprise.name.label("enterprise_name"),
         Enterprise.credit_code.label("enterprise_credit_code"), Organisation.name.label("body_name"),
     ).join(Enterprise, Enterprise.id == Assessment.enterprise_id).join(Organisation, Organisation.id == Assessment.body_id)
-    rows = db.session.execute(
-        list_query(user, f, columns).order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
-    return [summary(r) for r in rows], total
+    return list_query(user, f, columns).order_by(*order)
 
 
 def summary(r) -> dict:

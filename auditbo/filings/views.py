@@ -10,7 +10,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -18,9 +17,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from auditbo import upload_store, uploads
+from auditbo import exports, upload_store, uploads
 from auditbo.accounts.forms import EmptyForm
 from auditbo.authz import Action, can, require
 from auditbo.codes import INDUSTRY_SECTIONS, PROVINCES
@@ -29,14 +29,13 @@ from auditbo.events import Actor, timeline
 from auditbo.extensions import db
 from auditbo.filings import imports, records, services
 from auditbo.filings.forms import FilingForm, ImportForm
-from auditbo.filings.models import AssessmentStatus, AssessmentType, Grade
+from auditbo.filings.models import FLAG_TITLES, AssessmentStatus, AssessmentType, Grade
 from auditbo.inputs import int_arg
 from auditbo.orgs.models import Organisation, OrgKind
 from auditbo.transaction import discard
 
 bp = Blueprint("filings", __name__, url_prefix="/assessments", template_folder="templates")
 PER_PAGE = 50
-EXPORT_MAX = 100_000
 COUNT_CAP = 10_000
 
 
@@ -76,6 +75,9 @@ def index():
         sort = "-decision_date"
     page = _page()
     rows, total = records.list_page(current_user, f, page, PER_PAGE, sort, count_cap=COUNT_CAP)
+    last = max(1, -(-total // PER_PAGE))
+    if total <= COUNT_CAP and page > last:  # past the end: the last page, not an empty one
+        return redirect(url_for("filings.index", **{**request.args.to_dict(), "page": last}))
     office = can(current_user, Action.view_office_queues)
     bodies = db.session.execute(
         db.select(Organisation.id, Organisation.name).where(Organisation.kind == OrgKind.assessment_body)
@@ -91,22 +93,41 @@ def index():
 @bp.route("/export.<any(csv, xlsx):fmt>")
 @login_required
 def export(fmt: str):
-    """The filtered list as CSV or XLSX (at most 100,000 rows), for the caller's visible records only."""
-    rows, total = records.list_page(current_user, _filters(), 1, EXPORT_MAX, request.args.get("sort", "-decision_date"))
-    header = ["id", "status", "external_ref", "certificate_no", "grade", "assessment_type", "decision_date",
-              "enterprise_name", "enterprise_credit_code", "body_name", "region_code", "flags"]
-    table = [header] + [[r["id"], r["status"], r["external_ref"], r["certificate_no"], r["grade"],
-                         r["assessment_type"], r["decision_date"].isoformat(), r["enterprise_name"],
-                         r["enterprise_credit_code"], r["body_name"], r["region_code"],
-                         ";".join(k for k, v in r["flags"].items() if v)] for r in rows]
-    if fmt == "xlsx":
-        resp = make_response(uploads.xlsx_bytes(table, "assessments"))
-        resp.mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        resp = make_response(uploads.csv_bytes(table))
-        resp.mimetype = "text/csv"
-    resp.headers["Content-Disposition"] = f"attachment; filename=assessments.{fmt}"
-    return resp
+    """The filtered, sorted list as CSV or XLSX, streamed, for the caller's visible records only."""
+    sort = request.args.get("sort", "-decision_date")
+    office = can(current_user, Action.view_office_queues)
+    columns = [c for c in exports_columns() if office or c.key != "body_name"]
+    return exports.response(fmt, records.rows_select(current_user, _filters(), sort), columns, name="assessments",
+                            sheet=_("Assessments"))
+
+
+def exports_columns() -> list[exports.Column]:
+    """The assessment list's export: what a person reads, in the UI's language."""
+    flag_names = list(records.FLAG_COLUMNS)
+
+    def flags(r) -> str:
+        return "; ".join(str(FLAG_TITLES[k]) for k in flag_names if getattr(r, _FLAG_ATTRS[k]))
+
+    return [
+        exports.Column("certificate_no", _l("Certificate")),
+        exports.Column("external_ref", _l("Reference")),
+        exports.Column("enterprise_name", _l("Enterprise")),
+        exports.Column("enterprise_credit_code", _l("Credit code")),
+        exports.Column("body_name", _l("Assessment body")),
+        exports.Column("grade", _l("Grade")),
+        exports.Column("assessment_type", _l("Type"), label=lambda t: AssessmentType(t).title),
+        exports.Column("decision_date", _l("Decision date")),
+        exports.Column("status", _l("Status"), label=lambda s: AssessmentStatus(s).title),
+        exports.Column("region_code", _l("Province"), label=exports.province_name),
+        exports.Column("industry_code", _l("Industry"), label=exports.industry_section_name),
+        exports.Column("person_days", _l("Person-days")),
+        exports.Column("flags", _l("Flags"), get=flags),
+    ]
+
+
+_FLAG_ATTRS = {"late": "flag_late", "grade_jump": "flag_grade_jump", "reduced_person_days": "flag_reduced_days",
+               "low_person_days": "flag_low_days", "tie": "flag_tie",
+               "surveillance_overdue": "flag_surveillance_overdue"}
 
 
 @bp.route("/<int(min=1, max=2147483647):assessment_id>")

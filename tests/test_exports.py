@@ -1,0 +1,110 @@
+"""Exports (issue 17, item 4): every list streams as CSV and XLSX in the UI's language, with the
+list's filters and the caller's scope applied, and no cell a spreadsheet would run as a formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+import types
+
+import openpyxl
+import pytest
+
+from auditbo import exports
+from auditbo.accounts.models import Role
+from tests.factories import CertificateFactory, EnterpriseFactory, OrgFactory, UserFactory
+
+
+def read_csv(resp) -> list[list[str]]:
+    raw = resp.get_data()
+    assert raw.startswith("\ufeff".encode()), "CSV starts with a BOM so that Excel reads Chinese"
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+
+
+def read_xlsx(resp) -> list[list]:
+    wb = openpyxl.load_workbook(io.BytesIO(resp.get_data()), read_only=True)
+    return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+
+
+# --- the module -----------------------------------------------------------------------------
+def test_csv_is_written_as_rows_are_read_never_all_at_once(app):
+    """The first chunk leaves after one batch: a million-row list is never held at once."""
+    seen = {"n": 0}
+
+    def rows():
+        for i in range(10 * exports.BATCH):
+            seen["n"] += 1
+            yield types.SimpleNamespace(n=i, name=f"企业{i}")
+
+    with app.test_request_context("/"):
+        chunks = exports.stream("csv", [exports.Column("n", "n"), exports.Column("name", "名称")], rows(), sheet="x")
+        assert isinstance(chunks, types.GeneratorType)
+        assert next(chunks) == "\ufeff".encode()  # the BOM
+        first = next(chunks)
+        assert seen["n"] <= exports.BATCH + 1
+        assert first.decode().splitlines()[0] == "n,名称"
+        rest = b"".join(chunks)
+    assert seen["n"] == 10 * exports.BATCH
+    assert rest.decode().count("\n") + first.decode().count("\n") == 10 * exports.BATCH + 1
+
+
+@pytest.mark.parametrize("value, shown", [
+    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1+1", "'+1+1"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("-2+3", "'-2+3"), ("-12.5", "-12.5"), ("\t=1", "'\t=1"), ("正常", "正常"),
+])
+def test_cells_never_run_as_formulas(value, shown):
+    assert exports.safe_cell(value) == shown
+
+
+def test_small_writers_are_the_same_writers():
+    data = exports.csv_bytes([["a", "=1"]])
+    assert data == "\ufeffa,'=1\r\n".encode()
+    wb = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes([["名称"], ["=cmd"]], "t")))
+    assert [c.value for c in wb["t"]["A"]] == ["名称", "'=cmd"]
+
+
+# --- the assessments list -------------------------------------------------------------------
+@pytest.fixture
+def two_bodies(app):
+    body, other = OrgFactory(name="甲评定机构"), OrgFactory(name="乙评定机构")
+    hostile = EnterpriseFactory(name='=HYPERLINK("http://evil","点我")')
+    CertificateFactory(body=body, grade="AA", enterprise=hostile)
+    CertificateFactory(body=body, grade="AAA", industry_code="I65", region_code="110105")
+    CertificateFactory(body=other, grade="AA")
+    clerk = UserFactory(role=Role.body_clerk, org=body)
+    sup = UserFactory(role=Role.supervisor)
+    return types.SimpleNamespace(body=body, other=other, clerk=clerk, sup=sup)
+
+
+def test_assessment_export_has_chinese_headers_filters_and_safe_cells(client, login, two_bodies):
+    login(two_bodies.sup)
+    rows = read_csv(client.get("/assessments/export.csv"))
+    assert rows[0][0] == "证书" and rows[0][2] == "企业" and "评定机构" in rows[0]
+    assert len(rows) == 4
+    assert any(r[2] == '\'=HYPERLINK("http://evil","点我")' for r in rows[1:])
+    assert {r[rows[0].index("省份")] for r in rows[1:]} == {"福建省", "北京市"}
+    assert "I 信息传输、软件和信息技术服务业" in {r[rows[0].index("行业")] for r in rows[1:]}
+    only_aa = read_csv(client.get("/assessments/export.csv?grade=AA"))
+    assert len(only_aa) == 3 and {r[only_aa[0].index("等级")] for r in only_aa[1:]} == {"AA"}
+    by_body = read_csv(client.get(f"/assessments/export.csv?body={two_bodies.other.id}"))
+    assert [r[by_body[0].index("评定机构")] for r in by_body[1:]] == ["乙评定机构"]
+
+
+def test_assessment_export_xlsx_round_trips_in_english(client, login, two_bodies):
+    login(two_bodies.sup)
+    resp = client.get("/assessments/export.xlsx?lang=en&sort=grade")
+    assert resp.status_code == 200 and resp.is_streamed
+    assert resp.headers["Content-Disposition"] == "attachment; filename=assessments.xlsx"
+    rows = read_xlsx(resp)
+    assert rows[0][:3] == ["Certificate", "Reference", "Enterprise"]
+    status = rows[0].index("Status")
+    assert {r[status] for r in rows[1:]} == {"Standing"}
+    assert [r[rows[0].index("Grade")] for r in rows[1:]] == ["AA", "AA", "AAA"]  # the list's order
+    assert any(str(r[2]).startswith("'=HYPERLINK") for r in rows[1:])
+
+
+def test_a_clerk_exports_only_their_body_and_no_body_column(client, login, two_bodies):
+    login(two_bodies.clerk)
+    rows = read_csv(client.get("/assessments/export.csv"))
+    assert len(rows) == 3 and "评定机构" not in rows[0]
+    assert "乙评定机构" not in client.get("/assessments/export.csv").get_data(as_text=True)
