@@ -250,7 +250,15 @@ def read_sheet(filename: str, data: bytes, *, max_columns: int, max_uncompressed
 
 def is_formula(value: str) -> bool:
     """Cells that start like a formula (``= + - @``, or a tab or CR before one) are spreadsheet injection."""
-    return value.startswith(FORMULA_STARTS) or value.strip().startswith(FORMULA_STARTS[:4])
+    if not value:
+        return False
+    first = value[0]
+    if first in _FORMULA_FIRST:
+        return True
+    return first.isspace() and value.strip().startswith(FORMULA_STARTS[:4])  # (checked for every cell: kept cheap)
+
+
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 
 
 def is_blank(cells: list) -> bool:
