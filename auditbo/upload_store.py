@@ -102,6 +102,9 @@ def claimed_preview(ident, *, user) -> Iterator[Path]:
     manifest = _read_json(folder / "manifest.json")
     if manifest is None or manifest.get("user") != user.id or manifest.get("suffix") not in (".csv", ".xlsx"):
         raise PreviewGone()
+    ttl = float(current_app.config["UPLOAD_PREVIEW_TTL_HOURS"]) * 3600
+    if _older(folder / "manifest.json", utcnow().timestamp(), ttl):
+        raise PreviewGone()  # expired: the cleanup job has not come by yet
     try:
         os.rename(folder / "manifest.json", folder / "claimed.json")
     except FileNotFoundError:

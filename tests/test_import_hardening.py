@@ -269,6 +269,11 @@ def test_an_expired_or_foreign_preview_is_refused_clearly(app, client, login, re
     resp = client.post("/assessments/import/confirm?lang=en", data={"token": token}, follow_redirects=True)
     assert "already confirmed or has expired" in resp.get_data(as_text=True) and count() == 0
     token = _preview(client, reg)
+    long_ago = (upload_store.root() / "previews" / token / "manifest.json").stat().st_mtime - 25 * 3600
+    os.utime(upload_store.root() / "previews" / token / "manifest.json", (long_ago, long_ago))
+    resp = client.post("/assessments/import/confirm?lang=en", data={"token": token}, follow_redirects=True)
+    assert "already confirmed or has expired" in resp.get_data(as_text=True) and count() == 0  # older than its TTL
+    token = _preview(client, reg)
     other = signed_in(app, reg.other_clerk)
     with other.session_transaction() as sess:
         sess["import_preview"] = token
