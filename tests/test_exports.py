@@ -12,6 +12,7 @@ import pytest
 
 from auditbo import exports
 from auditbo.accounts.models import Role
+from auditbo.extensions import db
 from tests.factories import CertificateFactory, EnterpriseFactory, OrgFactory, UserFactory
 
 
@@ -108,3 +109,29 @@ def test_a_clerk_exports_only_their_body_and_no_body_column(client, login, two_b
     rows = read_csv(client.get("/assessments/export.csv"))
     assert len(rows) == 3 and "评定机构" not in rows[0]
     assert "乙评定机构" not in client.get("/assessments/export.csv").get_data(as_text=True)
+
+
+# --- the other lists ------------------------------------------------------------------------
+def test_confirmation_export_keeps_the_tab_and_filters(client, login, app):
+    from auditbo import clock
+    from auditbo.confirmations.models import AuditStatus, Decision
+    from tests.confirm_support import file_aaa, make_office
+
+    office = make_office()
+    _a1, returned = file_aaa(office)
+    _a2, _open = file_aaa(office)
+    returned.status, returned.decision, returned.decided_at = AuditStatus.decided, Decision.returned, clock.utcnow()
+    db.session.flush()
+    login(office.admin)
+    rows = read_csv(client.get("/confirmations/export.csv?tab=all"))
+    assert len(rows) == 3 and "评定机构" in rows[0]
+    rows = read_csv(client.get(f"/confirmations/export.csv?tab=decided&decision=returned&decided_from={clock.today()}"))
+    assert [r[0] for r in rows[1:]] == [str(returned.id)]
+    en = read_xlsx(client.get("/confirmations/export.xlsx?tab=decided&lang=en"))
+    assert en[1][en[0].index("Outcome")] == "Returned for correction"
+    assert len(read_csv(client.get("/confirmations/export.csv?tab=decided&decision=rejected"))) == 1
+
+
+def test_a_clerk_cannot_export_the_office_queue(client, login, two_bodies):
+    login(two_bodies.clerk)
+    assert client.get("/confirmations/export.csv").status_code == 403

@@ -39,13 +39,18 @@ class QueueFilter:
     region: str | None = None  # region code prefix (2 digits: a province)
     due_from: date | None = None
     due_to: date | None = None
+    decision: str | None = None  # a decided audit's outcome (the dashboard's drill-down)
+    decided_from: date | None = None  # office dates, inclusive
+    decided_to: date | None = None
     extra: dict = field(default_factory=dict)
 
     def args(self) -> dict:
         """The filters as query-string arguments (for links that keep them)."""
         out = {"body": self.body, "grade": self.grade, "region": self.region,
                "due_from": self.due_from.isoformat() if self.due_from else None,
-               "due_to": self.due_to.isoformat() if self.due_to else None}
+               "due_to": self.due_to.isoformat() if self.due_to else None, "decision": self.decision,
+               "decided_from": self.decided_from.isoformat() if self.decided_from else None,
+               "decided_to": self.decided_to.isoformat() if self.decided_to else None}
         return {k: v for k, v in out.items() if v}
 
 
@@ -78,6 +83,12 @@ def _filters(f: QueueFilter, user) -> list:
         conds.append(A.due_date >= f.due_from)
     if f.due_to:
         conds.append(A.due_date <= f.due_to)
+    if f.decision:
+        conds.append(A.decision == f.decision)
+    if f.decided_from:
+        conds.append(A.decided_at >= clock.start_of(f.decided_from))
+    if f.decided_to:
+        conds.append(A.decided_at < clock.start_of(f.decided_to + timedelta(days=1)))
     return conds
 
 
@@ -109,14 +120,19 @@ def nav_count(user, today: date) -> int:
 
 def queue_page(f: QueueFilter, user, today: date, page: int, per_page: int) -> tuple[list[dict], int]:
     """One page of the queue (one query for the count, one for the rows)."""
-    A = ConfirmationAudit
     stmt = _base(f, user).where(_tab_condition(f.tab, user, today))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
-    order = ((A.decided_at.desc(), A.id.desc()) if f.tab == "decided" else (A.due_date.asc(), A.id.asc()))
-    rows = db.session.execute(
-        _rows().where(A.id.in_(stmt)).order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
+    rows = db.session.execute(rows_select(f, user, today).limit(per_page).offset((page - 1) * per_page)).all()
     cal = calendar_from_config(current_app.config)
     return [_summary(r, today, cal) for r in rows], total
+
+
+def rows_select(f: QueueFilter, user, today: date) -> sa.Select:
+    """The queue's rows under its tab and filters, in its order: pages and exports read it."""
+    A = ConfirmationAudit
+    stmt = _base(f, user).where(_tab_condition(f.tab, user, today))
+    order = ((A.decided_at.desc(), A.id.desc()) if f.tab == "decided" else (A.due_date.asc(), A.id.asc()))
+    return _rows().where(A.id.in_(stmt)).order_by(*order)
 
 
 def _rows() -> sa.Select:

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
+from auditbo import exports
 from auditbo.accounts.models import Role, User
 from auditbo.accounts.views import form_errors
 from auditbo.authz import Action, can, require
@@ -101,17 +102,23 @@ def _date_arg(name: str) -> date | None:
 
 
 # --- the queue -----------------------------------------------------------------------------
+def _queue_filter() -> QueueFilter:
+    default_tab = "mine" if current_user.role is Role.supervisor else "open"
+    tab = request.args.get("tab") if request.args.get("tab") in TABS else default_tab
+    grade = request.args.get("grade") if request.args.get("grade") in {g.value for g in Grade} else None
+    decision = request.args.get("decision") if request.args.get("decision") in DECISION_TITLES else None
+    region = (request.args.get("region") or "").strip()
+    return QueueFilter(tab=tab, body=(request.args.get("body") or "").strip() or None, grade=grade,
+                       region=region if region.isdigit() and 2 <= len(region) <= 6 else None,
+                       due_from=_date_arg("due_from"), due_to=_date_arg("due_to"), decision=decision,
+                       decided_from=_date_arg("decided_from"), decided_to=_date_arg("decided_to"))
+
+
 @bp.route("/")
 @login_required
 def index():
     require(current_user, Action.view_office_queues)
-    default_tab = "mine" if current_user.role is Role.supervisor else "open"
-    tab = request.args.get("tab") if request.args.get("tab") in TABS else default_tab
-    grade = request.args.get("grade") if request.args.get("grade") in {g.value for g in Grade} else None
-    region = (request.args.get("region") or "").strip()
-    f = QueueFilter(tab=tab, body=(request.args.get("body") or "").strip() or None, grade=grade,
-                    region=region if region.isdigit() and 2 <= len(region) <= 6 else None,
-                    due_from=_date_arg("due_from"), due_to=_date_arg("due_to"))
+    f = _queue_filter()
     page = int_arg("page", 1)
     today = _today()
     items, total = queries.queue_page(f, current_user, today, page, PER_PAGE)
@@ -124,6 +131,33 @@ def index():
         bodies=bodies, grades=[g.value for g in Grade], provinces=sorted(PROVINCES.items()),
         reminders=queries.reminders_for(current_user, today), today=today,
     )
+
+
+@bp.route("/export.<any(csv, xlsx):fmt>")
+@login_required
+def export(fmt: str):
+    """The queue under its tab and filters, streamed as CSV or XLSX."""
+    require(current_user, Action.view_office_queues)
+    f = _queue_filter()
+    return exports.response(fmt, queries.rows_select(f, current_user, _today()), EXPORT_COLUMNS,
+                            name="confirmation-audits", sheet=_("Confirmation audits"))
+
+
+EXPORT_COLUMNS = [
+    exports.Column("id", _l("Audit")),
+    exports.Column("round", _l("Round")),
+    exports.Column("status", _l("Status"), label=lambda s: AUDIT_STATUS_TITLES.get(s, s)),
+    exports.Column("due_date", _l("Due")),
+    exports.Column("certificate_no", _l("Certificate")),
+    exports.Column("enterprise_name", _l("Enterprise")),
+    exports.Column("body_name", _l("Assessment body")),
+    exports.Column("filed_grade", _l("Filed grade")),
+    exports.Column("region_code", _l("Province"), label=exports.province_name),
+    exports.Column("assignee_name", _l("Reviewer")),
+    exports.Column("decision", _l("Outcome"), label=lambda d: DECISION_TITLES.get(d, d)),
+    exports.Column("adjusted_grade", _l("Adjusted grade")),
+    exports.Column("decided_at", _l("Decided at")),
+]
 
 
 # --- the review page -------------------------------------------------------------------------
