@@ -6,6 +6,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, g, request, session
+from flask_babel import lazy_gettext as _l
 
 from auditbo.config import load_config
 from auditbo.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, talisman
@@ -82,6 +83,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.session_protection = "strong"
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -51,9 +51,32 @@ PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p), zh) for p, zh in [
     (r"^an amendment needs a reason$", "修改须说明原因"),
     (r"^name at least one field to change$", "请至少修改一项内容"),
     (r"^the amendment changes nothing$", "修改前后内容相同"),
+    # refusals shown on error pages (403/404)
+    (r"^no such ([a-z -]+?)( among yours)?$", "没有这条记录"),
+    (r"^no certificate with that number$", "没有这个编号的证书"),
+    (r"^you may not do this$", "您无权进行此操作"),
+    (r"^your account belongs to no assessment body$", "您的账号不属于任何评定机构"),
+    (r"^only the assigned reviewer may .+$", "只有被指派的审核人可以进行此操作"),
+    (r"^you are recused from this assessment's parties; an administrator must reassign it$",
+     "您须回避该评定的相关方,请管理员重新指派"),
+    (r"^four eyes: .+$", "四眼原则:须由另一人完成此步骤"),
+    (r"^the plan's author cannot approve it: another person must$", "抽查方案的制定人不能批准自己的方案"),
+    (r"^CSRF token missing or invalid$", "表单已过期,请刷新页面后重试"),
 ]]
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
 FIELD_NAMES = {"external_ref": "本机构编号", "certificate_no": "证书编号", "enterprise": "企业", "team": "评定组",
                "capabilities": "新型能力", "person_days": "人日数", "decision_date": "评定决定日期"}
+
+
+def translated(message: str) -> str | None:
+    """The message in the page's language, or None when a Chinese page has no wording for it."""
+    locale = get_locale()
+    if locale is None or locale.language != "zh" or _CHINESE.search(message):
+        return message  # already in the page's language (a message that went through gettext)
+    for pattern, zh in PATTERNS:
+        if pattern.match(message):
+            return pattern.sub(zh, message)
+    return None
 
 
 def localise(message: str) -> str:

@@ -8,10 +8,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from auditbo import labels
 from auditbo.authz import Action, can
 from auditbo.errors import DomainError, Forbidden, HiddenNotFound, flatten_messages
 from auditbo.filings.models import FLAG_TITLES, AssessmentStatus, AssessmentType, Grade
-from auditbo.messages import localise
+from auditbo.messages import localise, translated
 from auditbo.orgs.models import EnterpriseSize
 
 LANGUAGE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
@@ -84,6 +85,7 @@ def inject_globals() -> dict:
         "type_title": _remembered("type", lambda t: AssessmentType(t).title),
         "size_title": _remembered("size", lambda z: EnterpriseSize(z).title),
         "flag_title": _remembered("flag", lambda f: FLAG_TITLES.get(f, f)),
+        **labels.template_globals(),
     }
 
 
@@ -146,8 +148,11 @@ ERROR_TITLES = {
 def _render_error(status: int, detail: str = ""):
     if wants_problem_json():
         return problem(status, str(ERROR_TITLES.get(status, "Error")), detail)
+    # the services' English detail in Chinese where we have its wording; a refusal (401/403/404) without one
+    # shows its title alone (it says it all), anything else keeps the detail, which tells what to do
+    shown = (translated(detail) or ("" if status in (401, 403, 404) else detail)) if detail else ""
     return render_template("errors/error.html", status=status, title=ERROR_TITLES.get(status, ""),
-                           detail=detail), status
+                           detail=shown), status
 
 
 def register_error_pages(app: Flask) -> None:

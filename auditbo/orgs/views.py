@@ -12,13 +12,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from auditbo import authz, upload_store
+from auditbo import authz, exports, upload_store
 from auditbo.authz import Action, can
 from auditbo.codes import PROVINCES
 from auditbo.errors import DomainError, ValidationFailed
 from auditbo.events import Actor
 from auditbo.extensions import db
 from auditbo.inputs import int_arg
+from auditbo.labels import value_title
 from auditbo.orgs import imports, queries, services
 from auditbo.orgs.forms import (
     PERSON_KIND_TITLES,
@@ -76,7 +77,9 @@ def _history_rows(evs, *, office: bool) -> list[dict]:
                 continue
             if ev.action == "created" and after[key] in (None, ""):
                 continue
-            changes.append((FIELD_TITLES.get(key, key), before.get(key), after[key]))
+            was = before.get(key)
+            changes.append((FIELD_TITLES.get(key, key), None if was is None else value_title(key, was),
+                            None if after[key] is None else value_title(key, after[key])))
         actor = ev.actor if office or ev.actor == "system" else _("Supervision office")
         rows.append({"at": ev.occurred_at, "actor": actor, "action": ACTION_TITLES.get(ev.action, ev.action),
                      "reason": ev.reason, "changes": changes})
@@ -349,3 +352,43 @@ def enterprise_detail(pk: int):
     enterprise = _get(Enterprise, pk)
     return render_template("orgs/enterprise_detail.html", e=enterprise,
                            history=queries.enterprise_history(enterprise))
+
+
+# --------------------------------------------------------------------------- exports
+ORG_EXPORT = [
+    exports.Column("name", _l("Name"), get=lambda r: r[0].name),
+    exports.Column("credit_code", _l("Credit code"), get=lambda r: r[0].credit_code),
+    exports.Column("kind", _l("Kind"), get=lambda r: r[0].kind, label=lambda k: OrgKind(k).title),
+    exports.Column("region_code", _l("Province"), get=lambda r: r[0].region_code, label=exports.province_name),
+    exports.Column("staff", _l("Staff"), get=lambda r: r.staff),
+    exports.Column("status", _l("Status"), get=lambda r: r[0].status, label=lambda s: RegistryStatus(s).title),
+    exports.Column("status_changed_on", _l("Since"), get=lambda r: r[0].status_changed_on),
+]
+PERSON_EXPORT = [
+    exports.Column("person_id", _l("Person id")),
+    exports.Column("name", _l("Name")),
+    exports.Column("kind", _l("Kind"), label=lambda k: PERSON_KIND_TITLES.get(k, k)),
+    exports.Column("org", _l("Employer"), get=lambda p: p.org.name),
+    exports.Column("qualification", _l("Qualification"), label=lambda q: QUALIFICATION_TITLES.get(q, q)),
+    exports.Column("valid_until", _l("Valid until")),
+    exports.Column("status", _l("Status"), label=lambda s: RegistryStatus(s).title),
+]
+
+
+@bp.route("/export.<any(csv, xlsx):fmt>")
+@login_required
+def export(fmt: str):
+    """The bodies' list under its filters, streamed as CSV or XLSX (office)."""
+    authz.require(current_user, Action.view_registry)
+    f = queries.Filters.from_args(request.args)
+    return exports.response(fmt, queries.orgs_select(f), ORG_EXPORT, name="registry-bodies", sheet=_("Registry"))
+
+
+@bp.route("/persons/export.<any(csv, xlsx):fmt>")
+@login_required
+def persons_export(fmt: str):
+    """The staff list under its filters, streamed as CSV or XLSX (office)."""
+    authz.require(current_user, Action.view_registry)
+    f = queries.Filters.from_args(request.args)
+    rows = (p for (p,) in exports.rows_of(queries.persons_select(f)))
+    return exports.response(fmt, rows, PERSON_EXPORT, name="registry-persons", sheet=_("Staff"))
