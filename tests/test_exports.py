@@ -135,3 +135,21 @@ def test_confirmation_export_keeps_the_tab_and_filters(client, login, app):
 def test_a_clerk_cannot_export_the_office_queue(client, login, two_bodies):
     login(two_bodies.clerk)
     assert client.get("/confirmations/export.csv").status_code == 403
+
+
+def test_registry_exports_bodies_and_staff_with_filters(client, login, two_bodies):
+    from tests.factories import PersonFactory
+
+    PersonFactory(org=two_bodies.body, name="张三")
+    PersonFactory(org=two_bodies.other, name="=李四")
+    db.session.flush()
+    login(two_bodies.sup)
+    rows = read_csv(client.get("/registry/export.csv?q=甲评定"))
+    assert rows[0][:2] == ["名称", "统一社会信用代码"] and [r[0] for r in rows[1:]] == ["甲评定机构"]
+    staff = read_xlsx(client.get(f"/registry/persons/export.xlsx?org={two_bodies.other.id}&lang=en"))
+    assert staff[0][:2] == ["Person id", "Name"]
+    assert [(r[1], r[3]) for r in staff[1:]] == [("'=李四", "乙评定机构")]
+    client.post("/logout")
+    login(two_bodies.clerk)
+    assert client.get("/registry/export.csv").status_code == 403
+    assert client.get("/registry/persons/export.xlsx").status_code == 403
