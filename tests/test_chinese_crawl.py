@@ -180,3 +180,12 @@ def test_every_page_reachable_in_chinese_is_chinese(role, app, client, demo):
     report = "\n".join(f"  {w!r} on {len(urls)} page(s), e.g. {urls[0]}" for w, urls in
                        sorted(found.items(), key=lambda kv: -len(kv[1])))
     assert not found, f"English words in the Chinese UI as {role}:\n{report}"
+
+
+def test_the_decision_is_not_called_a_date(app):
+    """The review page's decision box, its select and the queue's verdict column were titled 评定决定日期."""
+    from flask_babel import gettext
+
+    with app.test_request_context("/"):
+        assert gettext("Decision") != gettext("Decision date")
+        assert "日期" not in gettext("Decision")
