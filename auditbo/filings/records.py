@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
@@ -145,6 +145,10 @@ def list_query(user, f: dict, stmt: sa.Select | None = None) -> sa.Select:
         conditions.append(Assessment.decision_date >= f["decided_from"])
     if f.get("decided_to"):
         conditions.append(Assessment.decision_date <= f["decided_to"])
+    if f.get("filed_from"):  # office dates, inclusive (the dashboard's filings per month)
+        conditions.append(Assessment.filed_at >= clock.start_of(f["filed_from"]))
+    if f.get("filed_to"):
+        conditions.append(Assessment.filed_at < clock.start_of(f["filed_to"] + timedelta(days=1)))
     if f.get("external_ref"):
         conditions.append(Assessment.external_ref == f["external_ref"])
     if f.get("body_id"):

@@ -41,14 +41,14 @@ COUNT_CAP = 10_000
 
 def _filters() -> dict:
     a = request.args
-    f = {k: a.get(k) for k in ("status", "grade", "decided_from", "decided_to", "region", "industry",
-                               "assessment_type", "q", "external_ref") if a.get(k)}
+    f = {k: a.get(k) for k in ("status", "grade", "decided_from", "decided_to", "filed_from", "filed_to", "region",
+                               "industry", "assessment_type", "q", "external_ref") if a.get(k)}
     valid = {"status": {s.value for s in AssessmentStatus}, "grade": {g.value for g in Grade},
              "assessment_type": {t.value for t in AssessmentType}}
     for key, allowed in valid.items():
         if key in f and f[key] not in allowed:
             f.pop(key)
-    for key in ("decided_from", "decided_to"):
+    for key in ("decided_from", "decided_to", "filed_from", "filed_to"):
         if key in f:
             from datetime import date
 
