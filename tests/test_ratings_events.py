@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 
 from auditbo.ratings.events import COLUMNS, rating_events, window
-from rating import encode
+from rating import RatingConfig, encode
 from tests import rating_support as rs
 
 
@@ -20,6 +20,14 @@ def _rows(frame: pd.DataFrame, event: str) -> set[tuple[str, str]]:
 def test_window_covers_the_backtest_and_ends_with_the_month():
     first, last = window("2026-03")
     assert last == date(2026, 3, 31)
+    # the backtest month (2025-09) rates on a scale fitted to the December before it (2024-12),
+    # whose 36 months of memory start in December 2021
+    assert first == date(2021, 12, 1)
+
+
+def test_with_a_stored_scale_the_window_is_memory_and_backtest_only():
+    cfg = RatingConfig(scale={}, scale_period="2025-12")
+    first, _ = window("2026-03", cfg)
     assert first == date(2022, 9, 1)  # 36 months of memory + 6 months of backtest before March 2026
 
 

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 
 from auditbo.clock import office_zone, start_of
 from auditbo.extensions import db
-from rating import RatingConfig, parse_period
+from rating import RatingConfig, earliest_month, parse_period
 
 COLUMNS = ["subject_id", "subject_type", "event_date", "event", "checker_id", "case_id"]
 
@@ -76,10 +76,13 @@ def month_bounds(month_index: int) -> tuple[date, date]:
 
 def window(period: str, config: RatingConfig | None = None) -> tuple[date, date]:
     """The office days whose events a run of ``period`` reads: its own window, the previous
-    month's (change and hysteresis) and the backtest month's (validation), up to the period's end."""
+    month's (change and hysteresis), the backtest month's (validation) and the score scale's
+    reference month (:func:`rating.earliest_month`), up to the period's end."""
     cfg = config or RatingConfig()
     p = parse_period(period)
-    first, _ = month_bounds(p - int(cfg.max_age_months) - int(cfg.backtest_months))
+    # the engine says how far back it reads (the backtest month's window, and the reference
+    # month its score scale is fitted on when the configuration stores no scale)
+    first, _ = month_bounds(parse_period(earliest_month(period, cfg)))
     _, last = month_bounds(p)
     return first, last
 
