@@ -51,6 +51,9 @@ PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p), zh) for p, zh in [
     (r"^an amendment needs a reason$", "修改须说明原因"),
     (r"^name at least one field to change$", "请至少修改一项内容"),
     (r"^the amendment changes nothing$", "修改前后内容相同"),
+    (r"^has no data rows: fill in at least one row under the header$", "只有表头,没有数据行:请在表头下至少填写一行"),
+    (r"^the file has no data rows; nothing was filed$", "文件没有数据行,未报送任何记录"),
+    (r"^(\d+) row\(s\) are invalid; nothing was filed$", r"\1 行有误,未报送任何记录"),
     # refusals shown on error pages (403/404)
     (r"^no such ([a-z -]+?)( among yours)?$", "没有这条记录"),
     (r"^no certificate with that number$", "没有这个编号的证书"),

@@ -31,6 +31,16 @@ ROLE_CHOICES = [C("", "—"), C("lead", _l("Lead assessor")), C("member", _l("Te
 assert {c.value for c in TYPE_CHOICES} == {t.value for t in AssessmentType}
 
 
+class Needed:
+    """Marks a field required on the page (label and attribute) without checking it here: the filing
+    service checks every field at once and names each problem, so a page never shows half the errors."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        return None
+
+
 class TeamRow(Form):
     person_id = StringField(_l("Person id"), validators=[Optional()])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[Optional()])
@@ -42,26 +52,28 @@ class CapabilityRow(Form):
 
 
 class FilingForm(FlaskForm):
-    external_ref = StringField(_l("Your reference"))
-    assessment_type = SelectField(_l("Assessment type"), choices=TYPE_CHOICES)
-    enterprise_name = StringField(_l("Enterprise name"))
-    enterprise_credit_code = StringField(_l("Unified social credit code"))
-    enterprise_region_code = StringField(_l("Region code"))
-    enterprise_industry_code = StringField(_l("Industry code"))
-    enterprise_size = SelectField(_l("Enterprise size"), choices=SIZE_CHOICES)
-    enterprise_employees = IntegerField(_l("Employees"), validators=[Optional()])
-    grade = SelectField(_l("Grade"), choices=[C(g.value, g.value) for g in Grade])
+    external_ref = StringField(_l("Your reference"), validators=[Needed()])
+    assessment_type = SelectField(_l("Assessment type"), choices=TYPE_CHOICES, validators=[Needed()])
+    enterprise_name = StringField(_l("Enterprise name"), validators=[Needed()])
+    enterprise_credit_code = StringField(_l("Unified social credit code"), validators=[Needed()])
+    enterprise_region_code = StringField(_l("Region code"), validators=[Needed()],
+                                         description=_l("6 digits (GB/T 2260); pick a province or type the code"))
+    enterprise_industry_code = StringField(_l("Industry code"), validators=[Needed()],
+                                           description=_l("GB/T 4754: a section letter, optionally 2-4 digits"))
+    enterprise_size = SelectField(_l("Enterprise size"), choices=SIZE_CHOICES, validators=[Needed()])
+    enterprise_employees = IntegerField(_l("Employees"), validators=[Optional(), Needed()])
+    grade = SelectField(_l("Grade"), choices=[C(g.value, g.value) for g in Grade], validators=[Needed()])
     capabilities = FieldList(FormField(CapabilityRow), min_entries=4, max_entries=10)
     consulting_body_credit_code = StringField(_l("Consulting body's credit code"), validators=[Optional()])
     consultant_ids = StringField(_l("Consultant ids"), validators=[Optional()],
                                  description=_l("Separate several with commas"))
     team = FieldList(FormField(TeamRow), min_entries=5, max_entries=15)
-    person_days = DecimalField(_l("Person-days on site"), places=1, validators=[Optional()])
+    person_days = DecimalField(_l("Person-days on site"), places=1, validators=[Optional(), Needed()])
     reduction_reason = TextAreaField(_l("Justification for fewer person-days"), validators=[Optional()])
-    onsite_start = DateField(_l("On-site from"), validators=[Optional()])
-    onsite_end = DateField(_l("On-site to"), validators=[Optional()])
-    decision_date = DateField(_l("Decision date"), validators=[Optional()])
-    certificate_no = StringField(_l("Certificate number"))
+    onsite_start = DateField(_l("On-site from"), validators=[Optional(), Needed()])
+    onsite_end = DateField(_l("On-site to"), validators=[Optional(), Needed()])
+    decision_date = DateField(_l("Decision date"), validators=[Optional(), Needed()])
+    certificate_no = StringField(_l("Certificate number"), validators=[Needed()])
     valid_until = DateField(_l("Valid until"), validators=[Optional()],
                             description=_l("Leave empty for the decision date + 3 years"))
     reason = TextAreaField(_l("Reason for the amendment"), validators=[Optional()])

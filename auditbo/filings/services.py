@@ -35,6 +35,7 @@ from auditbo.orgs.models import Enterprise, Organisation
 from auditbo.uploads import RowErrors
 
 S = AssessmentStatus
+NO_DATA_ROWS = "has no data rows: fill in at least one row under the header"
 BATCH = 2000
 
 
@@ -139,6 +140,8 @@ def file_many(body: Organisation, payloads: list, *, actor: Actor, row_offset: i
                 to_file = []
     if errors:
         raise errors.refuse(f"{errors.rows} row(s) are invalid; nothing was filed")
+    if total == 0:  # a header alone "files" nothing: say so rather than report success
+        raise ValidationFailed([FieldError("file", NO_DATA_ROWS)], detail="the file has no data rows; nothing was filed")
     if to_file:
         filed, pending = _write(body, to_file, ctx, actor, filed, pending)
     return {"rows": total, "filed": filed, "unchanged": unchanged, "pending_confirmation": pending}

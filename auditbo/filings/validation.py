@@ -117,6 +117,11 @@ def validate_filing(payload, ctx: FilingContext, config, today: date, *, self_id
         if part in broken:
             data.pop(part, None)
     ent = data.get("enterprise") or {}
+    if "enterprise" in broken and isinstance(payload.get("enterprise"), dict):
+        # one bad enterprise field (a missing name) must not hide the national-code checks of the others
+        bad = {e.field.split(".")[1] for e in errors.errors if e.field.startswith("enterprise.")}
+        ent = {k: v.strip() for k, v in payload["enterprise"].items()
+               if k in ("credit_code", "region_code", "industry_code") and k not in bad and isinstance(v, str)}
 
     # --- national codes and the enterprise
     for key, check in (("credit_code", check_credit_code), ("region_code", check_region_code),

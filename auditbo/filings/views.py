@@ -27,7 +27,7 @@ from auditbo.codes import INDUSTRY_SECTIONS, PROVINCES
 from auditbo.errors import Conflict, DomainError, ValidationFailed
 from auditbo.events import Actor, timeline
 from auditbo.extensions import db
-from auditbo.filings import imports, records, services
+from auditbo.filings import imports, pickers, records, services
 from auditbo.filings.forms import FilingForm, ImportForm
 from auditbo.filings.models import FLAG_TITLES, AssessmentStatus, AssessmentType, Grade
 from auditbo.inputs import int_arg
@@ -177,7 +177,7 @@ def new():
             discard()
             form.clear_errors()
             loose = [exc.detail]
-    return render_template("filings/form.html", form=form, loose=loose, amending=None)
+    return render_template("filings/form.html", form=form, loose=loose, amending=None, pickers=pickers.for_body(body))
 
 
 @bp.route("/<int(min=1, max=2147483647):assessment_id>/amend", methods=["GET", "POST"])
@@ -205,7 +205,7 @@ def amend(assessment_id: int):
         except Conflict as exc:
             discard()
             loose = [exc.detail]
-    return render_template("filings/form.html", form=form, loose=loose, amending=a)
+    return render_template("filings/form.html", form=form, loose=loose, amending=a, pickers=pickers.for_body(a.body))
 
 
 @bp.route("/<int(min=1, max=2147483647):assessment_id>/withdraw", methods=["POST"])
