@@ -31,3 +31,7 @@ def test_demo_complaints_and_sanctions(app):
                                    .where(events.Event.record_type == "complaint", events.Event.action == "registered"))
     assert registered == db.session.scalar(sa.select(sa.func.count()).select_from(Complaint))
     assert events.verify().ok
+    from auditbo.filings.models import Assessment
+
+    red = db.session.scalar(sa.select(sa.func.count()).select_from(Assessment).where(Assessment.flag_low_days))
+    assert red > 0  # the person-days red flag fires (a lax body's short visits)

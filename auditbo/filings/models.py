@@ -81,7 +81,7 @@ STATUS_TITLES = {
 
 FLAG_TITLES = {  # the flags stored on a record (never blocking; visible to the office)
     "late": _l("Filed late"), "grade_jump": _l("Grade jump"), "reduced_person_days": _l("Reduced person-days"),
-    "low_person_days": _l("Person-days under half"), "tie": _l("Tie between consulting and assessing side"),
+    "low_person_days": _l("On-site capacity under half the minimum"), "tie": _l("Tie between consulting and assessing side"),
     "surveillance_overdue": _l("Surveillance overdue"),
 }
 
@@ -125,7 +125,7 @@ class Assessment(IdMixin, db.Model):
     flag_late: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     flag_grade_jump: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     flag_reduced_days: Mapped[bool] = mapped_column(sa.Boolean, default=False)  # justified reduction
-    flag_low_days: Mapped[bool] = mapped_column(sa.Boolean, default=False)  # under half the minimum
+    flag_low_days: Mapped[bool] = mapped_column(sa.Boolean, default=False)  # team × on-site days < half the minimum
     flag_tie: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     flag_surveillance_overdue: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     content_hash: Mapped[str] = mapped_column(sa.String(64))  # idempotent re-filing

@@ -17,12 +17,26 @@ def min_person_days(employees: int, assessment_type: str, config) -> float:
     return round(float(base) * factor, 2)
 
 
-def person_days_flags(person_days: float, minimum: float, config) -> tuple[bool, bool, bool]:
-    """(accepted, reduced, red_flag): below min by ≤ max reduction is accepted and flagged."""
+def onsite_capacity(team_size: int, onsite_start: date, onsite_end: date) -> float:
+    """The most person-days a team can have spent on site: its members × the on-site days (both ends counted)."""
+    return float(team_size * ((onsite_end - onsite_start).days + 1))
+
+
+def person_days_flags(person_days: float, minimum: float, config, *,
+                      capacity: float | None = None) -> tuple[bool, bool, bool]:
+    """(accepted, reduced, red_flag).
+
+    Declared person-days below the minimum by at most ``PERSON_DAYS_MAX_REDUCTION`` (30 %) are accepted
+    and flagged as reduced (a justification is required); further below, the filing is refused. The red
+    flag is about what the team could have done, not what it declares (a declaration under half the minimum
+    is refused before it could be flagged): it fires when the team's on-site ``capacity`` (members × on-site
+    days) is under ``PERSON_DAYS_RED_FLAG`` (half) of the minimum, i.e. the declared days cannot all have
+    been spent on site. Sampling treats it as a risk feature.
+    """
     max_red = config["PERSON_DAYS_MAX_REDUCTION"]
     accepted = person_days >= minimum * (1 - max_red) - 1e-9
     reduced = person_days < minimum - 1e-9
-    red = person_days < minimum * config["PERSON_DAYS_RED_FLAG"] - 1e-9
+    red = capacity is not None and capacity < minimum * config["PERSON_DAYS_RED_FLAG"] - 1e-9
     return accepted, reduced, red
 
 

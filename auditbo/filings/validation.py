@@ -23,6 +23,7 @@ from auditbo.filings.rules import (
     is_grade_jump,
     is_late,
     min_person_days,
+    onsite_capacity,
     person_days_flags,
 )
 from auditbo.filings.schemas import AssessmentIn
@@ -222,7 +223,9 @@ def validate_filing(payload, ctx: FilingContext, config, today: date, *, self_id
     pd_min, flags = None, {}
     if "person_days" in data and "employees" in ent and "assessment_type" in data:
         pd_min = min_person_days(ent["employees"], data["assessment_type"], config)
-        accepted, reduced, red = person_days_flags(data["person_days"], pd_min, config)
+        capacity = onsite_capacity(len(team_rows), start, end) if team_rows and start and end and start <= end \
+            else None
+        accepted, reduced, red = person_days_flags(data["person_days"], pd_min, config, capacity=capacity)
         if not accepted:
             floor = pd_min * (1 - config["PERSON_DAYS_MAX_REDUCTION"])
             errors.add("person_days", f"{data['person_days']:g} is below the minimum of {pd_min:g} by more than "
