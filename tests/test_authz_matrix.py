@@ -155,6 +155,16 @@ PAGES = {
     "/users/new": {"admin": 200, "supervisor": 403, "body_clerk": 403, "consulting_user": 403, "anonymous": 302},
     "/account": {"admin": 200, "supervisor": 200, "body_clerk": 200, "consulting_user": 200, "anonymous": 302},
     "/dashboard": {"admin": 200, "supervisor": 200, "body_clerk": 200, "consulting_user": 200, "anonymous": 302},
+    "/complaints/": {"admin": 200, "supervisor": 200, "body_clerk": 403, "consulting_user": 403, "anonymous": 302},
+    "/complaints/new": {"admin": 200, "supervisor": 200, "body_clerk": 403, "consulting_user": 403,
+                        "anonymous": 302},
+    "/complaints/about-us": {"admin": 302, "supervisor": 302, "body_clerk": 200, "consulting_user": 200,
+                             "anonymous": 302},
+    "/sanctions/": {"admin": 200, "supervisor": 200, "body_clerk": 403, "consulting_user": 403, "anonymous": 302},
+    "/sanctions/new": {"admin": 200, "supervisor": 200, "body_clerk": 403, "consulting_user": 403, "anonymous": 302},
+    "/sanctions/surveillance": {"admin": 200, "supervisor": 200, "body_clerk": 403, "consulting_user": 403,
+                                "anonymous": 302},
+    "/complain": {"admin": 200, "supervisor": 200, "body_clerk": 200, "consulting_user": 200, "anonymous": 200},
 }
 
 

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from auditbo import evidence as evidence_files
 from auditbo import transaction
 from auditbo.accounts.views import form_errors
-from auditbo.authz import Action, require
+from auditbo.authz import Action, can, require
 from auditbo.clock import today as _today
 from auditbo.complaints import evidence, queries, services
 from auditbo.complaints.forms import KIND_TITLES, MOVE_TITLES, ComplaintForm, TransitionForm, choices
@@ -166,6 +166,8 @@ def file(complaint_id: int, file_id: int):
 def about_us():
     """A body's substantiated complaints about itself and its staff, with the outcome (no complainant)."""
     org = db.session.get(Organisation, current_user.org_id) if current_user.org_id else None
+    if org is None and can(current_user, Action.handle_complaint):
+        return redirect(url_for("complaints.index"))  # the office sees every complaint there
     require(current_user, Action.view_complaint_outcome, org)
     if org is None:  # an office user has no body of their own
         abort(404)
