@@ -114,6 +114,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from auditbo.accounts.views import bp as accounts_bp
+    from auditbo.checklists.views import bp as checklists_bp
     from auditbo.complaints.views import bp as complaints_bp
     from auditbo.confirmations.views import bp as confirmations_bp
     from auditbo.dashboard.views import bp as dashboard_bp
@@ -134,6 +135,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(orgs_bp)
     app.register_blueprint(spotchecks_bp)
+    app.register_blueprint(checklists_bp)
     app.register_blueprint(ratings_bp)
 
     from auditbo.api import register_api

@@ -85,6 +85,7 @@ def register_api(app: Flask) -> None:
 
     app.before_request(authenticate_first)  # before auditbo's hooks that read a body
     from auditbo.accounts.api import blp as accounts_blp
+    from auditbo.checklists.api import blp as checklists_blp
     from auditbo.complaints.api import blp as complaints_blp
     from auditbo.confirmations.api import blp as confirmations_blp
     from auditbo.filings.api import blp as filings_blp
@@ -93,7 +94,7 @@ def register_api(app: Flask) -> None:
     from auditbo.spotchecks.api import blp as spotchecks_blp
 
     for blp in (accounts_blp, filings_blp, certificates_blp, confirmations_blp, complaints_blp, spotchecks_blp,
-                ratings_blp):
+                ratings_blp, checklists_blp):
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix=API_PREFIX)
     app.register_blueprint(docs_bp)

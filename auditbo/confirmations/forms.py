@@ -13,8 +13,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
-from auditbo.confirmations.services import CHECKLIST
-
 
 def choices(pairs) -> list[SelectChoice]:
     """WTForms 3.3+: SelectChoice objects, not tuples (a lazy label is rendered in the request's language)."""
@@ -66,9 +64,11 @@ class ChecklistForm(PrefixedForm):
     submit = SubmitField(_l("Save the checklist"))
 
 
-for _key, _label in CHECKLIST:
-    setattr(ChecklistForm, f"item_{_key}", RadioField(_label, choices=lambda: choices(ANSWER_TITLES.items()),
-                                                      validators=[Optional()]))
+def checklist_form(items: list[dict], **kwargs) -> ChecklistForm:
+    """A checklist form with one yes / no / n.a. field per item of the checklist version in use."""
+    fields = {f"item_{i['key']}": RadioField(i["text"], choices=lambda: choices(ANSWER_TITLES.items()),
+                                             validators=[Optional()]) for i in items}
+    return type("ChecklistVersionForm", (ChecklistForm,), fields)(**kwargs)
 
 
 class FindingForm(PrefixedForm):

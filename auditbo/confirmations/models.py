@@ -64,6 +64,7 @@ class ConfirmationAudit(IdMixin, db.Model):
     due_date: Mapped[date] = mapped_column(sa.Date, index=True)
     declaration_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     checklist: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    checklist_id: Mapped[int | None] = mapped_column(sa.ForeignKey("checklists.id"))  # the version answered; 0009
     decision: Mapped[Decision | None] = mapped_column(enum_type(Decision, "audit_decision"))
     adjusted_grade: Mapped[Grade | None] = mapped_column(enum_type(Grade, "adjusted_grade"))
     reason: Mapped[str | None] = mapped_column(sa.Text)

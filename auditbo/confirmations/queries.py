@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from auditbo import clock
 from auditbo.accounts.models import User
+from auditbo.checklists import services as criteria
 from auditbo.confirmations.models import AuditStatus, ConfirmationAudit, Decision, Finding, Severity
 from auditbo.errors import NotFound
 from auditbo.events import Event
@@ -199,16 +200,26 @@ def findings_of(audit: ConfirmationAudit) -> list[dict]:
             for f in audit.findings]
 
 
+def checklist_of(audit: ConfirmationAudit) -> dict:
+    """The checklist this audit uses: the version it kept, else the one in force today for the record's
+    grade and type (an audit answered before versions were kept used the built-in version 0)."""
+    a = db.session.get(Assessment, audit.assessment_id)
+    answered = any(k != "note" for k in (audit.checklist or {}))
+    return criteria.in_use(audit.checklist_id, answered, a.grade.value, a.assessment_type.value)
+
+
 def to_dict(audit: ConfirmationAudit, today: date) -> dict:
     """One audit as the API shows it: its assessment, assignee, due date, findings, decision, version."""
     cal = calendar_from_config(current_app.config)
     row = db.session.execute(_rows().where(ConfirmationAudit.id == audit.id)).one()
     out = _summary(row, today, cal)
+    used = checklist_of(audit)
     decided_by = (db.session.scalar(sa.select(User.username).where(User.id == audit.decided_by_id))
                   if audit.decided_by_id else None)
     out.update(
         assigned_at=audit.assigned_at, declaration_signed_at=audit.declaration_signed_at,
         checklist=dict(audit.checklist or {}), findings=findings_of(audit), reason=audit.reason,
+        checklist_version={k: used[k] for k in ("id", "version", "grade", "assessment_type", "items")},
         decided_by=decided_by, created_at=audit.created_at,
     )
     return out

@@ -6,7 +6,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from auditbo.confirmations.models import Decision, FindingAgainst, Severity
 from auditbo.confirmations.queries import API_STATUSES
-from auditbo.confirmations.services import ANSWERS, CHECKLIST_KEYS, PARTIES
+from auditbo.confirmations.services import ANSWERS, PARTIES
 from auditbo.filings.models import Grade
 
 GRADES = [g.value for g in Grade]
@@ -78,8 +78,10 @@ class ConfirmationChecklistIn(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    answers = fields.Dict(keys=fields.String(validate=validate.OneOf(CHECKLIST_KEYS)),
-                          values=fields.String(validate=validate.OneOf(ANSWERS)), required=True)
+    answers = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=40)),
+                          values=fields.String(validate=validate.OneOf(ANSWERS)), required=True,
+                          metadata={"description": "yes, no or na per item key of the checklist in use "
+                                                   "(`checklist_version`)"})
     note = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=4000))
 
 
@@ -138,6 +140,8 @@ class ConfirmationOut(ConfirmationSummaryOut):
     assigned_at = fields.DateTime(allow_none=True)
     declaration_signed_at = fields.DateTime(allow_none=True)
     checklist = fields.Dict(keys=fields.String(), values=fields.String())
+    checklist_version = fields.Dict(metadata={
+        "description": "the checklist in use: its id (null: the built-in), version (0: built-in), grade, items"})
     findings = fields.List(fields.Nested(ConfirmationFindingOut))
     reason = fields.String(allow_none=True)
     decided_by = fields.String(allow_none=True)

@@ -16,12 +16,13 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from auditbo import events
+from auditbo.checklists import services as criteria
 from auditbo.clock import today as _today
+from auditbo.confirmations import queries
 from auditbo.confirmations.assignment import NoEligibleReviewer, ReviewerPool, is_recused, parties_of
 from auditbo.confirmations.models import (
     AUDIT_TRANSITIONS,
@@ -40,17 +41,9 @@ from auditbo.extensions import db
 from auditbo.filings import lifecycle
 from auditbo.workdays import calendar_from_config
 
-# The reviewer's checklist: (key, question). Answers: yes, no, na (not applicable).
-CHECKLIST = [
-    ("scope", _l("The capabilities and their levels fit the enterprise's business and size")),
-    ("team", _l("The team is registered and qualified; the lead may lead this grade")),
-    ("person_days", _l("Person-days meet the minimum, or the reduction is justified")),
-    ("evidence", _l("The on-site evidence supports every capability level")),
-    ("grade", _l("The grade follows from the highest capability level")),
-    ("ties", _l("No undisclosed tie between the consulting side and the assessing side")),
-    ("report", _l("The report and the certificate data are complete and consistent")),
-]
-CHECKLIST_KEYS = [k for k, _ in CHECKLIST]
+# The reviewer's checklist: the audit criteria in force for the record's grade (auditbo.checklists);
+# CHECKLIST is the built-in version 0, which serves until the office publishes one.
+CHECKLIST = criteria.BUILT_IN
 ANSWERS = ("yes", "no", "na")
 PARTIES = ("body", "consulting_body", "enterprise")
 MAX_TEXT = 4000
@@ -282,34 +275,28 @@ def reassign(audit: ConfirmationAudit, reason: str, actor: Actor) -> Confirmatio
 # --- checklist and findings -----------------------------------------------------------------
 def save_checklist(audit: ConfirmationAudit, answers: dict, actor: Actor, *, note: str | None = None,
                    via: str = "web") -> ConfirmationAudit:
-    """Record the reviewer's answers (yes / no / na per item; unanswered items are left out)."""
+    """Record the reviewer's answers (yes / no / na per item of the checklist in use; unanswered items
+    are left out). The audit keeps the version it was answered against."""
     _require_reviewer(audit, actor)
     errors = ErrorCollector()
-    clean: dict[str, str] = {}
-    for key, value in (answers or {}).items():
-        if key not in CHECKLIST_KEYS:
-            errors.add(f"checklist.{key}", "is not a checklist item")
-        elif value in (None, ""):
-            continue
-        elif value not in ANSWERS:
-            errors.add(key, f"must be one of {', '.join(ANSWERS)}")
-        else:
-            clean[key] = value
+    used = queries.checklist_of(audit)
+    new = criteria.check_answers(used, answers, errors, prefix="checklist.")
     if note is not None and len(note) > MAX_TEXT:
         errors.add("note", f"at most {MAX_TEXT} characters")
     errors.raise_if_any()
-    new = {k: clean[k] for k in CHECKLIST_KEYS if k in clean}
     if note and note.strip():
         new["note"] = note.strip()
     old = dict(audit.checklist or {})
-    if new == old:
+    if new == old and audit.checklist_id == used["id"]:
         return audit
     _ensure_declared(audit, actor, via)
     audit.checklist = new
+    audit.checklist_id = used["id"]
     _flush()
     changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
     events.record(actor, "confirmation", audit.id, "checklist_saved",
-                  before={k: old.get(k) for k in changed}, after={k: new.get(k) for k in changed})
+                  before={k: old.get(k) for k in changed},
+                  after={**{k: new.get(k) for k in changed}, "checklist_version": used["version"]})
     return audit
 
 

@@ -30,7 +30,6 @@ from auditbo.confirmations.forms import (
     DECISION_TITLES,
     PARTY_TITLES,
     SEVERITY_TITLES,
-    ChecklistForm,
     DecisionForm,
     DeclarationForm,
     FindingForm,
@@ -39,6 +38,7 @@ from auditbo.confirmations.forms import (
     RemoveRecusalForm,
     choices,
 )
+from auditbo.confirmations.forms import checklist_form as checklist_form_for
 from auditbo.confirmations.models import AuditStatus, Recusal
 from auditbo.confirmations.queries import TABS, QueueFilter
 from auditbo.errors import Conflict, NotFound, ValidationFailed
@@ -187,11 +187,12 @@ def _render_review(audit_id: int, status: int = 200, **forms):
     can_work = is_reviewer and not recused and not needs_declaration
     can_reassign = (audit.status in (AuditStatus.pending, AuditStatus.assigned)
                     and can(current_user, Action.reassign_confirmation, audit))
+    used = queries.checklist_of(audit)
     checklist_form = forms.get("checklist_form")
     if checklist_form is None and can_work:
-        checklist_form = ChecklistForm(formdata=None, note=(audit.checklist or {}).get("note"))
-        for key in services.CHECKLIST_KEYS:
-            getattr(checklist_form, f"item_{key}").data = (audit.checklist or {}).get(key)
+        checklist_form = checklist_form_for(used["items"], formdata=None, note=(audit.checklist or {}).get("note"))
+        for item in used["items"]:
+            getattr(checklist_form, f"item_{item['key']}").data = (audit.checklist or {}).get(item["key"])
     finding_form = forms.get("finding_form") or (FindingForm(formdata=None) if can_work else None)
     if finding_form is not None:
         finding_form.person_id.choices = choices(_person_choices(a))
@@ -212,7 +213,8 @@ def _render_review(audit_id: int, status: int = 200, **forms):
         history=records.history_of(a), audits=audits, previous=previous, events=evs,
         changes=queries.rereview_changes(evs, previous, audit), findings=queries.findings_of(audit),
         previous_findings=queries.findings_of(previous) if previous else [], users=users,
-        body_tr=body_tr, lead_tr=lead_tr, lead=lead, checklist=services.CHECKLIST, answer_titles=ANSWER_TITLES,
+        body_tr=body_tr, lead_tr=lead_tr, lead=lead, answer_titles=ANSWER_TITLES,
+        checklist=[(i["key"], i["text"]) for i in used["items"]], checklist_version=used,
         is_reviewer=is_reviewer, recused=recused, needs_declaration=needs_declaration, can_work=can_work,
         declaration_form=forms.get("declaration_form") or (DeclarationForm(formdata=None)
                                                             if needs_declaration else None),
@@ -274,8 +276,12 @@ def declaration(audit_id: int):
 @bp.route("/<int:audit_id>/checklist", methods=["POST"])
 @login_required
 def checklist(audit_id: int):
-    form = ChecklistForm()
-    answers = {key: getattr(form, f"item_{key}").data for key in services.CHECKLIST_KEYS}
+    require(current_user, Action.view_office_queues)  # before the form is read
+    audit = _audit_or_404(audit_id)
+    require(current_user, Action.decide_confirmation, audit)
+    items = queries.checklist_of(audit)["items"]
+    form = checklist_form_for(items)
+    answers = {i["key"]: getattr(form, f"item_{i['key']}").data for i in items}
     return _act(audit_id, form, "checklist_form", Action.decide_confirmation,
                 lambda audit: services.save_checklist(audit, answers, Actor.of(current_user), note=form.note.data),
                 _("Checklist saved."), "checklist")

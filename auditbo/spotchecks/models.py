@@ -161,23 +161,3 @@ class SpotCheckFile(IdMixin, EvidenceFile, db.Model):
 
     spot_check_id: Mapped[int] = mapped_column(sa.ForeignKey("spot_checks.id", ondelete="CASCADE"), index=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-
-
-class Checklist(IdMixin, db.Model):
-    """The audit criteria (严控审核标准, 分级分类): a versioned checklist per grade, optionally per
-    assessment type. A new version supersedes the previous one from its ``effective_from`` day;
-    a spot check keeps the id (so the version) of the checklist it used."""
-
-    __tablename__ = "checklists"
-
-    grade: Mapped[str] = mapped_column(sa.String(5))
-    assessment_type: Mapped[str | None] = mapped_column(sa.String(20))
-    version: Mapped[int] = mapped_column(sa.Integer)
-    items: Mapped[list] = mapped_column(sa.JSON)  # [{"key": ..., "text": ...}]
-    effective_from: Mapped[date] = mapped_column(sa.Date)
-    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    created_at: Mapped[datetime] = created_at_column()
-
-    __table_args__ = (
-        sa.UniqueConstraint("grade", "assessment_type", "version", name="uq_checklists_grade_type_version"),
-    )
