@@ -54,6 +54,14 @@ PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p), zh) for p, zh in [
     (r"^has no data rows: fill in at least one row under the header$", "只有表头,没有数据行:请在表头下至少填写一行"),
     (r"^the file has no data rows; nothing was filed$", "文件没有数据行,未报送任何记录"),
     (r"^(\d+) row\(s\) are invalid; nothing was filed$", r"\1 行有误,未报送任何记录"),
+    # imports (filings and the registry)
+    (r"^(\d+) of (\d+) rows are invalid; nothing was imported$", r"共 \2 行,其中 \1 行有误,未导入任何内容"),
+    (r"^formulas are not accepted$", "不接受公式"),
+    (r"^starts with (.+?): cells that start with = \+ - @ are refused as formula injection$",
+     r"以 \1 开头:以 = + - @ 开头的单元格可能是公式注入,不予接受"),
+    (r"^holds a value but has no header$", "有值但没有表头"),
+    (r"^the file has more than (\d+) columns; the template has (\d+)$", r"文件超过 \1 列(模板为 \2 列)"),
+    (r"^the header has more than (\d+) columns; expected (.+)$", r"表头超过 \1 列;应为 \2"),
     # refusals shown on error pages (403/404)
     (r"^no such ([a-z -]+?)( among yours)?$", "没有这条记录"),
     (r"^no certificate with that number$", "没有这个编号的证书"),

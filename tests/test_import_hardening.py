@@ -192,7 +192,8 @@ def test_registry_import_of_many_bad_rows_is_capped_and_reported(app, client, lo
                                                                                      .encode()), "orgs.csv")},
                        content_type="multipart/form-data")
     page = resp.get_data(as_text=True)
-    assert resp.status_code == 422 and "600 of 600 rows are invalid" in page
+    assert resp.status_code == 422 and "共 600 行,其中 600 行有误,未导入任何内容" in page  # a page in Chinese
+    assert "应为 18 位,实为 2 位" in page  # the rows' problems too
     assert page.count('<td class="text-nowrap">row ') == 50
     link = page.split('id="import-report-link" href="')[1].split('"')[0]
     rows = report_rows(client, link)
