@@ -324,7 +324,8 @@ def body_measures(first: date, last: date, body_id: int | None = None) -> dict[i
     A = ConfirmationAudit
     audits = (sa.select(Assessment.body_id, sa.func.count(),
                         sa.func.count().filter(A.decision == Decision.returned),
-                        sa.func.count().filter(A.decision == Decision.rejected))
+                        sa.func.count().filter(A.decision == Decision.rejected),
+                        sa.func.count().filter(A.decision == Decision.grade_adjusted))
               .select_from(A).join(Assessment, Assessment.id == A.assessment_id)
               .where(decided_between(first, last)).group_by(Assessment.body_id))
     if body_id is not None:
@@ -334,12 +335,14 @@ def body_measures(first: date, last: date, body_id: int | None = None) -> dict[i
         out[bid] = {"filings": n, "late": late, "reduced": reduced, "jump": jump, "tie": tie,
                     "late_share": _rate(late, n), "reduced_share": _rate(reduced, n),
                     "jump_share": _rate(jump, n), "tie_share": _rate(tie, n),
-                    "decided": 0, "returned": 0, "rejected": 0, "returned_rate": None, "rejected_rate": None}
-    for bid, decided, returned, rejected in db.session.execute(audits):
+                    "decided": 0, "returned": 0, "rejected": 0, "adjusted": 0, "returned_rate": None,
+                    "rejected_rate": None, "adjusted_rate": None}
+    for bid, decided, returned, rejected, adjusted in db.session.execute(audits):
         m = out.setdefault(bid, {"filings": 0, "late": 0, "reduced": 0, "jump": 0, "tie": 0, "late_share": None,
                                  "reduced_share": None, "jump_share": None, "tie_share": None})
-        m.update(decided=decided, returned=returned, rejected=rejected,
-                 returned_rate=_rate(returned, decided), rejected_rate=_rate(rejected, decided))
+        m.update(decided=decided, returned=returned, rejected=rejected, adjusted=adjusted,
+                 returned_rate=_rate(returned, decided), rejected_rate=_rate(rejected, decided),
+                 adjusted_rate=_rate(adjusted, decided))
     return out
 
 

@@ -1,14 +1,14 @@
 """The signed-in home page, by role: the office's figures (charts with their tables, each cell a
 drill-down into the list it counts) or a body's own figures against the market median."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
 from auditbo import exports
-from auditbo.authz import Action, can
-from auditbo.dashboard import figures, services
+from auditbo.authz import Action, can, require
+from auditbo.dashboard import comparison, figures, services
 from auditbo.orgs.models import OrgKind
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
@@ -44,3 +44,29 @@ def figure_csv(key: str):
         raise NotFound(_("No such figure."))
     return exports.download("csv", exports.csv_chunks(
         [[exports.safe_cell(v) for v in row] for row in fig.csv_rows()]), name=f"figure-{key}")
+
+
+# --- the body comparison (item 3) --------------------------------------------------------------
+def _comparison_args():
+    require(current_user, Action.view_office_queues)
+    period = comparison.period_from_args(request.args)
+    sort = request.args.get("sort", "name")
+    return period, sort if sort.lstrip("-") in comparison.SORTS else "name"
+
+
+@bp.route("/dashboard/bodies")
+@login_required
+def bodies():
+    period, sort = _comparison_args()
+    rows = comparison.rows(period, sort)
+    return render_template("dashboard/bodies.html", rows=rows, period=period, sort=sort,
+                           columns=comparison.COLUMNS, links={r["id"]: comparison.links(r, period) for r in rows})
+
+
+@bp.route("/dashboard/bodies/export.<any(csv, xlsx):fmt>")
+@login_required
+def bodies_export(fmt: str):
+    period, sort = _comparison_args()
+    return exports.response(fmt, comparison.rows(period, sort), comparison.export_columns(),
+                            name=f"body-comparison-{period.args()['from']}-{period.args()['to']}",
+                            sheet=_("Body comparison"))
