@@ -27,9 +27,14 @@ def office(app):
 
 
 def _new(client, office, **over):
-    data = {"against": {"kind": "assessment_body", "credit_code": office["body"].credit_code},
-            "assessment_id": office["cert"].id, "text": "现场评定仅半天", "source": "letter",
-            "complainant": "张三", "contact": "13800000000"}
+    data = {
+        "against": {"kind": "assessment_body", "credit_code": office["body"].credit_code},
+        "assessment_id": office["cert"].id,
+        "text": "现场评定仅半天",
+        "source": "letter",
+        "complainant": "张三",
+        "contact": "13800000000",
+    }
     data.update(over)
     return client.post("/api/v1/complaints", json=data, headers=office["hs"])
 
@@ -57,15 +62,24 @@ def test_register_refuses_every_bad_field_at_once(client, office):
     assert "against.person_id" in fields
     resp = _new(client, office, assessment_id=other_cert.id)
     assert resp.status_code == 422 and resp.get_json()["errors"][0]["field"] == "assessment_id"
-    resp = _new(client, office, against={"kind": "consulting_body", "credit_code": office["body"].credit_code})
+    resp = _new(
+        client, office, against={"kind": "consulting_body", "credit_code": office["body"].credit_code}
+    )
     assert resp.status_code == 422  # the body is an assessment body, not a consulting body
     assert db.session.query(Complaint).count() == 0
 
 
 def test_register_against_a_consulting_body_and_a_person(client, office):
     cons, person = ConsultingFactory(), PersonFactory()
-    assert _new(client, office, against={"kind": "consulting_body", "credit_code": cons.credit_code},
-                assessment_id=None).status_code == 201
+    assert (
+        _new(
+            client,
+            office,
+            against={"kind": "consulting_body", "credit_code": cons.credit_code},
+            assessment_id=None,
+        ).status_code
+        == 201
+    )
     out = _new(client, office, against={"kind": "person", "person_id": person.person_id}, assessment_id=None)
     assert out.status_code == 201 and out.get_json()["against"]["person_id"] == person.person_id
 
@@ -79,13 +93,18 @@ def test_who_may(client, office):
     assert client.get(f"/api/v1/complaints/{cid}", headers=_h(clerk)).status_code == 403
     assert client.post(f"/api/v1/complaints/{cid}/transition", json={}, headers=_h(clerk)).status_code == 403
     assert client.get("/api/v1/complaints/999999", headers=office["ha"]).status_code == 404
-    assert client.post("/api/v1/complaints/999999/transition", json={}, headers=office["ha"]).status_code == 404
+    assert (
+        client.post("/api/v1/complaints/999999/transition", json={}, headers=office["ha"]).status_code == 404
+    )
     assert client.get("/api/v1/complaints/99999999999", headers=office["ha"]).status_code == 404
 
 
 def _move(client, office, cid, to, version, h="hs", **extra):
-    return client.post(f"/api/v1/complaints/{cid}/transition", headers=office[h],
-                       json={"to": to, "reason": f"because {to}", "version": version, **extra})
+    return client.post(
+        f"/api/v1/complaints/{cid}/transition",
+        headers=office[h],
+        json={"to": to, "reason": f"because {to}", "version": version, **extra},
+    )
 
 
 def test_received_investigating_substantiated(client, office):
@@ -93,13 +112,19 @@ def test_received_investigating_substantiated(client, office):
     resp = _move(client, office, cid, "investigating", 1)
     assert resp.status_code == 200, resp.get_json()
     out = resp.get_json()
-    assert out["status"] == "investigating" and out["assignee"]["id"] == office["sup"].id and out["version"] == 2
+    assert (
+        out["status"] == "investigating" and out["assignee"]["id"] == office["sup"].id and out["version"] == 2
+    )
     resp = _move(client, office, cid, "substantiated", 2)
     assert resp.status_code == 200
     out = resp.get_json()
     assert out["status"] == "substantiated" and out["resolution"] == "because substantiated"
     assert out["closed_on"] == today().isoformat()
-    assert [e.action for e in timeline("complaint", cid)] == ["registered", "status_changed", "status_changed"]
+    assert [e.action for e in timeline("complaint", cid)] == [
+        "registered",
+        "status_changed",
+        "status_changed",
+    ]
 
 
 def test_received_straight_to_unsubstantiated_and_illegal_moves(client, office):
@@ -107,7 +132,10 @@ def test_received_straight_to_unsubstantiated_and_illegal_moves(client, office):
     assert _move(client, office, cid, "substantiated", 1).status_code == 409  # must be investigated first
     assert _move(client, office, cid, "unsubstantiated", 1).status_code == 200
     assert _move(client, office, cid, "investigating", 2).status_code == 409  # closed is final
-    assert client.get(f"/api/v1/complaints/{cid}", headers=office["hs"]).get_json()["status"] == "unsubstantiated"
+    assert (
+        client.get(f"/api/v1/complaints/{cid}", headers=office["hs"]).get_json()["status"]
+        == "unsubstantiated"
+    )
 
 
 def test_stale_version_is_409_and_bad_body_422(client, office):
@@ -115,8 +143,9 @@ def test_stale_version_is_409_and_bad_body_422(client, office):
     assert _move(client, office, cid, "investigating", 1).status_code == 200
     resp = _move(client, office, cid, "substantiated", 1)
     assert resp.status_code == 409 and "version" in resp.get_json()["detail"]
-    resp = client.post(f"/api/v1/complaints/{cid}/transition", headers=office["hs"],
-                       json={"to": "closed", "version": "2"})
+    resp = client.post(
+        f"/api/v1/complaints/{cid}/transition", headers=office["hs"], json={"to": "closed", "version": "2"}
+    )
     assert resp.status_code == 422
     assert {e["field"] for e in resp.get_json()["errors"]} >= {"to", "reason", "version"}
 

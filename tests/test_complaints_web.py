@@ -14,6 +14,7 @@ from auditbo.extensions import db
 from tests.conftest import count_rows
 from tests.factories import CertificateFactory, OrgFactory, UserFactory
 
+
 def post_multipart(client, path: str, fields: dict, files: list[tuple[bytes, str]]):
     """Encoded in memory: the test client would spool a large body to a temp file it never closes."""
     from werkzeug.datastructures import FileStorage, MultiDict
@@ -32,14 +33,24 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 @pytest.fixture
 def world(app):
     body = OrgFactory()
-    return {"sup": UserFactory(role=Role.supervisor), "body": body, "cert": CertificateFactory(body=body),
-            "clerk": UserFactory(role=Role.body_clerk, org=body)}
+    return {
+        "sup": UserFactory(role=Role.supervisor),
+        "body": body,
+        "cert": CertificateFactory(body=body),
+        "clerk": UserFactory(role=Role.body_clerk, org=body),
+    }
 
 
 def _form(world, **over):
-    data = {"kind": "assessment_body", "party": world["body"].credit_code,
-            "certificate_no": world["cert"].certificate_no, "source": "phone", "complainant": "李四",
-            "contact": "li@example.cn", "text": "评定人日不足"}
+    data = {
+        "kind": "assessment_body",
+        "party": world["body"].credit_code,
+        "certificate_no": world["cert"].certificate_no,
+        "source": "phone",
+        "complainant": "李四",
+        "contact": "li@example.cn",
+        "text": "评定人日不足",
+    }
     data.update(over)
     return data
 
@@ -59,26 +70,35 @@ def test_register_with_evidence_then_handle(client, login, world):
     got = client.get(f"/complaints/{c.id}/files/{f.id}")
     assert got.status_code == 200 and got.data == PDF and "attachment" in got.headers["Content-Disposition"]
     assert client.get(f"/complaints/{c.id + 1}/files/{f.id}").status_code == 404
-    resp = client.post(f"/complaints/{c.id}/transition", data={"to": "investigating", "reason": "核查",
-                                                               "version": "1", "assignee_id": ""})
+    resp = client.post(
+        f"/complaints/{c.id}/transition",
+        data={"to": "investigating", "reason": "核查", "version": "1", "assignee_id": ""},
+    )
     assert resp.status_code == 302
     db.session.expire_all()
     assert c.status.value == "investigating" and c.assignee_id == world["sup"].id
     # a stale form (version 1) is refused, nothing changes
-    resp = client.post(f"/complaints/{c.id}/transition", data={"to": "substantiated", "reason": "x", "version": "1"})
+    resp = client.post(
+        f"/complaints/{c.id}/transition", data={"to": "substantiated", "reason": "x", "version": "1"}
+    )
     assert resp.status_code == 302
     db.session.expire_all()
     assert c.status.value == "investigating"
-    resp = client.post(f"/complaints/{c.id}/transition", data={"to": "substantiated", "reason": "属实", "version": "2"})
+    resp = client.post(
+        f"/complaints/{c.id}/transition", data={"to": "substantiated", "reason": "属实", "version": "2"}
+    )
     assert resp.status_code == 302
     db.session.expire_all()
     assert c.status.value == "substantiated" and c.resolution == "属实"
 
 
-@pytest.mark.parametrize("name,content,status", [
-    ("evil.pdf", b"<script>alert(1)</script>", 415),  # a name is not a type
-    ("huge.pdf", b"%PDF-" + b"0" * (5 * 1024 * 1024), 413),
-])
+@pytest.mark.parametrize(
+    "name,content,status",
+    [
+        ("evil.pdf", b"<script>alert(1)</script>", 415),  # a name is not a type
+        ("huge.pdf", b"%PDF-" + b"0" * (5 * 1024 * 1024), 413),
+    ],
+)
 def test_hostile_or_oversized_files_store_nothing(client, login, world, name, content, status):
     login(world["sup"])
     resp = post_multipart(client, "/complaints/new", _form(world), [(content, name)])
@@ -95,8 +115,11 @@ def test_invalid_form_shows_errors_and_stores_nothing(client, login, world):
 
 def test_list_tabs_and_overdue(client, login, world, app):
     actor = Actor(world["sup"].id, world["sup"].username)
-    base = {"against": {"kind": "assessment_body", "credit_code": world["body"].credit_code}, "text": "t",
-            "source": "letter"}
+    base = {
+        "against": {"kind": "assessment_body", "credit_code": world["body"].credit_code},
+        "text": "t",
+        "source": "letter",
+    }
     old = services.register({**base, "received_on": today() - timedelta(days=90)}, actor=actor)
     services.register(base, actor=actor)
     login(world["sup"])
@@ -115,16 +138,22 @@ def test_who_may_see(client, login, world):
 
 def test_body_sees_substantiated_outcome_never_the_complainant(client, login, world):
     actor = Actor(world["sup"].id, world["sup"].username)
-    base = {"against": {"kind": "assessment_body", "credit_code": world["body"].credit_code},
-            "source": "letter", "complainant": "王五", "contact": "13900000000"}
+    base = {
+        "against": {"kind": "assessment_body", "credit_code": world["body"].credit_code},
+        "source": "letter",
+        "complainant": "王五",
+        "contact": "13900000000",
+    }
     shown = services.register({**base, "text": "属实的投诉"}, actor=actor)
     services.transition(shown, "investigating", "查", 1, actor=actor)
     services.transition(shown, "substantiated", "已责令整改", 2, actor=actor)
     hidden = services.register({**base, "text": "不属实的投诉"}, actor=actor)
     services.transition(hidden, "unsubstantiated", "查无实据", 1, actor=actor)
     other = OrgFactory()
-    services.register({**base, "against": {"kind": "assessment_body", "credit_code": other.credit_code},
-                       "text": "别家"}, actor=actor)
+    services.register(
+        {**base, "against": {"kind": "assessment_body", "credit_code": other.credit_code}, "text": "别家"},
+        actor=actor,
+    )
     db.session.flush()
     login(world["clerk"])
     page = client.get("/complaints/about-us").get_data(as_text=True)

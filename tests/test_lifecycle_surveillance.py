@@ -14,9 +14,15 @@ TODAY = clock.today()
 
 
 def _file(client, reg, decided, **over) -> int:
-    p = payload(reg, grade="AA", team=[{"person_id": reg.lead.person_id, "role": "lead"}],
-                decision_date=decided.isoformat(), onsite_start=(decided - timedelta(days=5)).isoformat(),
-                onsite_end=(decided - timedelta(days=3)).isoformat(), **over)
+    p = payload(
+        reg,
+        grade="AA",
+        team=[{"person_id": reg.lead.person_id, "role": "lead"}],
+        decision_date=decided.isoformat(),
+        onsite_start=(decided - timedelta(days=5)).isoformat(),
+        onsite_end=(decided - timedelta(days=3)).isoformat(),
+        **over,
+    )
     resp = client.post("/api/v1/assessments", json=p, headers=reg.headers())
     assert resp.status_code == 201, resp.get_json()
     return resp.get_json()["id"]
@@ -35,7 +41,9 @@ def _suspended_by_job(client, reg):
 def test_a_surveillance_filing_lifts_the_automatic_suspension(app, client):
     reg = make_registry()
     aid, ent = _suspended_by_job(client, reg)
-    _file(client, reg, TODAY - timedelta(days=2), enterprise=ent, assessment_type="surveillance", person_days=6)
+    _file(
+        client, reg, TODAY - timedelta(days=2), enterprise=ent, assessment_type="surveillance", person_days=6
+    )
     db.session.expire_all()
     a = db.session.get(Assessment, aid)
     assert a.status.value == "standing" and a.flag_surveillance_overdue is False
@@ -53,7 +61,9 @@ def test_a_suspension_by_hand_is_not_lifted(app, client):
     a.flag_surveillance_overdue = True
     suspend(a, "抽查严重不符合", actor=Actor(reg.supervisors[0].id, "sup"))
     db.session.flush()
-    _file(client, reg, TODAY - timedelta(days=1), enterprise=ent, assessment_type="surveillance", person_days=6)
+    _file(
+        client, reg, TODAY - timedelta(days=1), enterprise=ent, assessment_type="surveillance", person_days=6
+    )
     db.session.expire_all()
     assert db.session.get(Assessment, aid).status.value == "suspended"
 
@@ -65,5 +75,6 @@ def test_certificates_coming_due_in_60_days(app, client):
     rows = surveillance_due(TODAY, 60)
     ids = [r["id"] for r in rows]
     assert soon in ids and later not in ids
-    assert next(r for r in rows if r["id"] == soon)["due"] == add_months(add_months(TODAY, -12) + timedelta(days=20),
-                                                                         12)
+    assert next(r for r in rows if r["id"] == soon)["due"] == add_months(
+        add_months(TODAY, -12) + timedelta(days=20), 12
+    )

@@ -32,22 +32,45 @@ def test_filings(app, client):
     pd_min = min_person_days(base["enterprise"]["employees"], "initial", app.config)
     end = date.fromisoformat(base["onsite_end"])
     # a justified reduction of 20 %, a one-person team on site for a single day: accepted, reduced, red
-    p = dict(base, person_days=round(pd_min * 0.8, 1), reduction_reason="体系成熟", onsite_start=end.isoformat())
+    p = dict(
+        base, person_days=round(pd_min * 0.8, 1), reduction_reason="体系成熟", onsite_start=end.isoformat()
+    )
     resp = _file(client, reg, p)
     assert resp.status_code == 201, resp.get_json()
     a = db.session.get(Assessment, resp.get_json()["id"])
     assert a.flag_reduced_days and a.flag_low_days
     # the same days over a window the team could fill: no red flag
-    p = payload(reg, grade="AA", team=[{"person_id": reg.lead.person_id, "role": "lead"}],
-                person_days=round(pd_min * 0.8, 1), reduction_reason="体系成熟",
-                onsite_start=(end - timedelta(days=int(pd_min))).isoformat(), onsite_end=end.isoformat())
+    p = payload(
+        reg,
+        grade="AA",
+        team=[{"person_id": reg.lead.person_id, "role": "lead"}],
+        person_days=round(pd_min * 0.8, 1),
+        reduction_reason="体系成熟",
+        onsite_start=(end - timedelta(days=int(pd_min))).isoformat(),
+        onsite_end=end.isoformat(),
+    )
     resp = _file(client, reg, p)
     assert resp.status_code == 201, resp.get_json()
     a = db.session.get(Assessment, resp.get_json()["id"])
     assert a.flag_reduced_days and not a.flag_low_days
     # 40 % below: refused; a reduction without a reason: refused
-    assert _file(client, reg, dict(base, person_days=round(pd_min * 0.6, 1), reduction_reason="x",
-                                   external_ref="PJ-X-1", certificate_no="IIMS-X-1")).status_code == 422
-    resp = _file(client, reg, dict(base, person_days=round(pd_min * 0.8, 1), external_ref="PJ-X-2",
-                                   certificate_no="IIMS-X-2"))
+    assert (
+        _file(
+            client,
+            reg,
+            dict(
+                base,
+                person_days=round(pd_min * 0.6, 1),
+                reduction_reason="x",
+                external_ref="PJ-X-1",
+                certificate_no="IIMS-X-1",
+            ),
+        ).status_code
+        == 422
+    )
+    resp = _file(
+        client,
+        reg,
+        dict(base, person_days=round(pd_min * 0.8, 1), external_ref="PJ-X-2", certificate_no="IIMS-X-2"),
+    )
     assert resp.status_code == 422 and resp.get_json()["errors"][0]["field"] == "reduction_reason"

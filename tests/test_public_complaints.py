@@ -19,16 +19,24 @@ def cert(app):
 
 
 def _data(cert, **over):
-    d = {"certificate_no": cert.certificate_no, "body": "", "text": "评定组只来了半天", "name": "",
-         "contact": "13700000000"}
+    d = {
+        "certificate_no": cert.certificate_no,
+        "body": "",
+        "text": "评定组只来了半天",
+        "name": "",
+        "contact": "13700000000",
+    }
     d.update(over)
     return d
 
 
 def test_file_a_complaint_and_track_it(client, cert):
     assert client.get("/complain").status_code == 200
-    resp = client.post("/complain", data={**_data(cert), "files": [(io.BytesIO(PNG), "photo.png")]},
-                       content_type="multipart/form-data")
+    resp = client.post(
+        "/complain",
+        data={**_data(cert), "files": [(io.BytesIO(PNG), "photo.png")]},
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 201, resp.get_data(as_text=True)[:1500]
     c = db.session.query(Complaint).one()
     assert c.source == "public" and c.against_org_id == cert.body_id and c.assessment_id == cert.id
@@ -43,7 +51,10 @@ def test_file_a_complaint_and_track_it(client, cert):
 
 
 def test_by_body_name_and_every_error(client, cert):
-    assert client.post("/complain", data=_data(cert, certificate_no="", body="某评定机构有限公司")).status_code == 201
+    assert (
+        client.post("/complain", data=_data(cert, certificate_no="", body="某评定机构有限公司")).status_code
+        == 201
+    )
     resp = client.post("/complain", data=_data(cert, certificate_no="", body="", contact="", text=""))
     assert resp.status_code == 422
     resp = client.post("/complain", data=_data(cert, certificate_no="NO-SUCH"))
@@ -52,8 +63,11 @@ def test_by_body_name_and_every_error(client, cert):
 
 
 def test_a_hostile_file_stores_nothing(client, cert):
-    resp = client.post("/complain", data={**_data(cert), "files": [(io.BytesIO(b"MZ\x90\x00evil"), "cv.pdf")]},
-                       content_type="multipart/form-data")
+    resp = client.post(
+        "/complain",
+        data={**_data(cert), "files": [(io.BytesIO(b"MZ\x90\x00evil"), "cv.pdf")]},
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 415
     assert count_rows(Complaint) == 0 and count_rows(ComplaintFile) == 0
 

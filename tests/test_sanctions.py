@@ -22,9 +22,19 @@ LAW = "《两化融合管理体系评定管理办法》第二十条"
 
 @pytest.fixture
 def people(app):
-    a1, a2, sup = UserFactory(role=Role.admin), UserFactory(role=Role.admin), UserFactory(role=Role.supervisor)
-    return {"a1": a1, "a2": a2, "sup": sup, "A1": Actor(a1.id, a1.username), "A2": Actor(a2.id, a2.username),
-            "S": Actor(sup.id, sup.username)}
+    a1, a2, sup = (
+        UserFactory(role=Role.admin),
+        UserFactory(role=Role.admin),
+        UserFactory(role=Role.supervisor),
+    )
+    return {
+        "a1": a1,
+        "a2": a2,
+        "sup": sup,
+        "A1": Actor(a1.id, a1.username),
+        "A2": Actor(a2.id, a2.username),
+        "S": Actor(sup.id, sup.username),
+    }
 
 
 def _status(a):
@@ -44,16 +54,19 @@ def test_suspend_then_reinstate_a_certificate(people, client):
     assert s.status.value == "ended" and s.ended_on == today() and s.end_reason == "整改完成"
     with pytest.raises(Conflict):  # a standing certificate cannot be reinstated
         services.reinstate_certificate(a, "again", actor=people["A1"])
-    moves = [(c.from_status.value, c.to_status.value) for c in db.session.query(StatusChange).filter_by(
-        assessment_id=a.id).order_by(StatusChange.id)]
+    moves = [
+        (c.from_status.value, c.to_status.value)
+        for c in db.session.query(StatusChange).filter_by(assessment_id=a.id).order_by(StatusChange.id)
+    ]
     assert moves == [("standing", "suspended"), ("suspended", "standing")]
 
 
 def test_every_bad_field_at_once(people):
     a = CertificateFactory(grade="AA")
     with pytest.raises(ValidationFailed) as exc:
-        services.sanction_certificate(a, "downgrade", " ", "", actor=people["A1"], grade="AAA",
-                                      ends_on=today() - timedelta(days=1))
+        services.sanction_certificate(
+            a, "downgrade", " ", "", actor=people["A1"], grade="AAA", ends_on=today() - timedelta(days=1)
+        )
     assert {e.field for e in exc.value.errors} == {"reason", "legal_basis", "grade", "ends_on"}
     with pytest.raises(ValidationFailed):
         services.sanction_certificate(a, "warning", "r", LAW, actor=people["A1"])  # not for certificates
@@ -64,13 +77,17 @@ def test_downgrade(people):
     a = CertificateFactory(grade="AAA")
     s = services.sanction_certificate(a, "downgrade", "能力不足", LAW, actor=people["A1"], grade="AA")
     db.session.refresh(a)
-    assert a.grade.value == "AA" and a.status.value == "standing" and (s.from_grade, s.to_grade) == ("AAA", "AA")
+    assert (
+        a.grade.value == "AA" and a.status.value == "standing" and (s.from_grade, s.to_grade) == ("AAA", "AA")
+    )
     assert [e.action for e in timeline("assessment", a.id)] == ["downgraded"]
 
 
 def test_revocation_needs_a_second_admin(people):
     a = CertificateFactory()
-    s = services.sanction_certificate(a, "revocation", "弄虚作假", LAW, actor=people["S"])  # a supervisor proposes
+    s = services.sanction_certificate(
+        a, "revocation", "弄虚作假", LAW, actor=people["S"]
+    )  # a supervisor proposes
     assert s.status.value == "proposed" and _status(a) == "standing"
     with pytest.raises(Forbidden):
         services.confirm(s, actor=people["S"], version=s.version)  # never the proposer
@@ -106,19 +123,29 @@ def test_a_suspended_body_cannot_file(people, client):
 
 def test_an_active_body_files_and_a_suspended_person_cannot_be_on_a_team(people, client):
     reg = make_registry()
-    p = payload(reg, grade="AA", team=[{"person_id": reg.lead.person_id, "role": "lead"},
-                                       {"person_id": reg.member.person_id, "role": "member"}])
+    p = payload(
+        reg,
+        grade="AA",
+        team=[
+            {"person_id": reg.lead.person_id, "role": "lead"},
+            {"person_id": reg.member.person_id, "role": "member"},
+        ],
+    )
     services.sanction_party(reg.member, "suspension", "违规执业", LAW, actor=people["A1"])
     resp = client.post("/api/v1/assessments", json=p, headers=reg.headers())
     assert resp.status_code == 422
-    assert any("suspended" in e["message"] and e["field"] == "team[1].person_id" for e in resp.get_json()["errors"])
+    assert any(
+        "suspended" in e["message"] and e["field"] == "team[1].person_id" for e in resp.get_json()["errors"]
+    )
     p["team"] = p["team"][:1]
     assert client.post("/api/v1/assessments", json=p, headers=reg.headers()).status_code == 201
 
 
 def test_warning_keeps_the_registration_active(people):
     body = OrgFactory()
-    s = services.sanction_party(body, "warning", "迟报", LAW, actor=people["A1"], ends_on=today() + timedelta(days=90))
+    s = services.sanction_party(
+        body, "warning", "迟报", LAW, actor=people["A1"], ends_on=today() + timedelta(days=90)
+    )
     assert s.status.value == "in_force" and body.status.value == "active"
 
 
@@ -180,11 +207,27 @@ def test_public_lookup_and_directory_reflect_it(people, client):
 def test_pages_impose_confirm_and_list(people, client, login):
     body = OrgFactory()
     login(people["sup"])
-    resp = client.post("/sanctions/new", data={"subject": "organisation", "ref": body.credit_code,
-                                               "kind": "suspension", "reason": "r", "legal_basis": LAW})
+    resp = client.post(
+        "/sanctions/new",
+        data={
+            "subject": "organisation",
+            "ref": body.credit_code,
+            "kind": "suspension",
+            "reason": "r",
+            "legal_basis": LAW,
+        },
+    )
     assert resp.status_code == 403  # a supervisor only proposes revocations
-    resp = client.post("/sanctions/new", data={"subject": "organisation", "ref": body.credit_code,
-                                               "kind": "revocation", "reason": "严重失信", "legal_basis": LAW})
+    resp = client.post(
+        "/sanctions/new",
+        data={
+            "subject": "organisation",
+            "ref": body.credit_code,
+            "kind": "revocation",
+            "reason": "严重失信",
+            "legal_basis": LAW,
+        },
+    )
     assert resp.status_code == 302
     s = db.session.query(Sanction).one()
     page = client.get(f"/sanctions/{s.id}").get_data(as_text=True)

@@ -16,8 +16,11 @@ from auditbo.complaints.queries import ComplaintFilter
 from auditbo.complaints.schemas import ComplaintIn, ComplaintOut, ComplaintPageOut, ListArgs, TransitionIn
 from auditbo.events import Actor
 
-blp = Blueprint("complaints_api", __name__, description="Complaints (社会化监督) against bodies and persons: "
-                                                         "supervisors and admins")
+blp = Blueprint(
+    "complaints_api",
+    __name__,
+    description="Complaints (社会化监督) against bodies and persons: supervisors and admins",
+)
 
 
 def _may(action: Action, *, with_complaint: bool = False):
@@ -46,8 +49,9 @@ class Complaints(MethodView):
     @blp.response(200, ComplaintPageOut)
     def get(self, page, per_page, tab="all", status=None, body=None):
         """The office's complaints: `tab` = open (by due date), overdue, mine, closed or all (newest first)."""
-        items, total = queries.page(ComplaintFilter(tab=tab, status=status, body=body), api_user(), today(),
-                                    page, per_page)
+        items, total = queries.page(
+            ComplaintFilter(tab=tab, status=status, body=body), api_user(), today(), page, per_page
+        )
         return {"items": items, "total": total, "page": page, "per_page": per_page}
 
     @_may(Action.register_complaint)
@@ -88,6 +92,12 @@ class Transition(MethodView):
         received → investigating | unsubstantiated; investigating → substantiated | unsubstantiated.
         An illegal move or a stale `version` is 409."""
         c = services.get(complaint_id)
-        services.transition(c, data["to"], data["reason"], data["version"], actor=Actor.of_api(api_user()),
-                            assignee_id=data["assignee_id"])
+        services.transition(
+            c,
+            data["to"],
+            data["reason"],
+            data["version"],
+            actor=Actor.of_api(api_user()),
+            assignee_id=data["assignee_id"],
+        )
         return queries.one(c, today())

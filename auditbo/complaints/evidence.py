@@ -13,5 +13,6 @@ __all__ = ["Evidence", "read_files"]
 
 def read_files(storages, field: str = "files") -> list[Evidence]:
     cfg = current_app.config
-    return evidence.read_files(storages, max_files=cfg["COMPLAINT_MAX_FILES"],
-                               max_bytes=cfg["COMPLAINT_MAX_FILE_BYTES"], field=field)
+    return evidence.read_files(
+        storages, max_files=cfg["COMPLAINT_MAX_FILES"], max_bytes=cfg["COMPLAINT_MAX_FILE_BYTES"], field=field
+    )

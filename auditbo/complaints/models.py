@@ -38,8 +38,13 @@ STATUS_TITLES = {
 # where a complaint came from; "public" is the public form's (the office registers the others)
 SOURCES = ("letter", "phone", "email", "visit", "referral", "public", "other")
 SOURCE_TITLES = {
-    "letter": _l("Letter"), "phone": _l("Telephone"), "email": _l("E-mail"), "visit": _l("Visit"),
-    "referral": _l("Referral by an authority"), "public": _l("Public complaint form"), "other": _l("Other"),
+    "letter": _l("Letter"),
+    "phone": _l("Telephone"),
+    "email": _l("E-mail"),
+    "visit": _l("Visit"),
+    "referral": _l("Referral by an authority"),
+    "public": _l("Public complaint form"),
+    "other": _l("Other"),
 }
 
 C = ComplaintStatus
@@ -78,9 +83,7 @@ class Complaint(IdMixin, db.Model):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        sa.CheckConstraint(
-            "against_org_id IS NOT NULL OR against_person_id IS NOT NULL", name="has_subject"
-        ),
+        sa.CheckConstraint("against_org_id IS NOT NULL OR against_person_id IS NOT NULL", name="has_subject"),
         sa.Index("ix_complaints_tracking_code", "tracking_code", unique=True),
         sa.Index("ix_complaints_status_due", "status", "due_date"),
     )

@@ -17,8 +17,9 @@ class AgainstIn(Schema):
         unknown = EXCLUDE
 
     kind = fields.String(required=True, validate=validate.OneOf(AGAINST_KINDS))
-    credit_code = fields.String(validate=validate.Length(max=18), metadata={
-        "description": "for an assessment or consulting body"})
+    credit_code = fields.String(
+        validate=validate.Length(max=18), metadata={"description": "for an assessment or consulting body"}
+    )
     person_id = fields.String(validate=validate.Length(max=32), metadata={"description": "for a person"})
 
 
@@ -27,8 +28,9 @@ class ComplaintIn(Schema):
         unknown = EXCLUDE
 
     against = fields.Nested(AgainstIn, required=True)
-    assessment_id = fields.Integer(strict=True, allow_none=True, load_default=None,
-                                   validate=validate.Range(min=1, max=INT_MAX))
+    assessment_id = fields.Integer(
+        strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1, max=INT_MAX)
+    )
     text = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
     source = fields.String(required=True, validate=validate.OneOf(OFFICE_SOURCES))
     complainant = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=200))
@@ -40,14 +42,23 @@ class TransitionIn(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    to = fields.String(required=True, validate=validate.OneOf(
-        [s.value for s in ComplaintStatus if s is not ComplaintStatus.received]))
+    to = fields.String(
+        required=True,
+        validate=validate.OneOf([s.value for s in ComplaintStatus if s is not ComplaintStatus.received]),
+    )
     reason = fields.String(required=True, validate=validate.Length(min=1, max=4000))
-    version = fields.Integer(required=True, strict=True, metadata={
-        "description": "the complaint's version as you read it; a stale one is answered 409"})
-    assignee_id = fields.Integer(strict=True, allow_none=True, load_default=None,
-                                 validate=validate.Range(min=1, max=INT_MAX), metadata={
-                                     "description": "a supervisor or admin (default: the caller, when investigating)"})
+    version = fields.Integer(
+        required=True,
+        strict=True,
+        metadata={"description": "the complaint's version as you read it; a stale one is answered 409"},
+    )
+    assignee_id = fields.Integer(
+        strict=True,
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(min=1, max=INT_MAX),
+        metadata={"description": "a supervisor or admin (default: the caller, when investigating)"},
+    )
 
 
 class ListArgs(Schema):

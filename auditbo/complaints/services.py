@@ -75,8 +75,9 @@ def _text(value, name: str, errors: ErrorCollector, *, required: bool, most: int
     return value or None
 
 
-def find_subject(kind, credit_code, person_id, assessment_id, certificate_no,
-                 errors: ErrorCollector) -> Subject:
+def find_subject(
+    kind, credit_code, person_id, assessment_id, certificate_no, errors: ErrorCollector
+) -> Subject:
     """The party complained about (and the assessment, when named), every problem collected."""
     org = person = assessment = None
     if kind not in AGAINST_KINDS:
@@ -88,7 +89,11 @@ def find_subject(kind, credit_code, person_id, assessment_id, certificate_no,
             errors.add("against.person_id", "name a registered person by person_id")
     else:
         code = (credit_code or "").strip().upper() if isinstance(credit_code, str) else ""
-        org = db.session.scalar(sa.select(Organisation).where(Organisation.credit_code == code)) if code else None
+        org = (
+            db.session.scalar(sa.select(Organisation).where(Organisation.credit_code == code))
+            if code
+            else None
+        )
         if org is None or org.kind.value != kind:
             errors.add("against.credit_code", f"name a registered {kind.replace('_', ' ')} by credit_code")
             org = None
@@ -97,11 +102,16 @@ def find_subject(kind, credit_code, person_id, assessment_id, certificate_no,
         if assessment is None:
             errors.add("assessment_id", "no such assessment")
     elif certificate_no:
-        assessment = db.session.scalar(sa.select(Assessment).where(
-            Assessment.certificate_no == str(certificate_no).strip()))
+        assessment = db.session.scalar(
+            sa.select(Assessment).where(Assessment.certificate_no == str(certificate_no).strip())
+        )
         if assessment is None:
             errors.add("certificate_no", "no certificate has this number")
-    if assessment is not None and (org is not None or person is not None) and not _concerns(assessment, org, person):
+    if (
+        assessment is not None
+        and (org is not None or person is not None)
+        and not _concerns(assessment, org, person)
+    ):
         errors.add("assessment_id", "this assessment is not one of the party complained about")
     return Subject(org, person, assessment)
 
@@ -109,31 +119,66 @@ def find_subject(kind, credit_code, person_id, assessment_id, certificate_no,
 def _concerns(a: Assessment, org: Organisation | None, person: Person | None) -> bool:
     if org is not None:
         return org.id in (a.body_id, a.consulting_body_id)
-    on_team = db.session.scalar(sa.select(sa.func.count()).select_from(TeamMember).where(
-        TeamMember.assessment_id == a.id, TeamMember.person_id == person.id))
-    consulted = db.session.scalar(sa.select(sa.func.count()).select_from(AssessmentConsultant).where(
-        AssessmentConsultant.assessment_id == a.id, AssessmentConsultant.person_id == person.id))
+    on_team = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(TeamMember)
+        .where(TeamMember.assessment_id == a.id, TeamMember.person_id == person.id)
+    )
+    consulted = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AssessmentConsultant)
+        .where(AssessmentConsultant.assessment_id == a.id, AssessmentConsultant.person_id == person.id)
+    )
     return bool(on_team or consulted)
 
 
-def _create(subject: Subject, *, text: str, source: str, complainant, contact, received_on: date,
-            files: list[Evidence], actor: Actor, subject_hint: str | None = None,
-            tracking_code: str | None = None) -> Complaint:
-    c = Complaint(against_org_id=subject.org.id if subject.org else None,
-                  against_person_id=subject.person.id if subject.person else None,
-                  assessment_id=subject.assessment.id if subject.assessment else None,
-                  received_on=received_on, complainant=complainant, contact=contact, summary=text,
-                  status=CS.received, source=source, subject_hint=subject_hint,
-                  due_date=due_date_for(received_on), tracking_code=tracking_code, registered_by_id=actor.id)
+def _create(
+    subject: Subject,
+    *,
+    text: str,
+    source: str,
+    complainant,
+    contact,
+    received_on: date,
+    files: list[Evidence],
+    actor: Actor,
+    subject_hint: str | None = None,
+    tracking_code: str | None = None,
+) -> Complaint:
+    c = Complaint(
+        against_org_id=subject.org.id if subject.org else None,
+        against_person_id=subject.person.id if subject.person else None,
+        assessment_id=subject.assessment.id if subject.assessment else None,
+        received_on=received_on,
+        complainant=complainant,
+        contact=contact,
+        summary=text,
+        status=CS.received,
+        source=source,
+        subject_hint=subject_hint,
+        due_date=due_date_for(received_on),
+        tracking_code=tracking_code,
+        registered_by_id=actor.id,
+    )
     COMPLAINT_TRANSITIONS.check(None, CS.received)
     db.session.add(c)
     db.session.flush()
     for f in files:
         db.session.add(ComplaintFile.of(f, complaint_id=c.id))
-    events.record(actor, "complaint", c.id, "registered", after={
-        "against_org_id": c.against_org_id, "against_person_id": c.against_person_id,
-        "assessment_id": c.assessment_id, "source": source, "due_date": c.due_date.isoformat(),
-        "files": [f.sha256 for f in files]})
+    events.record(
+        actor,
+        "complaint",
+        c.id,
+        "registered",
+        after={
+            "against_org_id": c.against_org_id,
+            "against_person_id": c.against_person_id,
+            "assessment_id": c.assessment_id,
+            "source": source,
+            "due_date": c.due_date.isoformat(),
+            "files": [f.sha256 for f in files],
+        },
+    )
     db.session.flush()
     return c
 
@@ -146,8 +191,14 @@ def register(data: dict, *, actor: Actor, files: list[Evidence] = ()) -> Complai
     against = data.get("against") if isinstance(data.get("against"), dict) else {}
     if not isinstance(data.get("against"), dict):
         errors.add("against", "name the party complained about: {kind, credit_code | person_id}")
-    subject = find_subject(against.get("kind"), against.get("credit_code"), against.get("person_id"),
-                           data.get("assessment_id"), data.get("certificate_no"), errors)
+    subject = find_subject(
+        against.get("kind"),
+        against.get("credit_code"),
+        against.get("person_id"),
+        data.get("assessment_id"),
+        data.get("certificate_no"),
+        errors,
+    )
     text = _text(data.get("text"), "text", errors, required=True, most=MAX_TEXT)
     source = data.get("source") or "other"
     if source not in SOURCES or source == "public":
@@ -161,8 +212,16 @@ def register(data: dict, *, actor: Actor, files: list[Evidence] = ()) -> Complai
     elif received_on > today:
         errors.add("received_on", "must not be in the future")
     errors.raise_if_any()
-    return _create(subject, text=text, source=source, complainant=complainant, contact=contact,
-                   received_on=received_on, files=list(files), actor=actor)
+    return _create(
+        subject,
+        text=text,
+        source=source,
+        complainant=complainant,
+        contact=contact,
+        received_on=received_on,
+        files=list(files),
+        actor=actor,
+    )
 
 
 def submit_public(data: dict, files: list[Evidence] = ()) -> Complaint:
@@ -182,17 +241,29 @@ def submit_public(data: dict, files: list[Evidence] = ()) -> Complaint:
         else:
             org = db.session.get(Organisation, assessment.body_id)
     elif body:
-        org = db.session.scalar(sa.select(Organisation).where(
-            sa.or_(Organisation.credit_code == body.upper(), Organisation.name == body)).limit(1))
+        org = db.session.scalar(
+            sa.select(Organisation)
+            .where(sa.or_(Organisation.credit_code == body.upper(), Organisation.name == body))
+            .limit(1)
+        )
         if org is None:
             errors.add("body", "no registered body has this name or credit code")
     else:
         errors.add("certificate_no", "give the certificate number or the body's name")
     errors.raise_if_any()
     hint = cert or body
-    return _create(Subject(org, None, assessment), text=text, source="public", complainant=name, contact=contact,
-                   received_on=_today(), files=list(files), actor=PUBLIC, subject_hint=hint,
-                   tracking_code=new_tracking_code())
+    return _create(
+        Subject(org, None, assessment),
+        text=text,
+        source="public",
+        complainant=name,
+        contact=contact,
+        received_on=_today(),
+        files=list(files),
+        actor=PUBLIC,
+        subject_hint=hint,
+        tracking_code=new_tracking_code(),
+    )
 
 
 def by_tracking_code(code: str) -> Complaint | None:
@@ -212,19 +283,25 @@ def get(complaint_id: int) -> Complaint:
 
 def check_version(c: Complaint, version) -> None:
     if version != c.version:
-        raise Conflict(f"this complaint was changed since you read it (you read version {version}, it is now "
-                       f"version {c.version}); reload it and try again")
+        raise Conflict(
+            f"this complaint was changed since you read it (you read version {version}, it is now "
+            f"version {c.version}); reload it and try again"
+        )
 
 
 def _office_user(user_id, errors: ErrorCollector) -> User | None:
-    user = db.session.get(User, user_id) if isinstance(user_id, int) and not isinstance(user_id, bool) else None
+    user = (
+        db.session.get(User, user_id) if isinstance(user_id, int) and not isinstance(user_id, bool) else None
+    )
     if user is None or not user.active or user.role not in (Role.admin, Role.supervisor):
         errors.add("assignee_id", "must be an active supervisor or administrator")
         return None
     return user
 
 
-def transition(c: Complaint, to, reason, version, *, actor: Actor, assignee_id: int | None = None) -> Complaint:
+def transition(
+    c: Complaint, to, reason, version, *, actor: Actor, assignee_id: int | None = None
+) -> Complaint:
     """Move a complaint on, with a reason and the version the caller read (stale: 409).
 
     To ``investigating`` it gets an assignee (the caller unless named); closing it keeps the reason
@@ -253,14 +330,26 @@ def transition(c: Complaint, to, reason, version, *, actor: Actor, assignee_id: 
     if target.closed:
         c.resolution, c.closed_on = reason, _today()
     db.session.flush()  # the version counter: a concurrent move fails here (StaleDataError → 409)
-    events.record(actor, "complaint", c.id, "status_changed", before=before,
-                  after={"status": target.value, "assignee_id": c.assignee_id}, reason=reason)
+    events.record(
+        actor,
+        "complaint",
+        c.id,
+        "status_changed",
+        before=before,
+        after={"status": target.value, "assignee_id": c.assignee_id},
+        reason=reason,
+    )
     return c
 
 
 def office_users() -> list[User]:
-    return list(db.session.scalars(sa.select(User).where(
-        User.active.is_(True), User.role.in_([Role.admin, Role.supervisor])).order_by(User.username)))
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.active.is_(True), User.role.in_([Role.admin, Role.supervisor]))
+            .order_by(User.username)
+        )
+    )
 
 
 def subject_kind(c: Complaint, org: Organisation | None) -> str:

@@ -29,8 +29,13 @@ from auditbo.orgs.models import Organisation
 bp = Blueprint("complaints", __name__, url_prefix="/complaints", template_folder="templates")
 
 PER_PAGE = 50
-TAB_TITLES = {"open": _l("Open"), "overdue": _l("Overdue"), "mine": _l("Assigned to me"), "closed": _l("Closed"),
-              "all": _l("All")}
+TAB_TITLES = {
+    "open": _l("Open"),
+    "overdue": _l("Overdue"),
+    "mine": _l("Assigned to me"),
+    "closed": _l("Closed"),
+    "all": _l("All"),
+}
 EVENT_TITLES = {"registered": _l("Registered"), "status_changed": _l("Status changed")}
 
 
@@ -57,8 +62,15 @@ def index():
     tab = request.args.get("tab") if request.args.get("tab") in TABS else "open"
     page = int_arg("page", 1, maximum=1_000_000)
     items, total = queries.page(ComplaintFilter(tab=tab), current_user, _today(), page, PER_PAGE)
-    return render_template("complaints/index.html", items=items, total=total, page=page, per_page=PER_PAGE,
-                           tab=tab, tabs=[(k, TAB_TITLES[k]) for k in TABS])
+    return render_template(
+        "complaints/index.html",
+        items=items,
+        total=total,
+        page=page,
+        per_page=PER_PAGE,
+        tab=tab,
+        tabs=[(k, TAB_TITLES[k]) for k in TABS],
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -70,10 +82,15 @@ def new():
     if form.validate_on_submit():
         kind = form.kind.data
         party = (form.party.data or "").strip()
-        data = {"against": {"kind": kind, "person_id" if kind == "person" else "credit_code": party},
-                "certificate_no": (form.certificate_no.data or "").strip() or None, "text": form.text.data,
-                "source": form.source.data, "complainant": form.complainant.data, "contact": form.contact.data,
-                "received_on": form.received_on.data}
+        data = {
+            "against": {"kind": kind, "person_id" if kind == "person" else "credit_code": party},
+            "certificate_no": (form.certificate_no.data or "").strip() or None,
+            "text": form.text.data,
+            "source": form.source.data,
+            "complainant": form.complainant.data,
+            "contact": form.contact.data,
+            "received_on": form.received_on.data,
+        }
         try:
             files = evidence.read_files(request.files.getlist(form.files.name), field="files")
             c = services.register(data, actor=Actor.of(current_user), files=files)
@@ -84,8 +101,10 @@ def new():
             form.files.errors = list(form.files.errors) + [exc.detail]
             status = exc.status
         else:
-            flash(_("Complaint #%(id)d registered; due on %(date)s.", id=c.id, date=c.due_date.isoformat()),
-                  "success")
+            flash(
+                _("Complaint #%(id)d registered; due on %(date)s.", id=c.id, date=c.due_date.isoformat()),
+                "success",
+            )
             return redirect(url_for("complaints.detail", complaint_id=c.id))
     elif request.method == "POST":
         status = 422
@@ -93,8 +112,12 @@ def new():
 
 
 def _map_fields(exc: ValidationFailed) -> ValidationFailed:
-    names = {"against.kind": "kind", "against.credit_code": "party", "against.person_id": "party",
-             "assessment_id": "certificate_no"}
+    names = {
+        "against.kind": "kind",
+        "against.credit_code": "party",
+        "against.person_id": "party",
+        "assessment_id": "certificate_no",
+    }
     exc.errors = [type(e)(names.get(e.field, e.field), e.message) for e in exc.errors]
     return exc
 
@@ -103,17 +126,24 @@ def _transition_form(c, form: TransitionForm | None = None) -> TransitionForm:
     form = form or TransitionForm(version=str(c.version))
     nxt = [s for s in ComplaintStatus if COMPLAINT_TRANSITIONS.allowed(c.status, s)]
     form.to.choices = choices((s.value, MOVE_TITLES[s.value]) for s in nxt)
-    form.assignee_id.choices = choices([("", _("(unchanged / me)"))] + [
-        (str(u.id), u.display_name or u.username) for u in services.office_users()])
+    form.assignee_id.choices = choices(
+        [("", _("(unchanged / me)"))]
+        + [(str(u.id), u.display_name or u.username) for u in services.office_users()]
+    )
     return form
 
 
 def _detail(c, form=None, status: int = 200):
     item = queries.one(c, _today())
     history = timeline("complaint", c.id)
-    return render_template("complaints/detail.html", c=item, form=_transition_form(c, form),
-                           history=history, event_titles=EVENT_TITLES,
-                           closed=c.status.closed), status
+    return render_template(
+        "complaints/detail.html",
+        c=item,
+        form=_transition_form(c, form),
+        history=history,
+        event_titles=EVENT_TITLES,
+        closed=c.status.closed,
+    ), status
 
 
 @bp.route("/<int:complaint_id>")
@@ -137,8 +167,9 @@ def move(complaint_id: int):
         version = None
     assignee = int(form.assignee_id.data) if (form.assignee_id.data or "").isdigit() else None
     try:
-        services.transition(c, form.to.data, form.reason.data, version, actor=Actor.of(current_user),
-                            assignee_id=assignee)
+        services.transition(
+            c, form.to.data, form.reason.data, version, actor=Actor.of(current_user), assignee_id=assignee
+        )
     except ValidationFailed as exc:
         transaction.discard()
         form_errors(form, exc)

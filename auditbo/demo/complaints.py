@@ -27,8 +27,11 @@ LAW = "《两化融合管理体系评定管理办法》"
 
 
 def _actors() -> tuple[Actor, list[Actor]]:
-    users = db.session.execute(sa.select(User.id, User.username, User.role).where(
-        User.role.in_([Role.admin, Role.supervisor])).order_by(User.id)).all()
+    users = db.session.execute(
+        sa.select(User.id, User.username, User.role)
+        .where(User.role.in_([Role.admin, Role.supervisor]))
+        .order_by(User.id)
+    ).all()
     admin = next(Actor(u.id, u.username) for u in users if u.role is Role.admin)
     sups = [Actor(u.id, u.username) for u in users if u.role is Role.supervisor] or [admin]
     return admin, sups
@@ -38,8 +41,10 @@ def _every_state(plans: list[dict]) -> list[dict]:
     """A small demo may draw no complaint that is still under investigation or was found substantiated:
     turn the oldest closed ones into those, so that every state shows."""
     plans = [dict(p) for p in plans]
-    closed = sorted((p for p in plans if p["status"] in ("substantiated", "unsubstantiated")),
-                    key=lambda p: (p["received_on"], p["assessment_id"]))
+    closed = sorted(
+        (p for p in plans if p["status"] in ("substantiated", "unsubstantiated")),
+        key=lambda p: (p["received_on"], p["assessment_id"]),
+    )
     have = {p["status"] for p in plans}
     for state in ("substantiated", "investigating"):
         if state not in have and closed:
@@ -57,9 +62,17 @@ def run_complaints(plans: list[dict], as_of: date) -> dict[str, int]:
     substantiated: Counter = Counter()
     for i, p in enumerate(plans):
         sup = sups[i % len(sups)]
-        c = complaints.register({"against": {"kind": "assessment_body", "credit_code": codes[p["against_org_id"]]},
-                                 "assessment_id": p["assessment_id"], "text": p["summary"], "source": p["source"],
-                                 "complainant": p["complainant"], "received_on": p["received_on"]}, actor=sup)
+        c = complaints.register(
+            {
+                "against": {"kind": "assessment_body", "credit_code": codes[p["against_org_id"]]},
+                "assessment_id": p["assessment_id"],
+                "text": p["summary"],
+                "source": p["source"],
+                "complainant": p["complainant"],
+                "received_on": p["received_on"],
+            },
+            actor=sup,
+        )
         if p["status"] == "received":
             continue
         if p["status"] == "unsubstantiated" and i % 3 == 0:  # closed at once, without an investigation
@@ -79,30 +92,60 @@ def run_complaints(plans: list[dict], as_of: date) -> dict[str, int]:
 
 
 def _public_complaints(as_of: date) -> int:
-    certs = db.session.scalars(sa.select(Assessment.certificate_no).where(
-        Assessment.status == AssessmentStatus.standing).order_by(Assessment.decision_date.desc()).limit(3)).all()
+    certs = db.session.scalars(
+        sa.select(Assessment.certificate_no)
+        .where(Assessment.status == AssessmentStatus.standing)
+        .order_by(Assessment.decision_date.desc())
+        .limit(3)
+    ).all()
     texts = ["评定组现场只待了半天,人日明显不足", "证书等级与企业实际水平不符", "咨询机构承诺包过评定"]
     for cert, text in zip(certs, texts, strict=False):
-        complaints.submit_public({"certificate_no": cert, "text": text, "contact": "138****0000", "name": None})
+        complaints.submit_public(
+            {"certificate_no": cert, "text": text, "contact": "138****0000", "name": None}
+        )
     return len(certs)
 
 
 def _sanctions(substantiated: Counter, admin: Actor, sups: list[Actor], as_of: date) -> None:
     if substantiated:
         worst = db.session.get(Organisation, substantiated.most_common(1)[0][0])
-        sanctions.sanction_party(worst, "suspension", f"{substantiated[worst.id]} 起投诉经查属实,暂停评定业务",
-                                 LAW, actor=admin, ends_on=as_of + timedelta(days=90))
-    bodies = db.session.scalars(sa.select(Organisation).where(
-        Organisation.kind == "assessment_body", Organisation.status == "active").order_by(Organisation.id)).all()
+        sanctions.sanction_party(
+            worst,
+            "suspension",
+            f"{substantiated[worst.id]} 起投诉经查属实,暂停评定业务",
+            LAW,
+            actor=admin,
+            ends_on=as_of + timedelta(days=90),
+        )
+    bodies = db.session.scalars(
+        sa.select(Organisation)
+        .where(Organisation.kind == "assessment_body", Organisation.status == "active")
+        .order_by(Organisation.id)
+    ).all()
     if len(bodies) >= 2:
-        sanctions.sanction_party(bodies[0], "warning", "多次迟报评定结果", LAW, actor=admin,
-                                 ends_on=as_of + timedelta(days=180))
-        lead = db.session.scalar(sa.select(Person).join(TeamMember, TeamMember.person_id == Person.id).where(
-            TeamMember.role == TeamRole.lead, Person.org_id == bodies[1].id, Person.status == "active").limit(1))
+        sanctions.sanction_party(
+            bodies[0], "warning", "多次迟报评定结果", LAW, actor=admin, ends_on=as_of + timedelta(days=180)
+        )
+        lead = db.session.scalar(
+            sa.select(Person)
+            .join(TeamMember, TeamMember.person_id == Person.id)
+            .where(TeamMember.role == TeamRole.lead, Person.org_id == bodies[1].id, Person.status == "active")
+            .limit(1)
+        )
         if lead is not None:
-            sanctions.sanction_party(lead, "suspension", "评定组长未到现场即签署评定报告", LAW, actor=admin,
-                                     ends_on=as_of + timedelta(days=365))
-    cert = db.session.scalar(sa.select(Assessment).where(Assessment.status == AssessmentStatus.standing)
-                             .order_by(Assessment.id).limit(1))
+            sanctions.sanction_party(
+                lead,
+                "suspension",
+                "评定组长未到现场即签署评定报告",
+                LAW,
+                actor=admin,
+                ends_on=as_of + timedelta(days=365),
+            )
+    cert = db.session.scalar(
+        sa.select(Assessment)
+        .where(Assessment.status == AssessmentStatus.standing)
+        .order_by(Assessment.id)
+        .limit(1)
+    )
     if cert is not None:  # proposed by a supervisor, waiting for an admin (four eyes)
         sanctions.sanction_certificate(cert, "revocation", "企业提供虚假材料骗取证书", LAW, actor=sups[0])

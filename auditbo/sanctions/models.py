@@ -27,7 +27,9 @@ class SanctionKind(enum.StrEnum):
 
 
 KIND_TITLES = {
-    "warning": _l("Warning"), "suspension": _l("Suspension"), "revocation": _l("Revocation"),
+    "warning": _l("Warning"),
+    "suspension": _l("Suspension"),
+    "revocation": _l("Revocation"),
     "downgrade": _l("Downgrade"),
 }
 
@@ -44,7 +46,9 @@ class SanctionStatus(enum.StrEnum):
 
 
 SANCTION_STATUS_TITLES = {
-    "proposed": _l("Proposed, awaiting confirmation"), "in_force": _l("In force"), "ended": _l("Ended"),
+    "proposed": _l("Proposed, awaiting confirmation"),
+    "in_force": _l("In force"),
+    "ended": _l("Ended"),
     "declined": _l("Declined"),
 }
 
@@ -87,7 +91,9 @@ class Sanction(IdMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint(
             "(CASE WHEN assessment_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN org_id IS NULL THEN 0 ELSE 1 END)"
-            " + (CASE WHEN person_id IS NULL THEN 0 ELSE 1 END) = 1", name="one_subject"),
+            " + (CASE WHEN person_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_subject",
+        ),
         sa.Index("ix_sanctions_status_kind", "status", "kind"),
     )
 

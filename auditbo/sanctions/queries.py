@@ -29,19 +29,31 @@ def page(tab: str, current_only: bool, page_no: int) -> tuple[list[dict], int]:
     else:
         where.append(Sanction.status.in_([X.in_force, X.ended]))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Sanction).where(*where))
-    rows = db.session.scalars(sa.select(Sanction).where(*where).order_by(Sanction.id.desc())
-                              .limit(PER_PAGE).offset((page_no - 1) * PER_PAGE)).all()
+    rows = db.session.scalars(
+        sa.select(Sanction)
+        .where(*where)
+        .order_by(Sanction.id.desc())
+        .limit(PER_PAGE)
+        .offset((page_no - 1) * PER_PAGE)
+    ).all()
     return to_dicts(rows), total
 
 
 def to_dicts(rows: list[Sanction]) -> list[dict]:
-    orgs = _lookup(Organisation, (Organisation.id, Organisation.credit_code, Organisation.name),
-                   {s.org_id for s in rows})
+    orgs = _lookup(
+        Organisation, (Organisation.id, Organisation.credit_code, Organisation.name), {s.org_id for s in rows}
+    )
     persons = _lookup(Person, (Person.id, Person.person_id, Person.name), {s.person_id for s in rows})
-    certs = _lookup(Assessment, (Assessment.id, Assessment.certificate_no, Assessment.status),
-                    {s.assessment_id for s in rows})
-    users = _lookup(User, (User.id, User.username, User.display_name),
-                    {s.proposed_by_id for s in rows} | {s.decided_by_id for s in rows})
+    certs = _lookup(
+        Assessment,
+        (Assessment.id, Assessment.certificate_no, Assessment.status),
+        {s.assessment_id for s in rows},
+    )
+    users = _lookup(
+        User,
+        (User.id, User.username, User.display_name),
+        {s.proposed_by_id for s in rows} | {s.decided_by_id for s in rows},
+    )
     out = []
     for s in rows:
         if s.assessment_id:
@@ -54,12 +66,27 @@ def to_dicts(rows: list[Sanction]) -> list[dict]:
             p = persons.get(s.person_id)
             subject = {"type": "person", "ref": p[1], "name": p[2]}
         pb, db_ = users.get(s.proposed_by_id), users.get(s.decided_by_id)
-        out.append({"id": s.id, "kind": s.kind.value, "status": s.status.value, "subject": subject,
-                    "reason": s.reason, "legal_basis": s.legal_basis, "from_grade": s.from_grade,
-                    "to_grade": s.to_grade, "starts_on": s.starts_on, "ends_on": s.ends_on, "ended_on": s.ended_on,
-                    "end_reason": s.end_reason, "proposed_by": pb[1] if pb else None,
-                    "proposed_by_id": s.proposed_by_id, "decided_by": db_[1] if db_ else None,
-                    "version": s.version, "complaint_id": s.complaint_id})
+        out.append(
+            {
+                "id": s.id,
+                "kind": s.kind.value,
+                "status": s.status.value,
+                "subject": subject,
+                "reason": s.reason,
+                "legal_basis": s.legal_basis,
+                "from_grade": s.from_grade,
+                "to_grade": s.to_grade,
+                "starts_on": s.starts_on,
+                "ends_on": s.ends_on,
+                "ended_on": s.ended_on,
+                "end_reason": s.end_reason,
+                "proposed_by": pb[1] if pb else None,
+                "proposed_by_id": s.proposed_by_id,
+                "decided_by": db_[1] if db_ else None,
+                "version": s.version,
+                "complaint_id": s.complaint_id,
+            }
+        )
     return out
 
 

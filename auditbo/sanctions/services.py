@@ -68,10 +68,25 @@ def _ends(ends_on, kind, errors: ErrorCollector, today: date) -> date | None:
 
 
 def _event(s: Sanction, actor: Actor, action: str, before: dict | None, reason: str | None) -> None:
-    events.record(actor, "sanction", s.id, action, before=before, after={
-        "kind": s.kind.value, "status": s.status.value, "assessment_id": s.assessment_id, "org_id": s.org_id,
-        "person_id": s.person_id, "ends_on": s.ends_on, "ended_on": s.ended_on, "to_grade": s.to_grade,
-        "legal_basis": s.legal_basis}, reason=reason)
+    events.record(
+        actor,
+        "sanction",
+        s.id,
+        action,
+        before=before,
+        after={
+            "kind": s.kind.value,
+            "status": s.status.value,
+            "assessment_id": s.assessment_id,
+            "org_id": s.org_id,
+            "person_id": s.person_id,
+            "ends_on": s.ends_on,
+            "ended_on": s.ended_on,
+            "to_grade": s.to_grade,
+            "legal_basis": s.legal_basis,
+        },
+        reason=reason,
+    )
 
 
 def _move(s: Sanction, to: SanctionStatus) -> dict:
@@ -82,8 +97,17 @@ def _move(s: Sanction, to: SanctionStatus) -> dict:
 
 
 # --- certificates -------------------------------------------------------------------------------
-def sanction_certificate(a: Assessment, kind, reason, legal_basis, *, actor: Actor, grade=None,
-                         ends_on: date | None = None, complaint_id: int | None = None) -> Sanction:
+def sanction_certificate(
+    a: Assessment,
+    kind,
+    reason,
+    legal_basis,
+    *,
+    actor: Actor,
+    grade=None,
+    ends_on: date | None = None,
+    complaint_id: int | None = None,
+) -> Sanction:
     """Suspend or downgrade a certificate at once, or propose its revocation (four eyes)."""
     errors = ErrorCollector()
     k = _kind(kind, CERTIFICATE_KINDS, errors)
@@ -100,8 +124,17 @@ def sanction_certificate(a: Assessment, kind, reason, legal_basis, *, actor: Act
             if target.level >= Grade(a.grade).level:
                 errors.add("grade", f"must be below the certificate's grade {Grade(a.grade).value}")
     errors.raise_if_any()
-    s = Sanction(assessment_id=a.id, kind=k, reason=reason, legal_basis=legal_basis, starts_on=today,
-                 ends_on=ends_on, complaint_id=complaint_id, proposed_by_id=actor.id, status=None)
+    s = Sanction(
+        assessment_id=a.id,
+        kind=k,
+        reason=reason,
+        legal_basis=legal_basis,
+        starts_on=today,
+        ends_on=ends_on,
+        complaint_id=complaint_id,
+        proposed_by_id=actor.id,
+        status=None,
+    )
     if k is K.revocation:
         lifecycle.check_certificate_move(a, AssessmentStatus.revoked)
         before = _move(s, X.proposed)
@@ -134,8 +167,16 @@ def reinstate_certificate(a: Assessment, reason, *, actor: Actor) -> None:
 
 
 # --- the registry ---------------------------------------------------------------------------------
-def sanction_party(party: Organisation | Person, kind, reason, legal_basis, *, actor: Actor,
-                   ends_on: date | None = None, complaint_id: int | None = None) -> Sanction:
+def sanction_party(
+    party: Organisation | Person,
+    kind,
+    reason,
+    legal_basis,
+    *,
+    actor: Actor,
+    ends_on: date | None = None,
+    complaint_id: int | None = None,
+) -> Sanction:
     """Warn or suspend a body or a person at once, or propose a revocation (four eyes)."""
     errors = ErrorCollector()
     k = _kind(kind, REGISTRY_KINDS, errors)
@@ -149,9 +190,18 @@ def sanction_party(party: Organisation | Person, kind, reason, legal_basis, *, a
     if k is K.suspension and status is RegistryStatus.suspended:
         raise Conflict("this registration is suspended already")
     is_org = isinstance(party, Organisation)
-    s = Sanction(org_id=party.id if is_org else None, person_id=None if is_org else party.id, kind=k, reason=reason,
-                 legal_basis=legal_basis, starts_on=today, ends_on=ends_on, complaint_id=complaint_id,
-                 proposed_by_id=actor.id, status=None)
+    s = Sanction(
+        org_id=party.id if is_org else None,
+        person_id=None if is_org else party.id,
+        kind=k,
+        reason=reason,
+        legal_basis=legal_basis,
+        starts_on=today,
+        ends_on=ends_on,
+        complaint_id=complaint_id,
+        proposed_by_id=actor.id,
+        status=None,
+    )
     if k is K.revocation:
         before = _move(s, X.proposed)
         db.session.add(s)
@@ -159,7 +209,9 @@ def sanction_party(party: Organisation | Person, kind, reason, legal_basis, *, a
         _event(s, actor, "proposed", before, reason)
         return s
     if k is K.suspension:
-        registry.change_status(party, RegistryStatus.suspended, f"{reason} ({legal_basis})", actor=actor, on=today)
+        registry.change_status(
+            party, RegistryStatus.suspended, f"{reason} ({legal_basis})", actor=actor, on=today
+        )
     s.decided_by_id = actor.id
     before = _move(s, X.in_force)
     db.session.add(s)
@@ -183,8 +235,9 @@ def confirm(s: Sanction, *, actor: Actor, version) -> Sanction:
             _end(other, "superseded by the revocation", actor)
     else:
         party = db.session.get(Organisation, s.org_id) if s.org_id else db.session.get(Person, s.person_id)
-        registry.change_status(party, RegistryStatus.revoked, f"{s.reason} ({s.legal_basis})", actor=actor,
-                               on=_today())
+        registry.change_status(
+            party, RegistryStatus.revoked, f"{s.reason} ({s.legal_basis})", actor=actor, on=_today()
+        )
         for other in _in_force(_same_party(s), Sanction.kind.in_([K.suspension, K.warning])):
             _end(other, "superseded by the revocation", actor)
     s.decided_by_id, s.starts_on = actor.id, _today()
@@ -226,9 +279,13 @@ def end(s: Sanction, reason, *, actor: Actor, version) -> Sanction:
 
 def end_due_sanctions(today: date) -> int:
     """The daily job: sanctions whose end date has passed end, and what they suspended is active again."""
-    due = list(db.session.scalars(sa.select(Sanction).where(
-        Sanction.status == X.in_force, Sanction.ends_on.is_not(None), Sanction.ends_on <= today)
-        .order_by(Sanction.id)))
+    due = list(
+        db.session.scalars(
+            sa.select(Sanction)
+            .where(Sanction.status == X.in_force, Sanction.ends_on.is_not(None), Sanction.ends_on <= today)
+            .order_by(Sanction.id)
+        )
+    )
     for s in due:
         reason = f"the sanction ran until {s.ends_on.isoformat()}"
         if s.kind in (K.suspension, K.warning):
@@ -267,8 +324,10 @@ def _same_party(s: Sanction):
 
 def _check_version(s: Sanction, version) -> None:
     if not isinstance(version, int) or isinstance(version, bool) or version != s.version:
-        raise Conflict(f"this sanction was changed since you read it (it is now version {s.version}); "
-                       "reload it and try again")
+        raise Conflict(
+            f"this sanction was changed since you read it (it is now version {s.version}); "
+            "reload it and try again"
+        )
 
 
 def get(sanction_id: int) -> Sanction:

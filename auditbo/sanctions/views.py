@@ -28,15 +28,21 @@ from auditbo.sanctions.forms import SUBJECT_TITLES, DecideForm, SanctionForm
 from auditbo.sanctions.models import KIND_TITLES, SANCTION_STATUS_TITLES
 
 bp = Blueprint("sanctions", __name__, url_prefix="/sanctions", template_folder="templates")
-TAB_TITLES = {"registry": _l("List of sanctioned bodies and persons"), "certificates": _l("Certificates"),
-              "proposed": _l("Awaiting confirmation"), "all": _l("All")}
+TAB_TITLES = {
+    "registry": _l("List of sanctioned bodies and persons"),
+    "certificates": _l("Certificates"),
+    "proposed": _l("Awaiting confirmation"),
+    "all": _l("All"),
+}
 
 
 @bp.app_context_processor
 def _helpers() -> dict:
-    return {"sanction_kind_title": lambda k: KIND_TITLES.get(k, k),
-            "sanction_status_title": lambda s: SANCTION_STATUS_TITLES.get(s, s),
-            "sanction_subject_title": lambda s: SUBJECT_TITLES.get(s, s)}
+    return {
+        "sanction_kind_title": lambda k: KIND_TITLES.get(k, k),
+        "sanction_status_title": lambda s: SANCTION_STATUS_TITLES.get(s, s),
+        "sanction_subject_title": lambda s: SUBJECT_TITLES.get(s, s),
+    }
 
 
 @bp.route("/")
@@ -47,8 +53,16 @@ def index():
     current_only = request.args.get("current") == "1"
     page = int_arg("page", 1, maximum=1_000_000)
     items, total = queries.page(tab, current_only, page)
-    return render_template("sanctions/index.html", items=items, total=total, tab=tab, current_only=current_only,
-                           page=page, per_page=queries.PER_PAGE, tabs=list(TAB_TITLES.items()))
+    return render_template(
+        "sanctions/index.html",
+        items=items,
+        total=total,
+        tab=tab,
+        current_only=current_only,
+        page=page,
+        per_page=queries.PER_PAGE,
+        tabs=list(TAB_TITLES.items()),
+    )
 
 
 def _subject(kind: str, ref: str):
@@ -71,8 +85,14 @@ def new():
     if not form.validate():
         return render_template("sanctions/new.html", form=form), 422
     kind, subject = form.kind.data, form.subject.data
-    require(current_user, Action.propose_revocation if kind == "revocation" else
-            Action.sanction_certificate if subject == "certificate" else Action.sanction_registry)
+    require(
+        current_user,
+        Action.propose_revocation
+        if kind == "revocation"
+        else Action.sanction_certificate
+        if subject == "certificate"
+        else Action.sanction_registry,
+    )
     target = _subject(subject, form.ref.data)
     if target is None:
         form.ref.errors = list(form.ref.errors) + [_("Nothing is registered under this number.")]
@@ -84,11 +104,19 @@ def new():
             flash(_("The certificate stands again."), "success")
             return redirect(url_for("sanctions.index", tab="certificates"))
         if subject == "certificate":
-            s = services.sanction_certificate(target, kind, form.reason.data, form.legal_basis.data, actor=actor,
-                                              grade=form.grade.data or None, ends_on=form.ends_on.data)
+            s = services.sanction_certificate(
+                target,
+                kind,
+                form.reason.data,
+                form.legal_basis.data,
+                actor=actor,
+                grade=form.grade.data or None,
+                ends_on=form.ends_on.data,
+            )
         else:
-            s = services.sanction_party(target, kind, form.reason.data, form.legal_basis.data, actor=actor,
-                                        ends_on=form.ends_on.data)
+            s = services.sanction_party(
+                target, kind, form.reason.data, form.legal_basis.data, actor=actor, ends_on=form.ends_on.data
+            )
     except ValidationFailed as exc:
         transaction.discard()
         form_errors(form, exc)
@@ -121,20 +149,32 @@ def detail(sanction_id: int):
                 require(current_user, Action.confirm_revocation, s)
                 services.decline(s, form.reason.data, actor=actor, version=version)
             elif form.lift.data:
-                require(current_user, Action.sanction_certificate if s.assessment_id else Action.sanction_registry)
+                require(
+                    current_user, Action.sanction_certificate if s.assessment_id else Action.sanction_registry
+                )
                 services.end(s, form.reason.data, actor=actor, version=version)
         except DomainError as exc:
             transaction.discard()
-            flash(exc.detail if not isinstance(exc, ValidationFailed) else
-                  "; ".join(f"{e.field}: {e.message}" for e in exc.errors), "danger")
+            flash(
+                exc.detail
+                if not isinstance(exc, ValidationFailed)
+                else "; ".join(f"{e.field}: {e.message}" for e in exc.errors),
+                "danger",
+            )
             return redirect(url_for("sanctions.detail", sanction_id=sanction_id))
         return redirect(url_for("sanctions.detail", sanction_id=sanction_id))
     item = queries.to_dicts([s])[0]
-    return render_template("sanctions/detail.html", s=item, obj=s, form=form, history=timeline("sanction", s.id),
-                           may_confirm=s.status.value == "proposed" and can(current_user, Action.confirm_revocation, s),
-                           may_lift=s.status.value == "in_force" and s.kind.value in ("suspension", "warning") and can(
-                               current_user, Action.sanction_certificate if s.assessment_id
-                               else Action.sanction_registry))
+    return render_template(
+        "sanctions/detail.html",
+        s=item,
+        obj=s,
+        form=form,
+        history=timeline("sanction", s.id),
+        may_confirm=s.status.value == "proposed" and can(current_user, Action.confirm_revocation, s),
+        may_lift=s.status.value == "in_force"
+        and s.kind.value in ("suspension", "warning")
+        and can(current_user, Action.sanction_certificate if s.assessment_id else Action.sanction_registry),
+    )
 
 
 @bp.route("/surveillance")
@@ -142,6 +182,6 @@ def detail(sanction_id: int):
 def surveillance():
     require(current_user, Action.view_sanctions)
     days = int_arg("days", 60, minimum=1, maximum=366)
-    return render_template("sanctions/surveillance.html", rows=lifecycle.surveillance_due(_today(), days), days=days)
-
-
+    return render_template(
+        "sanctions/surveillance.html", rows=lifecycle.surveillance_due(_today(), days), days=days
+    )
