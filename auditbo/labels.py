@@ -100,6 +100,26 @@ def actor_name(name: str | None) -> str:
     return str(_l("System")) if name in (None, "", "system") else name
 
 
+# One colour per meaning, on every page: good and in force; waiting or needing attention; ended badly;
+# in progress; changed by the office; closed or out of force.
+BADGE_COLOURS = {
+    "success": {"standing", "active", "confirmed", "conforming", "published"},
+    "warning": {"pending_confirmation", "pending", "returned", "suspended", "minor_findings", "received", "draft",
+                "objected", "minor"},
+    "danger": {"rejected", "revoked", "major_findings", "substantiated", "failed", "overdue", "major"},
+    "primary": {"assigned", "investigating", "filed", "open", "drawn", "approved", "in_progress"},
+    "info": {"grade_adjusted", "decided"},
+    "secondary": {"withdrawn", "expired", "cancelled", "unsubstantiated", "closed", "disclosed"},
+}
+_COLOUR_OF = {value: colour for colour, values in BADGE_COLOURS.items() for value in values}
+
+
+def badge_colour(value) -> str:
+    """The Bootstrap colour of a status or outcome badge (``text-bg-<colour>``); light when unknown."""
+    return _COLOUR_OF.get(_plain(value), "light")
+
+
 def template_globals() -> dict:
     return {"event_title": event_title, "field_title": field_title, "value_title": value_title,
-            "role_title": role_title, "actor_name": actor_name}
+            "role_title": role_title, "actor_name": actor_name,
+            "badge_colour": badge_colour}

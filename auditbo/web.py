@@ -29,6 +29,9 @@ NAVIGATION = [
     ("spotchecks.index", _l("Spot checks"), _may(Action.view_office_queues)),
     ("complaints.index", _l("Complaints"), _may(Action.register_complaint)),
     ("sanctions.index", _l("Sanctions"), _may(Action.view_sanctions)),
+    ("complaints.about_us", _l("Complaints about us"),
+     lambda user: user.org is not None and not can(user, Action.handle_complaint)
+     and can(user, Action.view_complaint_outcome, user.org)),
     ("ratings.index", _l("Ratings"), _may(Action.view_office_queues)),
     ("ratings.mine", _l("Our ratings"), lambda user: user.org_id is not None),
     ("orgs.index", _l("Registry"), _may(Action.view_registry)),
@@ -37,8 +40,37 @@ NAVIGATION = [
 ]
 
 
+# endpoint (or its blueprint) -> Bootstrap icon name (vendored in static/vendor/bootstrap-icons)
+NAV_ICONS = {
+    "dashboard": "speedometer2", "filings": "file-earmark-text", "confirmations": "patch-check",
+    "spotchecks": "binoculars", "complaints": "chat-left-dots", "sanctions": "exclamation-octagon",
+    "ratings": "bar-chart-line", "orgs": "building", "accounts.users": "people", "accounts.account": "person-circle",
+}
+
 # endpoint -> count(user) for a small badge beside the navigation link (features register their own)
 NAV_BADGES: dict = {}
+
+
+def nav_icon(endpoint: str) -> str:
+    return NAV_ICONS.get(endpoint) or NAV_ICONS.get(endpoint.split(".")[0], "circle")
+
+
+def nav_active(endpoint: str) -> bool:
+    """The link of the section the page belongs to: its own endpoint, else the same blueprint."""
+    here = request.endpoint or ""
+    if here == endpoint:
+        return True
+    if here in {e for e, _t, _v in NAVIGATION}:
+        return False  # another navigation link is this very page
+    return here.split(".")[0] == endpoint.split(".")[0] and endpoint.split(".")[0] != "accounts"
+
+
+def section() -> tuple[str, str] | None:
+    """(endpoint, title) of the current page's section, when the page is not the section's own list."""
+    for endpoint, title in _nav_items():
+        if nav_active(endpoint) and request.endpoint != endpoint:
+            return endpoint, title
+    return None
 
 
 def nav_badge(endpoint: str) -> int | None:
@@ -74,7 +106,7 @@ def lang_url(lang: str) -> str:
 def inject_globals() -> dict:
     return {
         "nav_items": _nav_items(),
-        "nav_badge": nav_badge,
+        "nav_badge": nav_badge, "nav_icon": nav_icon, "nav_active": nav_active, "section": section,
         "localise": localise,
         "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]],
         "lang_url": lang_url,

@@ -51,12 +51,14 @@ def test_certificate_lookup_shows_the_four_public_facts_only(client):
     result = page[page.index('id="certificate-result"'):]
     assert "示例公开制造有限公司" in result and "AAA" in result and "2029-03-19" in result
     assert 'data-status="standing"' in result
-    for private in (body.name, body.contact, ent.credit_code, cert.external_ref, ent.industry_code + "<",
+    assert body.name in result  # the issuing body is public (issue 18); its contact and the record are not
+    for private in (body.contact, ent.credit_code, cert.external_ref, ent.industry_code + "<",
                     str(cert.person_days)):
         assert private not in page
     assert services.certificate("IIMS-2026-AAA-000777") == {
         "certificate_no": "IIMS-2026-AAA-000777", "enterprise_name": "示例公开制造有限公司", "grade": "AAA",
-        "status": "standing", "valid_until": date(2029, 3, 19)}
+        "status": "standing", "valid_until": date(2029, 3, 19), "body_name": body.name,
+        "body_credit_code": body.credit_code}
 
 
 def test_lookup_of_unknown_or_not_yet_standing_numbers_is_not_found(client):
@@ -164,7 +166,8 @@ def test_public_services_return_plain_dicts_not_orm_objects(app):
         assert all(isinstance(v, str | int | date | dict | type(None)) for v in value.values())
     assert set(rows[0]) == {"credit_code", "name", "kind", "region_code", "province", "status",
                             "standing_total", "rating_grade", "rating_period"}
-    assert set(cert) == {"certificate_no", "enterprise_name", "grade", "status", "valid_until"}
+    assert set(cert) == {"certificate_no", "enterprise_name", "grade", "status", "valid_until", "body_name",
+                         "body_credit_code"}
 
 
 def test_public_pages_need_no_login_and_are_chinese_by_default(client):

@@ -27,20 +27,22 @@ PER_PAGE = 50
 
 
 def certificate(number: str) -> dict | None:
-    """The public facts of a certificate: enterprise name, grade, status, valid until."""
+    """The public facts of a certificate: enterprise name, grade, status, valid until, and the issuing
+    body (a registered body, public in the directory; never its contact or the record's other data)."""
     number = (number or "").strip()
     if not number or len(number) > 64:
         return None
     row = db.session.execute(
         sa.select(Assessment.certificate_no, Enterprise.name, Assessment.grade, Assessment.status,
-                  Assessment.valid_until)
+                  Assessment.valid_until, Organisation.name, Organisation.credit_code)
         .join(Enterprise, Enterprise.id == Assessment.enterprise_id)
+        .join(Organisation, Organisation.id == Assessment.body_id)
         .where(Assessment.certificate_no == number, Assessment.status.in_(PUBLIC_CERTIFICATE_STATUSES))
     ).first()
     if row is None:
         return None
     return {"certificate_no": row[0], "enterprise_name": row[1], "grade": row[2].value,
-            "status": row[3].value, "valid_until": row[4]}
+            "status": row[3].value, "valid_until": row[4], "body_name": row[5], "body_credit_code": row[6]}
 
 
 @dataclass(frozen=True)
