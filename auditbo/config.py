@@ -102,6 +102,8 @@ DEFAULTS: dict[str, object] = {
     "DISCLOSURE_WORKING_DAYS": 20,
     "SAMPLING_SANCTION_LOOKBACK_MONTHS": 24,  # a body or lead sanctioned this recently: its records are mandatory
     "SAMPLING_PRIOR_WEIGHT": 5.0,  # prior nonconformity rates are shrunk towards the market's by this many events
+    # a plan stratified by the body's credit grade samples at least this share of each grade's records
+    "SAMPLING_MIN_SHARE_BY_GRADE": {"C": 0.3, "B": 0.15, "A": 0.05, "AA": 0.0, "AAA": 0.0, "NR": 0.05},
     "OBJECTION_DAYS": 15,
     "OBJECTION_MAX_FILES": 5,  # attachments of one objection to a rating (PDF, PNG, JPEG)
     "OBJECTION_MAX_FILE_BYTES": 5 * 1024 * 1024,
@@ -167,6 +169,22 @@ def _coerce(raw: str, default: object) -> object:
     return raw
 
 
+def _check_grade_shares(shares) -> None:
+    """Grades (AAA, AA, A, B, C, NR) to shares in [0, 1]; a lower grade never gets a smaller share."""
+    if not isinstance(shares, dict):
+        raise ValueError('a mapping of grades to shares, e.g. {"C": 0.3, "B": 0.1}')
+    ladder = ["C", "B", "A", "AA", "AAA"]
+    unknown = sorted(set(shares) - {*ladder, "NR"})
+    if unknown:
+        raise ValueError(f"unknown grade {unknown[0]!r} (AAA, AA, A, B, C, NR)")
+    for grade, share in shares.items():
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+            raise ValueError(f"{grade}: a share between 0 and 1, got {share!r}")
+    for lower, higher in zip(ladder, ladder[1:], strict=False):
+        if shares.get(higher, 0) > shares.get(lower, 0):
+            raise ValueError(f"{higher} ({shares[higher]}) would be sampled more than the lower grade {lower}")
+
+
 def load_config(overrides: dict | None = None, instance_path: str | None = None) -> dict:
     """Defaults, then ``AUDITBO_*`` environment variables, then explicit overrides."""
     cfg = dict(DEFAULTS)
@@ -202,6 +220,11 @@ def load_config(overrides: dict | None = None, instance_path: str | None = None)
         if not os.environ.get(PREFIX + "CONFIRMATION_LOAD_CACHE_SECONDS") and \
                 "CONFIRMATION_LOAD_CACHE_SECONDS" not in (overrides or {}):
             cfg["CONFIRMATION_LOAD_CACHE_SECONDS"] = 0.0  # tests roll back: a count kept across them would drift
+
+    try:
+        _check_grade_shares(cfg["SAMPLING_MIN_SHARE_BY_GRADE"])
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}SAMPLING_MIN_SHARE_BY_GRADE: {exc}") from None
 
     if not cfg["DATABASE_URL"]:
         folder = Path(instance_path or "instance")

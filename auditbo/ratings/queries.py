@@ -186,3 +186,14 @@ def objections_of(rating_ids) -> list[Objection]:
         return []
     return list(db.session.scalars(sa.select(Objection).where(Objection.rating_id.in_(ids)).order_by(Objection.id)))
 
+
+
+def published_body_grades() -> list[tuple]:
+    """Every version of an assessment body's rating in a published run: (org_id, period, published_at,
+    version, superseded_at, grade); what sampling reads as the body's grade as of a day."""
+    return [tuple(r) for r in db.session.execute(
+        sa.select(Rating.org_id, RatingRun.period, RatingRun.published_at, Rating.version, Rating.superseded_at,
+                  Rating.grade)
+        .join(RatingRun, RatingRun.id == Rating.run_id)
+        .where(RatingRun.status.in_(PUBLIC_STATUSES), RatingRun.published_at.is_not(None),
+               Rating.subject_type == SubjectType.assessment_body, Rating.org_id.is_not(None)))]

@@ -13,7 +13,9 @@ Every feature is computed from what the office knew on the plan's date, never la
 
 Mandatory units (π = 1): a complaint about the record substantiated in the look-back window
 and not followed by a spot check since, and records whose body or lead has a sanction
-(warning, suspension, revocation) that started in ``SAMPLING_SANCTION_LOOKBACK_MONTHS``.
+(warning, suspension, revocation) that started in ``SAMPLING_SANCTION_LOOKBACK_MONTHS``, and every
+record of a body one of whose persons was so sanctioned and not checked since (auditbo/spotchecks/credit.py,
+with the body's published grade as a feature and the minimum sampling share per grade).
 A record spot-checked in the last ``SPOTCHECK_REPEAT_MONTHS`` is left out unless mandatory.
 
 The statistics are the engine's (:mod:`sampling`): this module only reads the database.
@@ -36,16 +38,17 @@ from auditbo.filings.lifecycle import add_months
 from auditbo.filings.models import Assessment, AssessmentStatus, TeamMember, TeamRole
 from auditbo.orgs.models import Enterprise
 from auditbo.sanctions.models import Sanction, SanctionKind, SanctionStatus
+from auditbo.spotchecks import credit
 from auditbo.spotchecks.models import CheckOutcome, CheckStatus, Consequence, SpotCheck
 
 NUMERIC = (
     "grade_level", "grade_jump", "person_days_ratio", "decision_lag_days", "filing_delay_days", "team_size",
     "lead_workload_30d", "body_prior_nc", "lead_prior_nc", "consulting_prior_nc",
-    "flag_late", "flag_tie", "flag_low_days", "flag_reduced_days",
+    "flag_late", "flag_tie", "flag_low_days", "flag_reduced_days", "body_rating_level",
 )
 CATEGORICAL = ("assessment_type", "enterprise_size", "industry_section", "province")
 FEATURES = NUMERIC + CATEGORICAL
-STRATA = {"province": "province", "body": "body_id"}  # a plan's strata -> the frame column
+STRATA = {"province": "province", "body": "body_id", "rating": credit.STRATUM}  # a plan's strata -> the frame column
 MIN_LABELS, MIN_POSITIVES = 200, 20  # the engine's cold-start thresholds (sampling.RiskModel)
 NC_DECISIONS = (Decision.grade_adjusted, Decision.returned, Decision.rejected)
 
@@ -225,6 +228,7 @@ def features(recs: pd.DataFrame, as_of: pd.Series, events: pd.DataFrame, led: pd
             out.loc[keys.eq("").to_numpy(), name] = np.nan  # no consulting body: unknown, not average
     for flag in ("flag_late", "flag_tie", "flag_low_days", "flag_reduced_days"):
         out[flag] = recs[flag].astype(float).to_numpy()
+    out["body_rating_level"] = credit.levels(credit.grades_as_of(recs["body_id"], as_of))  # auditbo/spotchecks/credit
     out["assessment_type"] = recs["assessment_type"].map(lambda v: getattr(v, "value", v)).to_numpy()
     out["enterprise_size"] = recs["enterprise_size"].map(lambda v: getattr(v, "value", v)).to_numpy()
     out["industry_section"] = recs["industry_code"].str[:1].to_numpy()
@@ -283,6 +287,11 @@ def _mandatory(recs: pd.DataFrame, plan_date: date, cfg) -> dict[int, list[str]]
                Sanction.starts_on <= plan_date, Sanction.starts_on >= sanction_since)).all()
     bodies = {o for o, _p in sanctioned if o is not None}
     persons = {p for _o, p in sanctioned if p is not None}
+    staff = credit.sanctioned_staff_bodies(plan_date, sanction_since)  # their body's records, in the next plan
+    if staff:
+        for uid, body, consulting in zip(recs["unit_id"], recs["body_id"], recs["consulting_body_id"], strict=True):
+            if body in staff or (consulting is not None and not pd.isna(consulting) and int(consulting) in staff):
+                why.setdefault(int(uid), []).append("sanctioned_staff")
     if bodies or persons:
         for uid, body, lead in zip(recs["unit_id"], recs["body_id"], recs["lead_id"], strict=True):
             if body in bodies:
@@ -351,10 +360,13 @@ def build_frame(population: dict, plan_date: date, cfg, *, strata: str | None = 
     events = _party_events(plan_date)
     led = _led_records(plan_date)
     prior_weight = float(cfg["SAMPLING_PRIOR_WEIGHT"])
-    units = features(recs, pd.Series(pd.Timestamp(plan_date), index=recs.index), events, led, prior_weight)
+    units_as_of = pd.Series(pd.Timestamp(plan_date), index=recs.index)
+    units = features(recs, units_as_of, events, led, prior_weight)
     units["mandatory"] = [1.0 if int(u) in why else 0.0 for u in units["unit_id"]]
     if strata == "body":
         units["body_id"] = recs["body_id"].astype("int64").astype(str).to_numpy()
+    if strata == "rating":
+        units[credit.STRATUM] = credit.grades_as_of(recs["body_id"], units_as_of).to_numpy()
     parties = recs[["unit_id", "body_id", "consulting_body_id", "enterprise_id"]].copy()
     history, labels = _history(plan_date, events, led, prior_weight) if with_history else (None, "none")
     return Frame(plan_date, units, parties, why, excluded, history, labels)

@@ -48,7 +48,7 @@ class PlanIn(_In):
     attribute = fields.Nested(AttributeIn, allow_none=True, load_default=None,
                               metadata={"description": "size from an attribute test (jfa's planning())"})
     uniform_share = fields.Float(allow_none=True, load_default=None)
-    strata = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(["province", "body"]))
+    strata = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(["province", "body", "rating"]))
 
 
 class PageArgs(_In):

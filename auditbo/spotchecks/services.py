@@ -31,7 +31,7 @@ from auditbo.events import Actor
 from auditbo.extensions import db
 from auditbo.filings.models import AssessmentType, Grade
 from auditbo.orgs.models import Organisation, OrgKind
-from auditbo.spotchecks import assignment
+from auditbo.spotchecks import assignment, credit
 from auditbo.spotchecks.frame import (
     STRATA,
     Frame,
@@ -171,7 +171,7 @@ def clean_plan_input(data: dict) -> tuple[dict, ErrorCollector]:
     share = 0.2 if share in (None, "") else _number(errors, "uniform_share", share, lo=0, hi=1, lo_open=True)
     strata = data.get("strata") or None
     if strata is not None and strata not in STRATA:
-        errors.add("strata", "province or body")
+        errors.add("strata", "province, body or rating")
     return {"name": name, "population": population, "size": size, "precision": precision, "attribute": attribute,
             "uniform_share": share, "strata": strata}, errors
 
@@ -217,8 +217,12 @@ def _frame_facts(frame: Frame) -> dict:
 
 
 def _run_draw(frame: Frame, n: int, seed: int, uniform_share: float, strata: str | None) -> sampling.DrawResult:
+    budgets = None
+    if strata == "rating":  # each grade at least its minimum share (auditbo/spotchecks/credit.py)
+        budgets = credit.grade_budgets(frame.units[STRATA[strata]], frame.units["mandatory"], n,
+                                       current_app.config["SAMPLING_MIN_SHARE_BY_GRADE"])
     return sampling.draw(frame.units, n, random_state=seed, model=_model(frame, seed), uniform_share=uniform_share,
-                         strata=STRATA[strata] if strata else None)
+                         strata=STRATA[strata] if strata else None, budgets=budgets)
 
 
 def preview(data: dict, *, plan_date: date | None = None) -> dict:
@@ -363,7 +367,8 @@ def verify_plan(plan: SamplingPlan) -> dict:
         redo = sampling.draw(frame.assign(risk=[r[3] for r in rows]), plan.size, random_state=int(plan.seed),
                              uniform_share=params.get("effective_uniform_share", plan.uniform_share),
                              risk_exponent=params.get("risk_exponent", 1.0),
-                             strata=STRATA[plan.strata_column] if plan.strata_column else None)
+                             strata=STRATA[plan.strata_column] if plan.strata_column else None,
+                             budgets=params.get("allocation") if plan.strata_column == "rating" else None)
     except sampling.SamplingError as exc:
         differs["redraw"] = str(exc)
         return {"matches": False, "differs": differs}

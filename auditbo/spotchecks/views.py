@@ -41,7 +41,8 @@ CHECK_TABS = {"mine": _l("My spot checks"), "open": _l("Open"), "unassigned": _l
               "disclosure": _l("Disclosure due"), "closed": _l("Closed")}
 REASON_TITLES = {"substantiated_complaint": _l("a substantiated complaint about the record"),
                  "sanctioned_body": _l("the assessment body was sanctioned"),
-                 "sanctioned_lead": _l("the lead assessor was sanctioned")}
+                 "sanctioned_lead": _l("the lead assessor was sanctioned"),
+                 "sanctioned_staff": _l("a person of the body was sanctioned; not checked since")}
 LABEL_TITLES = {"spot_checks": _l("closed spot checks"), "confirmations": _l("confirmation decisions"),
                 "spot_checks+confirmations": _l("closed spot checks and confirmation decisions"),
                 "none": _l("none yet")}
