@@ -1,7 +1,9 @@
-"""The manual recusal list (admin): supervisors listed by hand as recused from a body or an enterprise.
+"""The recusal list: supervisors listed by hand (admin) as recused from a body or an enterprise, or
+declaring a tie themselves on a record they were drawn for (a confirmation reviewer, a spot-check
+inspector): :func:`declare_ties`.
 
 :mod:`~auditbo.confirmations.assignment` reads this list together with the supervisors'
-affiliations: either keeps a reviewer from being drawn.
+affiliations: either keeps a reviewer or an inspector from being drawn.
 """
 
 from __future__ import annotations
@@ -45,6 +47,42 @@ def add_recusal(user_id: int, party: str, credit_code: str, reason: str, actor: 
                   after={"user_id": user.id, "org_id": rec.org_id, "enterprise_id": rec.enterprise_id,
                          "source": "manual"}, reason=rec.reason)
     return rec
+
+
+PARTIES = ("body", "consulting_body", "enterprise")  # the parties of a record one may be tied to
+
+
+def declare_ties(a, parties, reason: str, actor: Actor, *, max_text: int = 4000) -> list[Recusal]:
+    """A supervisor declares a tie to parties of record ``a`` (its body, consulting body, enterprise):
+    each becomes a Recusal row (source ``declared``), so no later draw picks them for these parties."""
+    errors = ErrorCollector()
+    parties = list(dict.fromkeys(parties or []))
+    if not parties:
+        errors.add("parties", "name the party (or parties) you are tied to")
+    for p in parties:
+        if p not in PARTIES:
+            errors.add("parties", f"must be among {', '.join(PARTIES)}")
+        elif p == "consulting_body" and a.consulting_body_id is None:
+            errors.add("parties", "this assessment names no consulting body")
+    if not (reason or "").strip():
+        errors.add("reason", "describe the tie")
+    elif len(reason) > max_text:
+        errors.add("reason", f"at most {max_text} characters")
+    errors.raise_if_any()
+    targets = {"body": ("org", a.body_id), "consulting_body": ("org", a.consulting_body_id),
+               "enterprise": ("ent", a.enterprise_id)}
+    made = []
+    for p in parties:
+        kind, pk = targets[p]
+        rec = Recusal(user_id=actor.id, org_id=pk if kind == "org" else None,
+                      enterprise_id=pk if kind == "ent" else None, reason=reason.strip(), created_by_id=actor.id)
+        db.session.add(rec)
+        db.session.flush()
+        events.record(actor, "recusal", rec.id, "created",
+                      after={"user_id": actor.id, "org_id": rec.org_id, "enterprise_id": rec.enterprise_id,
+                             "source": "declared"}, reason=reason.strip())
+        made.append(rec)
+    return made
 
 
 def remove_recusal(rec: Recusal, reason: str, actor: Actor) -> None:

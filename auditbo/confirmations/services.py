@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from auditbo import events
 from auditbo.checklists import services as criteria
 from auditbo.clock import today as _today
-from auditbo.confirmations import queries
+from auditbo.confirmations import queries, recusals
 from auditbo.confirmations.assignment import NoEligibleReviewer, ReviewerPool, is_recused, parties_of
 from auditbo.confirmations.models import (
     AUDIT_TRANSITIONS,
@@ -31,7 +31,6 @@ from auditbo.confirmations.models import (
     Decision,
     Finding,
     FindingAgainst,
-    Recusal,
     Severity,
 )
 from auditbo.database import bulk_insert, utcnow
@@ -45,7 +44,7 @@ from auditbo.workdays import calendar_from_config
 # CHECKLIST is the built-in version 0, which serves until the office publishes one.
 CHECKLIST = criteria.BUILT_IN
 ANSWERS = ("yes", "no", "na")
-PARTIES = ("body", "consulting_body", "enterprise")
+PARTIES = recusals.PARTIES
 MAX_TEXT = 4000
 
 
@@ -197,32 +196,8 @@ def declare(audit: ConfirmationAudit, actor: Actor, *, conflict: bool = False, p
         raise Conflict(f"this confirmation audit is {audit.status.value}")
     if actor.id is None or audit.assignee_id != actor.id:
         raise Forbidden("only the assigned reviewer may declare a conflict on this confirmation audit")
-    errors = ErrorCollector()
     parties = list(dict.fromkeys(parties or []))
-    a = _assessment(audit)
-    if not parties:
-        errors.add("parties", "name the party (or parties) you are tied to")
-    for p in parties:
-        if p not in PARTIES:
-            errors.add("parties", f"must be among {', '.join(PARTIES)}")
-        elif p == "consulting_body" and a.consulting_body_id is None:
-            errors.add("parties", "this assessment names no consulting body")
-    if not (reason or "").strip():
-        errors.add("reason", "describe the tie")
-    elif len(reason) > MAX_TEXT:
-        errors.add("reason", f"at most {MAX_TEXT} characters")
-    errors.raise_if_any()
-    targets = {"body": ("org", a.body_id), "consulting_body": ("org", a.consulting_body_id),
-               "enterprise": ("ent", a.enterprise_id)}
-    for p in parties:
-        kind, pk = targets[p]
-        rec = Recusal(user_id=actor.id, org_id=pk if kind == "org" else None,
-                      enterprise_id=pk if kind == "ent" else None, reason=reason.strip(), created_by_id=actor.id)
-        db.session.add(rec)
-        db.session.flush()
-        events.record(actor, "recusal", rec.id, "created",
-                      after={"user_id": actor.id, "org_id": rec.org_id, "enterprise_id": rec.enterprise_id,
-                             "source": "declared"}, reason=reason.strip())
+    recusals.declare_ties(_assessment(audit), parties, reason, actor, max_text=MAX_TEXT)
     events.record(actor, "confirmation", audit.id, "conflict_declared", after={"parties": parties},
                   reason=reason.strip())
     _redraw(audit, actor, reason="the reviewer declared a conflict of interest", exclude={actor.id}, fail_soft=True)

@@ -285,6 +285,22 @@ class Outcome(MethodView):
         return _check_out(check_id)
 
 
+@blp.route("/spot-checks/<int:check_id>/conflict")
+class ConflictDeclaration(MethodView):
+    @problems(409)
+    @_inspector
+    @blp.doc(**BEARER_DOC)
+    @blp.arguments(s.ConflictIn)
+    @blp.response(200, s.CheckOut)
+    def post(self, data, check_id):
+        """An assigned inspector declares a tie (`parties`: body, consulting_body, enterprise; `reason`): they are
+        recused from those parties from now on and replaced on this check by another eligible supervisor (none
+        left: the check waits in the admins' queue, `unassigned`)."""
+        assignment.declare_conflict(queries.get_check(check_id), data["parties"], data["reason"],
+                                    Actor.of_api(api_user()))
+        return _check_out(check_id)
+
+
 @blp.route("/spot-checks/<int:check_id>/reassignment")
 class Reassignment(MethodView):
     @problems(403, 409)

@@ -2,7 +2,7 @@
 
 Recused, exactly as for confirmation audits (:class:`auditbo.confirmations.assignment.ReviewerPool`):
 a supervisor tied to the assessment body, the consulting body or the enterprise in the look-back
-window, or listed by hand (declarations land in the same list). A check with fewer than
+window, or listed by hand, or declared by the supervisor (:func:`declare_conflict`, the same list). A check with fewer than
 ``SPOTCHECK_INSPECTORS`` eligible supervisors is opened unassigned with an ``assignment_failed``
 event and waits in the admins' queue: nobody is ever picked silently.
 """
@@ -18,6 +18,7 @@ from flask import current_app
 import sampling
 from auditbo import events
 from auditbo.clock import today as _today
+from auditbo.confirmations import recusals
 from auditbo.confirmations.assignment import ReviewerPool, parties_of
 from auditbo.errors import Conflict
 from auditbo.events import Actor
@@ -99,6 +100,43 @@ def open_checks(plan, selected: pd.DataFrame, parties: pd.DataFrame, actor: Acto
     db.session.flush()
     events.record_many(evs)
     return [c.id for c, _ in checks]
+
+
+def declare_conflict(check: SpotCheck, parties: list[str], reason: str, actor: Actor) -> list[int]:
+    """An assigned inspector declares a tie to the record's body, consulting body or enterprise: the tie
+    joins the recusal list (so no later draw picks them for these parties, on a spot check or a
+    confirmation audit) and the check's team is drawn afresh among the eligible supervisors (the engine's
+    balanced, seeded draw; the seed is recorded). With too few left, the others stay and the
+    check keeps fewer inspectors than it needs, with an ``assignment_failed`` event: it waits in the
+    admins' queue (never a recused inspector)."""
+    if check.status is not CheckStatus.open:
+        raise Conflict("this spot check is closed; its inspectors stay as they were")
+    a = db.session.get(Assessment, check.assessment_id)
+    recusals.declare_ties(a, parties, reason, actor)
+    current = set(db.session.scalars(sa.select(SpotCheckInspector.user_id)
+                                     .where(SpotCheckInspector.spot_check_id == check.id)))
+    db.session.execute(sa.delete(SpotCheckInspector).where(SpotCheckInspector.spot_check_id == check.id,
+                                                           SpotCheckInspector.user_id == actor.id))
+    seed = secrets.randbits(62)
+    c = {"check_id": check.id, "body_id": a.body_id, "consulting_body_id": a.consulting_body_id,
+         "enterprise_id": a.enterprise_id}
+    k = int(current_app.config["SPOTCHECK_INSPECTORS"])
+    drawn, failed = draw_inspectors([c], k, seed, pool=_pool())  # the declarer is recused by now
+    if not failed:  # the engine draws the whole team afresh (balanced, seeded); else the others stay
+        db.session.execute(sa.delete(SpotCheckInspector).where(SpotCheckInspector.spot_check_id == check.id))
+        for uid in drawn[check.id]:
+            db.session.add(SpotCheckInspector(spot_check_id=check.id, user_id=uid))
+        check.assign_seed = seed
+    db.session.flush()
+    after = sorted(drawn[check.id]) if not failed else sorted(current - {actor.id})
+    events.record(actor, "spot_check", check.id, "conflict_declared", before={"inspectors": sorted(current)},
+                  after={"parties": list(dict.fromkeys(parties)), "inspectors": after, "seed": seed},
+                  reason=reason.strip())
+    if failed:
+        events.record(actor, "spot_check", check.id, "assignment_failed",
+                      after={"needed": k, "inspectors": after,
+                             "reason": "no eligible supervisor left to replace an inspector who declared a tie"})
+    return after
 
 
 def reassign(check: SpotCheck, reason: str, actor: Actor) -> list[int]:

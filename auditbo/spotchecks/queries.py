@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import aliased
 
 from auditbo.accounts.models import User
@@ -128,8 +129,10 @@ def checks_page(page: int, per_page: int, *, plan_id: int | None = None, status:
     if inspector_id is not None:
         stmt = stmt.where(C.id.in_(sa.select(SpotCheckInspector.spot_check_id)
                                    .where(SpotCheckInspector.user_id == inspector_id)))
-    if unassigned:
-        stmt = stmt.where(C.status == CheckStatus.open, ~C.id.in_(sa.select(SpotCheckInspector.spot_check_id)))
+    if unassigned:  # fewer inspectors than a check needs: none could be drawn, or one declared a tie
+        staffed = (sa.select(SpotCheckInspector.spot_check_id).group_by(SpotCheckInspector.spot_check_id)
+                   .having(sa.func.count() >= current_app.config["SPOTCHECK_INSPECTORS"]))
+        stmt = stmt.where(C.status == CheckStatus.open, ~C.id.in_(staffed))
     if disclosure in ("due", "overdue"):
         stmt = stmt.where(C.status == CheckStatus.closed, C.disclosed_on.is_(None))
         if disclosure == "overdue":

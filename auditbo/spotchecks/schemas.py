@@ -194,6 +194,13 @@ class CheckOut(Schema):
     files = fields.List(fields.Dict(), metadata={"description": "evidence: id, filename, content_type, size, sha256"})
 
 
+class ConflictIn(_In):
+    parties = fields.List(fields.String(validate=validate.OneOf(["body", "consulting_body", "enterprise"])),
+                          required=True, validate=validate.Length(min=1, max=3),
+                          metadata={"description": "the record's parties you are tied to"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
 class CheckPageOut(Schema):
     items = fields.List(fields.Dict())
     total = fields.Integer()

@@ -299,6 +299,15 @@ def check_outcome(check_id: int):
                          _("Spot check closed; the certificate follows its consequence."))
 
 
+@bp.route("/<int:check_id>/conflict", methods=["POST"])
+@login_required
+def check_conflict(check_id: int):
+    f = request.form
+    return _check_action(check_id, lambda c: assignment.declare_conflict(c, f.getlist("parties"), f.get("reason", ""),
+                                                                         _actor()),
+                         _("Tie declared: you are recused from this record's parties and replaced on this check."))
+
+
 @bp.route("/<int:check_id>/reassign", methods=["POST"])
 @login_required
 def check_reassign(check_id: int):
