@@ -183,10 +183,11 @@ def jobs_list():
 
 def register(app: Flask) -> None:
     from auditbo.confirmations.cli import confirmations_cli
+    from auditbo.dashboard.cli import reports_cli
     from auditbo.orgs.cli import orgs_cli, persons_cli
     from auditbo.ratings.cli import ratings_cli
     from auditbo.spotchecks.cli import sampling_cli
 
     for group in (users_cli, tokens_cli, events_cli, seed_cli, orgs_cli, persons_cli, confirmations_cli,
-                  scheduler_cli, jobs_cli, sampling_cli, ratings_cli):
+                  scheduler_cli, jobs_cli, sampling_cli, ratings_cli, reports_cli):
         app.cli.add_command(group)

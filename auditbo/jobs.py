@@ -68,6 +68,12 @@ def _monthly_ratings(day: date):
     return run_previous_month(day)  # the month before, as a draft, once (catch-up: any later day)
 
 
+def _monthly_report(day: date):
+    from auditbo.dashboard.reports import run_monthly
+
+    return run_monthly(day)  # the month before, once; after the ratings draft (02:00)
+
+
 JOBS: list[Job] = [
     Job("expire_certificates", {"hour": 1, "minute": 0}, _expire),
     Job("surveillance_overdue", {"hour": 1, "minute": 15}, _surveillance),
@@ -75,6 +81,7 @@ JOBS: list[Job] = [
     Job("confirmation_reminders", {"hour": 8, "minute": 0}, _reminders),
     Job("upload_cleanup", {"hour": 3, "minute": 30}, _upload_cleanup),
     Job("monthly_ratings", {"day": 1, "hour": 2, "minute": 0}, _monthly_ratings),
+    Job("monthly_report", {"day": 1, "hour": 3, "minute": 0}, _monthly_report),
 ]
 
 

@@ -114,11 +114,21 @@ def filings_by_month(user, today: date) -> Figure:
     return fig
 
 
-def _breakdown(user, key: str, column, groups: dict[str, str], endpoint_arg: str, title, x_label) -> Figure:
+def _filed_in(first: date, last: date):
+    return sa.and_(Assessment.filed_at >= clock.start_of(first),
+                   Assessment.filed_at < clock.start_of(last + timedelta(days=1)))
+
+
+def _breakdown(user, key: str, column, groups: dict[str, str], endpoint_arg: str, title, x_label,
+               period: tuple[date, date] | None = None) -> Figure:
     standing = Assessment.status == AssessmentStatus.standing
     prefix = sa.func.substr(column, 1, len(next(iter(groups), "")) or 1)
     stmt = scope_assessments(sa.select(prefix, sa.func.count(), sa.func.count().filter(standing))
                              .group_by(prefix), user)
+    args = {}
+    if period is not None:
+        stmt = stmt.where(_filed_in(*period))
+        args = {"filed_from": period[0].isoformat(), "filed_to": period[1].isoformat()}
     counts = {p: (n, s) for p, n, s in db.session.execute(stmt)}
     fig = Figure(key, title, "bar", x_label, _l("Assessments"),
                  [x_label, _l("Filings"), _l("Standing certificates")])
@@ -126,26 +136,27 @@ def _breakdown(user, key: str, column, groups: dict[str, str], endpoint_arg: str
         n, s = counts.get(code, (0, 0))
         if not n:
             continue
-        fig.rows.append([Cell(name), Cell(n, url_for("filings.index", **{endpoint_arg: code})),
-                         Cell(s, url_for("filings.index", **{endpoint_arg: code, "status": "standing"}))])
+        fig.rows.append([Cell(name), Cell(n, url_for("filings.index", **{endpoint_arg: code}, **args)),
+                         Cell(s, url_for("filings.index", **{endpoint_arg: code, "status": "standing"}, **args))])
     fig.rows.sort(key=lambda r: -r[1].value)
     return fig
 
 
-def by_province(user) -> Figure:
-    """Filings and standing certificates per province (the region code's first two digits): a table."""
+def by_province(user, period: tuple[date, date] | None = None) -> Figure:
+    """Filings (all, or filed in ``period``) and standing certificates per province (the region code's
+    first two digits): a table."""
     groups = {code: province_name(code + "0000") for code in PROVINCES}
     fig = _breakdown(user, "by_province", Assessment.region_code, groups, "region", _l("Filings by province"),
-                     _l("Province"))
+                     _l("Province"), period)
     fig.kind = "table"
     return fig
 
 
-def by_industry(user) -> Figure:
+def by_industry(user, period: tuple[date, date] | None = None) -> Figure:
     """Filings and standing certificates per GB/T 4754 section (the industry code's letter)."""
     groups = {code: industry_section_name(code) for code in INDUSTRY_SECTIONS}
     return _breakdown(user, "by_industry", Assessment.industry_code, groups, "industry",
-                      _l("Filings by industry (GB/T 4754 section)"), _l("Industry"))
+                      _l("Filings by industry (GB/T 4754 section)"), _l("Industry"), period)
 
 
 # --- confirmations ---------------------------------------------------------------------------
@@ -160,10 +171,10 @@ def decided_between(first: date, last: date):
                    A.decided_at < clock.start_of(last + timedelta(days=1)))
 
 
-def confirmation_outcomes(today: date) -> Figure:
-    """Per assessment body (the fifteen with most decisions in the last twelve months): decided
-    confirmation audits and the returned / adjusted / rejected rates, each with its count."""
-    first, last = month_range(today)[0][1], today
+def confirmation_outcomes(today: date, period: tuple[date, date] | None = None) -> Figure:
+    """Per assessment body (the fifteen with most decisions in the last twelve months, or in ``period``):
+    decided confirmation audits and the returned / adjusted / rejected rates, each with its count."""
+    first, last = period or (month_range(today)[0][1], today)
     A = ConfirmationAudit
     stmt = (sa.select(Organisation.name, Organisation.credit_code, sa.func.count(),
                       *[sa.func.count().filter(A.decision == d) for d in OUTCOMES])
@@ -172,7 +183,9 @@ def confirmation_outcomes(today: date) -> Figure:
             .where(decided_between(first, last))
             .group_by(Organisation.name, Organisation.credit_code)
             .order_by(sa.func.count().desc(), Organisation.name).limit(TOP_BODIES))
-    fig = Figure("confirmation_outcomes", _l("Confirmation outcomes by body (last 12 months)"), "bar",
+    title = (_l("Confirmation outcomes by body (last 12 months)") if period is None
+             else _l("Confirmation outcomes by body"))
+    fig = Figure("confirmation_outcomes", title, "bar",
                  _l("Assessment body"), _l("Share of decisions"),
                  [_l("Assessment body"), *[OUTCOME_TITLES[d] for d in OUTCOMES], _l("Decided")],
                  series_to=1 + len(OUTCOMES), percent=True)

@@ -1,14 +1,16 @@
 """The signed-in home page, by role: the office's figures (charts with their tables, each cell a
 drill-down into the list it counts) or a body's own figures against the market median."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 
-from auditbo import exports
+from auditbo import clock, exports
+from auditbo.accounts.forms import EmptyForm
 from auditbo.authz import Action, can, require
-from auditbo.dashboard import comparison, figures, services
+from auditbo.dashboard import comparison, figures, reports, services
+from auditbo.errors import ValidationFailed
 from auditbo.orgs.models import OrgKind
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
@@ -70,3 +72,39 @@ def bodies_export(fmt: str):
     return exports.response(fmt, comparison.rows(period, sort), comparison.export_columns(),
                             name=f"body-comparison-{period.args()['from']}-{period.args()['to']}",
                             sheet=_("Body comparison"))
+
+
+# --- the monthly supervision report (item 5) ---------------------------------------------------
+@bp.route("/dashboard/reports", methods=["GET", "POST"])
+@login_required
+def reports_index():
+    require(current_user, Action.view_office_queues)
+    form = EmptyForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400, "CSRF token missing or invalid")
+        period = (request.form.get("period") or "").strip()
+        try:
+            reports.generate(period)
+        except ValidationFailed as exc:
+            flash("; ".join(e.message for e in exc.errors), "danger")
+            return redirect(url_for("dashboard.reports_index"))
+        flash(_("The report for %(period)s was generated.", period=period), "success")
+        return redirect(url_for("dashboard.reports_index"))
+    last_month = reports.previous_month(clock.today())
+    return render_template("dashboard/reports.html", reports=reports.stored(), form=form, default_period=last_month)
+
+
+@bp.route("/dashboard/reports/<period>.<any(html, xlsx):fmt>")
+@login_required
+def report_file(period: str, fmt: str):
+    """A stored report: the printable page, or the workbook as a download."""
+    require(current_user, Action.view_office_queues)
+    path = reports.path_of(period, fmt)
+    if path is None:
+        raise NotFound(_("No report is stored for this month."))
+    resp = Response(path.read_bytes(), mimetype="text/html" if fmt == "html" else exports.MIMETYPES["xlsx"])
+    if fmt == "xlsx":  # a report is small (figures and one row per body): read whole
+        resp.headers["Content-Disposition"] = f"attachment; filename=monthly-report-{period}.xlsx"
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
