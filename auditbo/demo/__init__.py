@@ -98,10 +98,10 @@ def load_demo(*, seed: int = 20261126, scale: float = 1.0, as_of: date | None = 
     _fix_sequences([
         "organisations", "persons", "users", "affiliations", "enterprises", "assessments", "assessment_team",
         "assessment_consultants", "assessment_capabilities", "assessment_status_changes", "confirmation_audits",
-    progress("the showcase record (filed and confirmed through the services) …")
-    file_showcase(as_of)
         "confirmation_findings", "sampling_plans", "complaints", "spot_checks",
     ])
+    progress("the showcase record (filed and confirmed through the services) …")
+    file_showcase(as_of)
     progress("spot-check plans: created, approved, drawn and worked through the services …")
     from auditbo.spotchecks.demo import run_plans
 
