@@ -366,7 +366,7 @@ def own_body_vs_market(user, today: date) -> Figure:
     every = body_measures(first, last)
     mine = every.get(user.org_id, {})
     fig = Figure("own_vs_market", _l("Our body against the market median (last 12 months)"), "bar",
-                 _l("Measure"), _l("Share"), [_l("Measure"), _l("Our body"), _l("Market median")], percent=True)
+                 _l("Indicator"), _l("Share"), [_l("Indicator"), _l("Our body"), _l("Market median")], percent=True)
     args = {"filed_from": first.isoformat(), "filed_to": last.isoformat()}
     links = {"filings": {}, "late_share": {"flag": "late"}, "reduced_share": {"flag": "reduced_person_days"},
              "jump_share": {"flag": "grade_jump"}, "tie_share": {"flag": "tie"}}
