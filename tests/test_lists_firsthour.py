@@ -54,3 +54,42 @@ def test_every_column_of_the_assessments_list_sorts(client, login):
             assert len(certs) >= 3, s
     asc = re.findall(r"IIMS-T-AA-\d+", client.get("/assessments?sort=certificate_no").get_data(as_text=True))
     assert asc == sorted(asc)
+
+
+def _sort_keys(html: str) -> set[str]:
+    return set(re.findall(r'data-sort="(\w+)"', html))
+
+
+def test_the_queue_the_registry_and_the_directory_sort_by_their_headers(client, login):
+    from tests.confirm_support import file_aaa, make_office
+
+    office = make_office(2)
+    file_aaa(office)
+    file_aaa(office)
+    login(UserFactory(role=Role.admin))
+    for url, wanted in (("/confirmations/?tab=all", {"id", "enterprise", "body", "grade", "due_date", "status"}),
+                        ("/registry/", {"name", "credit_code", "kind", "staff", "status"}),
+                        ("/registry/persons/", {"person_id", "name", "qualification", "valid_until"}),
+                        ("/registry/enterprises/", {"name", "certificates", "last", "level"}),
+                        ("/directory", {"name", "kind", "province", "standing", "rating"})):
+        html = client.get(url).get_data(as_text=True)
+        keys = _sort_keys(html)
+        assert wanted <= keys, (url, keys)
+        sep = "&" if "?" in url else "?"
+        for key in keys:
+            for s in (key, "-" + key):
+                resp = client.get(f"{url}{sep}sort={s}")
+                assert resp.status_code == 200, (url, s)
+                assert ("▲" if s == key else "▼") in resp.get_data(as_text=True), (url, s)
+    names = [n for n in re.findall(r'data-audit="\d+">\s*<td><a[^>]*>#(\d+)', client.get(
+        "/confirmations/?tab=all&sort=-id").get_data(as_text=True))]
+    assert names == sorted(names, key=int, reverse=True) and len(names) >= 2
+
+
+def test_date_filters_are_labelled_date_inputs(client, login):
+    login(UserFactory(role=Role.supervisor))
+    for url in ("/assessments", "/confirmations/"):
+        html = client.get(url).get_data(as_text=True)
+        for m in re.finditer(r'<input[^>]*type="date"[^>]*>', html):
+            ident = re.search(r'id="([^"]+)"', m.group(0))
+            assert ident and f'for="{ident.group(1)}"' in html, (url, m.group(0))

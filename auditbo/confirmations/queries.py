@@ -43,6 +43,7 @@ class QueueFilter:
     decision: str | None = None  # a decided audit's outcome (the dashboard's drill-down)
     decided_from: date | None = None  # office dates, inclusive
     decided_to: date | None = None
+    sort: str | None = None  # a key of SORTS, "-" first for descending; None: the tab's own order
     extra: dict = field(default_factory=dict)
 
     def args(self) -> dict:
@@ -51,7 +52,7 @@ class QueueFilter:
                "due_from": self.due_from.isoformat() if self.due_from else None,
                "due_to": self.due_to.isoformat() if self.due_to else None, "decision": self.decision,
                "decided_from": self.decided_from.isoformat() if self.decided_from else None,
-               "decided_to": self.decided_to.isoformat() if self.decided_to else None}
+               "decided_to": self.decided_to.isoformat() if self.decided_to else None, "sort": self.sort}
         return {k: v for k, v in out.items() if v}
 
 
@@ -133,7 +134,19 @@ def rows_select(f: QueueFilter, user, today: date) -> sa.Select:
     A = ConfirmationAudit
     stmt = _base(f, user).where(_tab_condition(f.tab, user, today))
     order = ((A.decided_at.desc(), A.id.desc()) if f.tab == "decided" else (A.due_date.asc(), A.id.asc()))
+    if f.sort and f.sort.lstrip("-") in SORTS:
+        col = SORTS[f.sort.lstrip("-")]
+        order = (col.desc(), A.id.desc()) if f.sort.startswith("-") else (col.asc(), A.id.asc())
     return _rows().where(A.id.in_(stmt)).order_by(*order)
+
+
+# the queue's sortable columns (the page's headers): audit, enterprise, body, grade, round, status, due, decision
+SORTS = {
+    "id": ConfirmationAudit.id, "enterprise": Enterprise.name, "body": sa.literal_column("body_name"),
+    "grade": Assessment.filed_grade, "round": ConfirmationAudit.round, "status": ConfirmationAudit.status,
+    "reviewer": sa.literal_column("assignee_name"), "due_date": ConfirmationAudit.due_date,
+    "decision": ConfirmationAudit.decision, "decided_at": ConfirmationAudit.decided_at,
+}
 
 
 def _rows() -> sa.Select:

@@ -111,7 +111,9 @@ def _queue_filter() -> QueueFilter:
     return QueueFilter(tab=tab, body=(request.args.get("body") or "").strip() or None, grade=grade,
                        region=region if region.isdigit() and 2 <= len(region) <= 6 else None,
                        due_from=_date_arg("due_from"), due_to=_date_arg("due_to"), decision=decision,
-                       decided_from=_date_arg("decided_from"), decided_to=_date_arg("decided_to"))
+                       decided_from=_date_arg("decided_from"), decided_to=_date_arg("decided_to"),
+                       sort=request.args.get("sort") if (request.args.get("sort") or "").lstrip("-") in queries.SORTS
+                       else None)
 
 
 @bp.route("/")

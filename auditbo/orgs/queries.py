@@ -34,6 +34,7 @@ class Filters:
     status: str = ""
     qualification: str = ""
     org: int | None = None
+    sort: str = ""  # a column key of the list's *_SORTS, "-" first for descending
 
     @classmethod
     def from_args(cls, args) -> Filters:
@@ -49,6 +50,7 @@ class Filters:
             status=pick("status", {m.value for m in RegistryStatus}),
             qualification=pick("qualification", {m.value for m in Qualification}),
             org=org,
+            sort=pick("sort", SORT_KEYS),
         )
 
     def args(self) -> dict:
@@ -59,6 +61,24 @@ def _provinces() -> set[str]:
     from auditbo.codes import PROVINCES
 
     return set(PROVINCES)
+
+
+ORG_SORTS = {"name": Organisation.name, "credit_code": Organisation.credit_code, "kind": Organisation.kind,
+             "region_code": Organisation.region_code, "status": Organisation.status,
+             "staff": sa.literal_column("staff")}
+PERSON_SORTS = {"person_id": Person.person_id, "name": Person.name, "qualification": Person.qualification,
+                "valid_until": Person.valid_until, "status": Person.status}
+ENTERPRISE_SORTS = {"name": Enterprise.name, "credit_code": Enterprise.credit_code,
+                    "region_code": Enterprise.region_code, "level": None, "certificates": None, "last": None}
+SORT_KEYS = {p + k for k in (*ORG_SORTS, *PERSON_SORTS, *ENTERPRISE_SORTS) for p in ("", "-")}
+
+
+def _sorted(stmt: sa.Select, sort: str, columns: dict, tiebreak) -> sa.Select:
+    """The list in the order its header asked for (ties by id), or as it was."""
+    col = columns.get(sort.lstrip("-"))
+    if col is None:
+        return stmt
+    return stmt.order_by(None).order_by(col.desc() if sort.startswith("-") else col.asc(), tiebreak)
 
 
 def _like(text: str) -> str:
@@ -85,7 +105,7 @@ def orgs_select(f: Filters) -> sa.Select:
         stmt = stmt.where(Organisation.region_code.startswith(f.province))
     if f.status:
         stmt = stmt.where(Organisation.status == RegistryStatus(f.status))
-    return stmt
+    return _sorted(stmt, f.sort, ORG_SORTS, Organisation.id)
 
 
 def persons_select(f: Filters) -> sa.Select:
@@ -100,7 +120,7 @@ def persons_select(f: Filters) -> sa.Select:
         stmt = stmt.where(Person.status == RegistryStatus(f.status))
     if f.org:
         stmt = stmt.where(Person.org_id == f.org)
-    return stmt
+    return _sorted(stmt, f.sort, PERSON_SORTS, Person.id)
 
 
 def staff_of(org: Organisation) -> list[Person]:
@@ -129,7 +149,8 @@ def enterprises_select(f: Filters) -> sa.Select:
                                  Enterprise.credit_code == f.q.upper()))
     if f.province:
         stmt = stmt.where(Enterprise.region_code.startswith(f.province))
-    return stmt
+    aggregates = {"level": agg.c.level, "certificates": sa.func.coalesce(agg.c.n, 0), "last": agg.c.last}
+    return _sorted(stmt, f.sort, {**ENTERPRISE_SORTS, **aggregates}, Enterprise.id)
 
 
 def enterprise_history(enterprise: Enterprise) -> list[dict]:

@@ -50,6 +50,7 @@ class DirectoryFilter:
     province: str = ""
     kind: str = ""
     status: str = ""
+    sort: str = ""  # a key of DIRECTORY_SORTS, "-" first for descending
 
     @classmethod
     def from_args(cls, args) -> DirectoryFilter:
@@ -59,7 +60,8 @@ class DirectoryFilter:
 
         return cls(province=pick("province", set(PROVINCES)),
                    kind=pick("kind", {k.value for k in OrgKind}),
-                   status=pick("status", {s.value for s in RegistryStatus}))
+                   status=pick("status", {s.value for s in RegistryStatus}),
+                   sort=pick("sort", {p + k for k in DIRECTORY_SORTS for p in ("", "-")}))
 
     def args(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v}
@@ -102,6 +104,10 @@ _ORG_COLUMNS = (Organisation.credit_code, Organisation.name, Organisation.kind, 
                 Organisation.status)
 
 
+DIRECTORY_SORTS = {"name": Organisation.name, "kind": Organisation.kind, "province": Organisation.region_code,
+                   "status": Organisation.status, "standing": None, "rating": None}
+
+
 def directory(f: DirectoryFilter, page: int = 1) -> tuple[list[dict], int]:
     """One page of the directory of bodies and the total count (three queries)."""
     counts, ratings = _standing_counts(), _latest_ratings()
@@ -120,8 +126,13 @@ def directory(f: DirectoryFilter, page: int = 1) -> tuple[list[dict], int]:
     stmt = stmt.where(*where)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Organisation).where(*where))
     page = max(page, 1)
+    order = (Organisation.kind, Organisation.name, Organisation.id)
+    if f.sort:
+        col = {**DIRECTORY_SORTS, "standing": sa.func.coalesce(counts.c.total, 0), "rating": ratings.c.grade}[
+            f.sort.lstrip("-")]
+        order = (col.desc() if f.sort.startswith("-") else col.asc(), Organisation.id)
     rows = db.session.execute(
-        stmt.order_by(Organisation.kind, Organisation.name, Organisation.id)
+        stmt.order_by(*order)
         .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     ).all()
     return [_public_org(r[:5], r[5], r[6], r[7]) for r in rows], total
