@@ -153,3 +153,25 @@ def test_registry_exports_bodies_and_staff_with_filters(client, login, two_bodie
     login(two_bodies.clerk)
     assert client.get("/registry/export.csv").status_code == 403
     assert client.get("/registry/persons/export.xlsx").status_code == 403
+
+
+def test_complaint_export_keeps_the_tab_and_leaves_out_the_complainant(client, login, two_bodies):
+    from auditbo.complaints import services as complaints
+    from auditbo.events import Actor
+
+    for text in ("评定人日不足", "=1+1"):
+        complaints.register({"against": {"kind": "assessment_body", "credit_code": two_bodies.body.credit_code},
+                             "text": text, "source": "phone", "complainant": "李四", "contact": "li@example.cn"},
+                            actor=Actor.of(two_bodies.sup))
+    db.session.flush()
+    login(two_bodies.sup)
+    rows = read_csv(client.get("/complaints/export.csv?tab=open"))
+    assert len(rows) == 3 and "评定机构" in rows[0]
+    body_col = rows[0].index("评定机构")
+    assert {r[body_col] for r in rows[1:]} == {"甲评定机构"}
+    text = "\n".join(",".join(r) for r in rows)
+    assert "李四" not in text and "li@example.cn" not in text and "'=1+1" in text
+    assert len(read_csv(client.get("/complaints/export.csv?tab=closed"))) == 1
+    client.post("/logout")
+    login(two_bodies.clerk)
+    assert client.get("/complaints/export.csv").status_code == 403

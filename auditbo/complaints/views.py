@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from auditbo import evidence as evidence_files
-from auditbo import transaction
+from auditbo import exports, transaction
 from auditbo.accounts.views import form_errors
 from auditbo.authz import Action, can, require
 from auditbo.clock import today as _today
@@ -71,6 +71,30 @@ def index():
         tab=tab,
         tabs=[(k, TAB_TITLES[k]) for k in TABS],
     )
+
+
+@bp.route("/export.<any(csv, xlsx):fmt>")
+@login_required
+def export(fmt: str):
+    """The list under its tab, streamed as CSV or XLSX."""
+    require(current_user, Action.handle_complaint)
+    tab = request.args.get("tab") if request.args.get("tab") in TABS else "open"
+    columns = [
+        exports.Column("id", _l("Number")),
+        exports.Column("received_on", _l("Received on")),
+        exports.Column("status", _l("Status"), label=lambda s: ComplaintStatus(s).title),
+        exports.Column("source", _l("Source"), label=lambda s: SOURCE_TITLES.get(s, s)),
+        exports.Column("body_name", _l("Assessment body")),
+        exports.Column("person_name", _l("Person")),
+        exports.Column("certificate_no", _l("Certificate")),
+        exports.Column("summary", _l("Summary")),
+        exports.Column("assignee_name", _l("Handled by")),
+        exports.Column("due_date", _l("Due")),
+        exports.Column("closed_on", _l("Closed on")),
+        exports.Column("resolution", _l("Resolution")),
+    ]
+    return exports.response(fmt, queries.rows_select(ComplaintFilter(tab=tab), current_user, _today()), columns,
+                            name="complaints", sheet=_("Complaints"))
 
 
 @bp.route("/new", methods=["GET", "POST"])
