@@ -344,7 +344,10 @@ def _history(plan_date: date, events, led, prior_weight) -> tuple[pd.DataFrame |
     hist["nonconforming"] = [labels[int(u)][0] for u in recs["unit_id"]]
     hist["inclusion_probability"] = [labels[int(u)][1] for u in recs["unit_id"]]
     hist["decided_on"] = recs["decision_date"].map(lambda d: d.isoformat()).to_numpy()
-    return hist.drop(columns=["unit_id"]), source
+    # a feature no training row knows (no grade published yet) tells the model nothing, and the engine's
+    # binning refuses an all-missing column: it is left out of the history (the units keep it)
+    unknown = [c for c in NUMERIC if c in hist.columns and hist[c].isna().all()]
+    return hist.drop(columns=["unit_id", *unknown]), source
 
 
 # --- the frame -----------------------------------------------------------------------------------
