@@ -62,6 +62,19 @@ PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p), zh) for p, zh in [
     (r"^holds a value but has no header$", "有值但没有表头"),
     (r"^the file has more than (\d+) columns; the template has (\d+)$", r"文件超过 \1 列(模板为 \2 列)"),
     (r"^the header has more than (\d+) columns; expected (.+)$", r"表头超过 \1 列;应为 \2"),
+    # marshmallow's own wording (the API's schemas), as a form shows it
+    (r"^Length must be between (\d+) and (\d+)\.$", r"长度应为 \1 至 \2 个字符"),
+    (r"^Longer than maximum length (\d+)\.$", r"不得超过 \1 个字符"),
+    (r"^Shorter than minimum length (\d+)\.$", r"不得少于 \1 个字符"),
+    (r"^Must be one of: (.+)\.$", r"应为以下之一:\1"),
+    (r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$", r"应在 \1 至 \2 之间"),
+    (r"^Must be greater than or equal to (\S+)\.$", r"不得小于 \1"),
+    (r"^Must be less than or equal to (\S+)\.$", r"不得大于 \1"),
+    (r"^Missing data for required field\.$", "必填"),
+    (r"^Field may not be null\.$", "必填"),
+    (r"^Not a valid (string|list|boolean|mapping type)\.$", "格式不正确"),
+    (r"^Unknown field\.$", "不认识的字段"),
+    (r"^String does not match expected pattern\.$", "格式不正确"),
     # refusals shown on error pages (403/404)
     (r"^no such ([a-z -]+?)( among yours)?$", "没有这条记录"),
     (r"^no certificate with that number$", "没有这个编号的证书"),
@@ -76,7 +89,27 @@ PATTERNS: list[tuple[re.Pattern, str]] = [(re.compile(p), zh) for p, zh in [
 ]]
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 FIELD_NAMES = {"external_ref": "本机构编号", "certificate_no": "证书编号", "enterprise": "企业", "team": "评定组",
-               "capabilities": "新型能力", "person_days": "人日数", "decision_date": "评定决定日期"}
+               "capabilities": "新型能力", "person_days": "人日数", "decision_date": "评定决定日期",
+               "consulting_body": "咨询机构", "onsite_start": "现场评定开始日期", "onsite_end": "现场评定结束日期",
+               "valid_until": "证书有效期至", "assessment_type": "评定类型", "grade": "评定等级", "file": "文件",
+               "reduction_reason": "减少人日理由", "body": "本机构", "reason": "原因"}
+SUBFIELD_NAMES = {"person_id": "人员编号", "role": "角色", "name": "名称", "level": "等级", "credit_code": "统一社会信用代码",
+                  "region_code": "行政区划代码", "industry_code": "行业代码", "size": "企业规模", "employees": "员工人数",
+                  "consultant_ids": "咨询师编号"}
+
+
+def field_name(path: str) -> str:
+    """A field's path as a Chinese page names it ('team[1].person_id' -> '评定组第 2 行 person_id')."""
+    locale = get_locale()
+    if locale is None or locale.language != "zh":
+        return path
+    head, _, rest = path.partition(".")
+    m = re.match(r"^(\w+)\[(\d+)\]$", head)
+    if m:
+        name = f"{FIELD_NAMES.get(m.group(1), m.group(1))}第 {int(m.group(2)) + 1} 行"
+    else:
+        name = FIELD_NAMES.get(head, head)
+    return f"{name} {SUBFIELD_NAMES.get(rest, rest)}".strip() if rest else name
 
 
 def translated(message: str) -> str | None:

@@ -43,3 +43,15 @@ def test_a_header_only_csv_is_refused_with_a_message(client, login):
     api = client.post("/api/v1/imports", data={"file": (io.BytesIO(header.encode()), "empty.csv")},
                       headers=reg.headers(), content_type="multipart/form-data")
     assert api.status_code in (400, 422) and "no data rows" in api.get_data(as_text=True)
+
+
+def test_form_errors_are_chinese_field_names_and_messages(client, login):
+    reg = make_registry()
+    login(reg.clerk)
+    data = {"external_ref": "X" * 80, "assessment_type": "initial", "grade": "AAA", "enterprise_size": "large",
+            "team-0-person_id": reg.member.person_id, "team-0-role": "member",
+            "capabilities-0-name": "智能生产与现场作业管控能力", "capabilities-0-level": "CL3"}
+    html = client.post("/assessments/new", data=data).get_data(as_text=True)
+    problems = html[html.index('id="filing-form"') - 2000:]
+    assert "评定组" in problems and "team:" not in problems
+    assert "Length must be" not in html and "is required" not in html

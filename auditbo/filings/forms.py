@@ -153,14 +153,14 @@ class FilingForm(FlaskForm):
         """Attach the service's errors to their fields; return those that belong to no field."""
         self.clear_errors()
         loose = []
-        from auditbo.messages import localise
+        from auditbo.messages import field_name, localise
 
         for err in errors:
             target = self._field_for(err.field)
             if target is not None:
                 target.errors = list(target.errors or []) + [localise(err.message)]
             else:
-                loose.append(f"{err.field}: {localise(err.message)}")
+                loose.append(f"{field_name(err.field)}:{localise(err.message)}")
         return loose
 
     def _field_for(self, path: str):
