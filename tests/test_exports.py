@@ -175,3 +175,47 @@ def test_complaint_export_keeps_the_tab_and_leaves_out_the_complainant(client, l
     client.post("/logout")
     login(two_bodies.clerk)
     assert client.get("/complaints/export.csv").status_code == 403
+
+
+def test_spot_check_exports_plans_units_and_queues(client, login, app):
+    from tests.spot_support import checks_of, drawn_plan, make_market
+
+    m = make_market(n=12)
+    plan = drawn_plan(m, size=4)
+    n_checks = len(checks_of(plan))
+    login(m.admin)
+    plans = read_csv(client.get("/spotchecks/plans/export.csv"))
+    assert [r[0] for r in plans[1:]] == [str(plan.id)]
+    units = read_xlsx(client.get(f"/spotchecks/plans/{plan.id}/units.xlsx?lang=en"))
+    assert units[0][:3] == ["Certificate", "Assessment body", "Grade"]
+    assert len(units) == 13 and sum(1 for r in units[1:] if r[units[0].index("Drawn")] == "Yes") == n_checks
+    opened = read_csv(client.get("/spotchecks/checks/export.csv?tab=open&lang=zh_Hans_CN"))
+    assert len(opened) == n_checks + 1
+    assert len(read_csv(client.get("/spotchecks/checks/export.csv?tab=closed"))) == 1
+    client.post("/logout")
+    login(m.reg.clerk)
+    assert client.get("/spotchecks/plans/export.csv").status_code == 403
+    assert client.get(f"/spotchecks/plans/{plan.id}/units.csv").status_code == 403
+
+
+def test_a_months_ratings_export_with_reasons_in_the_ui_language(client, login, app):
+    from datetime import date
+
+    from auditbo.events import Actor
+    from auditbo.ratings import services as ratings
+    from tests import rating_support as rs
+
+    m = rs.make_market(3)
+    rs.history(m, [date(2026, k, 1) for k in (1, 2, 3)], per_month=2)
+    sup = UserFactory(role=Role.supervisor)
+    run = ratings.run_period("2026-03", actor=Actor(sup.id, sup.username))
+    db.session.flush()
+    login(sup)
+    rows = read_xlsx(client.get(f"/ratings/runs/{run.id}/export.xlsx?type=assessment_body&lang=en"))
+    assert rows[0][:4] == ["Subject", "Credit code or person id", "Name", "Grade"]
+    assert len(rows) > 1 and {r[0] for r in rows[1:]} == {"Assessment bodies"}
+    everyone = read_csv(client.get(f"/ratings/runs/{run.id}/export.csv?lang=zh_Hans_CN"))
+    assert len(everyone) > len(rows)
+    client.post("/logout")
+    login(UserFactory(role=Role.body_clerk, org=OrgFactory()))
+    assert client.get(f"/ratings/runs/{run.id}/export.csv").status_code == 403

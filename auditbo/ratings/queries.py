@@ -121,6 +121,19 @@ def ratings_page(run: RatingRun, page: int, per_page: int, *, subject_type: str 
     return [rating_out(r, sid, name, period=run.period) for r, sid, name, _ in rows], int(total or 0)
 
 
+def export_select(run: RatingRun, *, subject_type: str | None = None) -> sa.Select:
+    """A run's ratings as flat rows, in the review page's order (the export reads it)."""
+    where = [Rating.run_id == run.id]
+    if subject_type:
+        where.append(Rating.subject_type == SubjectType(subject_type))
+    return (sa.select(Rating.subject_type, *_subject_columns()[:2], Rating.grade, Rating.score, Rating.score_low,
+                      Rating.score_high, Rating.effective_n, Rating.version,
+                      Rating.superseded_at.is_not(None).label("superseded"), Rating.reasons)
+            .outerjoin(Organisation, Organisation.id == Rating.org_id)
+            .outerjoin(Person, Person.id == Rating.person_id)
+            .where(*where).order_by(Rating.subject_type, sa.text("subject_id"), Rating.version))
+
+
 def get_rating(rating_id: int) -> tuple[Rating, str, str, int, RatingRun]:
     """A rating with its subject's id and name, the body it belongs to, and its run (404 if none)."""
     row = db.session.execute(_rating_select().where(Rating.id == rating_id)).first()

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from auditbo import evidence, transaction
+from auditbo import evidence, exports, transaction
 from auditbo.authz import Action, can, require
 from auditbo.errors import DomainError, Forbidden, ValidationFailed
 from auditbo.events import Actor
@@ -115,6 +115,27 @@ def review(run_id: int):
         may_publish=r.state == "draft" and can(current_user, Action.publish_rating, r),
         publish_form=PublishForm(),
     )
+
+
+@bp.route("/runs/<int:run_id>/export.<any(csv, xlsx):fmt>")
+@login_required
+def export(run_id: int, fmt: str):
+    """A month's ratings (under the page's subject type) streamed as CSV or XLSX; reasons in the UI's language."""
+    _may_see_runs()
+    r = services.get_run(run_id)
+    stype = request.args.get("type") if request.args.get("type") in TYPE_TITLES else None
+    lang = _lang()
+    columns = [
+        exports.Column("subject_type", _l("Subject"), label=lambda t: TYPE_TITLES.get(t, t)),
+        exports.Column("subject_id", _l("Credit code or person id")), exports.Column("name", _l("Name")),
+        exports.Column("grade", _l("Grade")), exports.Column("score", _l("Score")),
+        exports.Column("score_low", _l("Lower bound")), exports.Column("score_high", _l("Upper bound")),
+        exports.Column("effective_n", _l("Effective evidence")), exports.Column("version", _l("Version")),
+        exports.Column("superseded", _l("Superseded")),
+        exports.Column("reasons", _l("Reasons"), get=lambda row: "; ".join((row.reasons or {}).get(lang) or [])),
+    ]
+    return exports.response(fmt, queries.export_select(r, subject_type=stype), columns,
+                            name=f"ratings-{r.period}-v{r.version}", sheet=r.period)
 
 
 def _movers(r) -> list[dict]:

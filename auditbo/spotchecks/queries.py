@@ -116,9 +116,23 @@ def checks_page(page: int, per_page: int, *, plan_id: int | None = None, status:
                 inspector_id: int | None = None, unassigned: bool = False, disclosure: str | None = None,
                 today: date | None = None) -> tuple[list[dict], int]:
     C = SpotCheck
+    stmt = checks_select(plan_id=plan_id, status=status, inspector_id=inspector_id, unassigned=unassigned,
+                         disclosure=disclosure, today=today)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    order = (C.disclose_by, C.id) if disclosure else (C.id.desc(),)
+    rows = db.session.execute(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
+    return _check_items(rows), total
+
+
+def checks_select(*, plan_id: int | None = None, status: str | None = None, inspector_id: int | None = None,
+                  unassigned: bool = False, disclosure: str | None = None, today: date | None = None) -> sa.Select:
+    """The checks' rows under a queue's filters (no order): the page and the export read it."""
+    C = SpotCheck
     stmt = (sa.select(C.id, C.status, C.outcome, C.consequence, C.plan_id, C.opened_on, C.closed_on, C.disclose_by,
-                      C.disclosed_on, C.visit_on, C.version, Assessment.id, Assessment.certificate_no, Assessment.grade,
-                      Assessment.status, Organisation.credit_code, Organisation.name, Enterprise.name)
+                      C.disclosed_on, C.visit_on, C.version, Assessment.id.label("assessment_id"),
+                      Assessment.certificate_no, Assessment.grade,
+                      Assessment.status.label("assessment_status"), Organisation.credit_code,
+                      Organisation.name.label("body_name"), Enterprise.name.label("enterprise_name"))
             .join(Assessment, Assessment.id == C.assessment_id)
             .join(Organisation, Organisation.id == Assessment.body_id)
             .join(Enterprise, Enterprise.id == Assessment.enterprise_id))
@@ -137,9 +151,10 @@ def checks_page(page: int, per_page: int, *, plan_id: int | None = None, status:
         stmt = stmt.where(C.status == CheckStatus.closed, C.disclosed_on.is_(None))
         if disclosure == "overdue":
             stmt = stmt.where(C.disclose_by < today)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
-    order = (C.disclose_by, C.id) if disclosure else (C.id.desc(),)
-    rows = db.session.execute(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
+    return stmt
+
+
+def _check_items(rows) -> list[dict]:
     ids = [r[0] for r in rows]
     insp: dict[int, list[dict]] = {}
     if ids:
@@ -159,7 +174,7 @@ def checks_page(page: int, per_page: int, *, plan_id: int | None = None, status:
                            "body": {"credit_code": r[15], "name": r[16]}, "enterprise_name": r[17]},
             "inspectors": insp.get(r[0], []),
         })
-    return items, total
+    return items
 
 
 def check_to_dict(check: SpotCheck) -> dict:

@@ -14,18 +14,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from auditbo import evidence
+from auditbo import evidence, exports
 from auditbo.accounts.models import Role
 from auditbo.authz import Action, can, require
 from auditbo.clock import today as _today
 from auditbo.errors import Conflict, ValidationFailed
 from auditbo.events import Actor
 from auditbo.extensions import db
-from auditbo.filings.models import AssessmentType, Grade, StatusChange
+from auditbo.filings.models import Assessment, AssessmentType, Grade, StatusChange
 from auditbo.inputs import int_arg
+from auditbo.orgs.models import Organisation
 from auditbo.spotchecks import assignment, checklists, checks, queries, services
 from auditbo.spotchecks.forms import CsrfForm, plan_data
-from auditbo.spotchecks.models import CheckStatus, PlanStatus, SpotCheck
+from auditbo.spotchecks.models import CheckStatus, PlanStatus, PlanUnit, SamplingPlan, SpotCheck
 from auditbo.transaction import discard
 from auditbo.uploads import FileTooLarge, UnsupportedFile
 
@@ -161,10 +162,7 @@ def check_list():
     require(current_user, Action.view_office_queues)
     tab = request.args.get("tab") if request.args.get("tab") in CHECK_TABS else "mine"
     page = int_arg("page", 1)
-    kw = {"mine": {"inspector_id": current_user.id, "status": "open"}, "open": {"status": "open"},
-          "unassigned": {"unassigned": True}, "disclosure": {"disclosure": "due", "today": _today()},
-          "closed": {"status": "closed"}}[tab]
-    items, total = queries.checks_page(page, PER_PAGE, **kw)
+    items, total = queries.checks_page(page, PER_PAGE, **_queue_filters(tab))
     return render_template("spotchecks/checks.html", items=items, total=total, page=page, per_page=PER_PAGE,
                            tab=tab, tabs=CHECK_TABS, today=_today().isoformat())
 
@@ -332,3 +330,72 @@ def public_results(credit_code: str):
     if results is None:
         raise NotFound("no such assessment body")
     return render_template("spotchecks/public.html", r=results)
+
+
+# --- exports (issue 17): the queues, the plans and a plan's units, streamed -----------------------
+def _queue_filters(tab: str) -> dict:
+    return {"mine": {"inspector_id": current_user.id, "status": "open"}, "open": {"status": "open"},
+            "unassigned": {"unassigned": True}, "disclosure": {"disclosure": "due", "today": _today()},
+            "closed": {"status": "closed"}}[tab]
+
+
+@bp.route("/checks/export.<any(csv, xlsx):fmt>")
+@login_required
+def checks_export(fmt: str):
+    require(current_user, Action.view_office_queues)
+    tab = request.args.get("tab") if request.args.get("tab") in CHECK_TABS else "mine"
+    f = _queue_filters(tab)
+    C = SpotCheck
+    order = (C.disclose_by, C.id) if f.get("disclosure") else (C.id.desc(),)
+    columns = [
+        exports.Column("id", _l("Spot check")), exports.Column("plan_id", _l("Sampling plan")),
+        exports.Column("status", _l("Status"), label=lambda s: _l("Open") if s == "open" else _l("Closed")),
+        exports.Column("certificate_no", _l("Certificate")), exports.Column("enterprise_name", _l("Enterprise")),
+        exports.Column("body_name", _l("Assessment body")), exports.Column("grade", _l("Grade")),
+        exports.Column("opened_on", _l("Opened on")), exports.Column("visit_on", _l("Visit on")),
+        exports.Column("closed_on", _l("Closed on")),
+        exports.Column("outcome", _l("Outcome"), label=lambda s: OUTCOME_TITLES.get(s, s)),
+        exports.Column("consequence", _l("Consequence"), label=lambda s: CONSEQUENCE_TITLES.get(s, s)),
+        exports.Column("disclose_by", _l("Disclose by")), exports.Column("disclosed_on", _l("Disclosed on")),
+    ]
+    return exports.response(fmt, queries.checks_select(**f).order_by(*order), columns, name=f"spot-checks-{tab}",
+                            sheet=_("Spot checks"))
+
+
+@bp.route("/plans/export.<any(csv, xlsx):fmt>")
+@login_required
+def plans_export(fmt: str):
+    require(current_user, Action.view_office_queues)
+    P = SamplingPlan
+    columns = [
+        exports.Column("id", _l("Sampling plan")), exports.Column("title", _l("Title")),
+        exports.Column("status", _l("Status"), label=lambda s: PLAN_STATUS_TITLES.get(s, s)),
+        exports.Column("size", _l("Sample size")), exports.Column("design", _l("Design")),
+        exports.Column("plan_date", _l("Plan date")), exports.Column("approved_at", _l("Approved at")),
+        exports.Column("drawn_at", _l("Drawn at")),
+    ]
+    stmt = sa.select(P.id, P.title, P.status, P.size, P.design, P.plan_date, P.approved_at, P.drawn_at)
+    return exports.response(fmt, stmt.order_by(P.id.desc()), columns, name="sampling-plans",
+                            sheet=_("Sampling plans"))
+
+
+@bp.route("/plans/<int:plan_id>/units.<any(csv, xlsx):fmt>")
+@login_required
+def plan_units_export(plan_id: int, fmt: str):
+    """A plan's frame: every unit with its risk, inclusion probability and whether it was drawn."""
+    require(current_user, Action.view_office_queues)
+    p = queries.get_plan(plan_id)
+    stmt = (sa.select(PlanUnit.assessment_id, Assessment.certificate_no, Organisation.name.label("body_name"),
+                      Assessment.grade, PlanUnit.risk, PlanUnit.inclusion_probability, PlanUnit.mandatory,
+                      PlanUnit.selected, PlanUnit.reasons)
+            .join(Assessment, Assessment.id == PlanUnit.assessment_id)
+            .join(Organisation, Organisation.id == Assessment.body_id)
+            .where(PlanUnit.plan_id == p.id).order_by(PlanUnit.assessment_id))
+    columns = [
+        exports.Column("certificate_no", _l("Certificate")), exports.Column("body_name", _l("Assessment body")),
+        exports.Column("grade", _l("Grade")), exports.Column("risk", _l("Risk")),
+        exports.Column("inclusion_probability", _l("Inclusion probability")),
+        exports.Column("mandatory", _l("Mandatory")), exports.Column("selected", _l("Drawn")),
+        exports.Column("reasons", _l("Reasons")),
+    ]
+    return exports.response(fmt, stmt, columns, name=f"plan-{p.id}-units", sheet=_("Units"))
