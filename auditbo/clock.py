@@ -43,8 +43,19 @@ def today() -> date:
 
 
 def start_of(day: date) -> datetime:
-    """Midnight at the start of an office day (aware), for comparing with stored timestamps."""
-    return datetime.combine(day, time.min, tzinfo=office_zone())
+    """Midnight at the start of an office day (aware), for comparing with stored timestamps.
+
+    Any date a caller can send is answered: the first days of year 1 are taken as the second
+    (their midnight lies before year 1 in UTC), so a filter ``from=0001-01-01`` still compares."""
+    return datetime.combine(max(day, date.min + timedelta(days=1)), time.min, tzinfo=office_zone())
+
+
+def end_of(day: date) -> datetime:
+    """The instant an office day ends (the next day's midnight), for ``< end_of(last)`` filters;
+    the last representable day ends at the last representable instant."""
+    if day >= date.max - timedelta(days=1):
+        return datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+    return start_of(day + timedelta(days=1))
 
 
 def to_local(value: datetime) -> datetime:

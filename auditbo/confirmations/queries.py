@@ -90,7 +90,7 @@ def _filters(f: QueueFilter, user) -> list:
     if f.decided_from:
         conds.append(A.decided_at >= clock.start_of(f.decided_from))
     if f.decided_to:
-        conds.append(A.decided_at < clock.start_of(f.decided_to + timedelta(days=1)))
+        conds.append(A.decided_at < clock.end_of(f.decided_to))
     return conds
 
 

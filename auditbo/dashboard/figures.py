@@ -79,6 +79,8 @@ def period_of(text: str | None) -> tuple[date, date] | None:
         first = date.fromisoformat(f"{text}-01")
     except (TypeError, ValueError):
         return None
+    if not 1900 <= first.year <= 2199:  # no office month lies outside; and 9999-12 would overflow
+        return None
     return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
 
 
@@ -95,7 +97,7 @@ def filings_by_month(user, today: date) -> Figure:
     """Assessments filed in each of the last twelve months (office dates of ``filed_at``), by grade."""
     months = month_range(today)
     cols = [sa.func.count().filter(Assessment.filed_at >= clock.start_of(first),
-                                   Assessment.filed_at < clock.start_of(last + timedelta(days=1)))
+                                   Assessment.filed_at < clock.end_of(last))
             for _label, first, last in months]
     stmt = scope_assessments(sa.select(Assessment.grade, *cols).group_by(Assessment.grade), user)
     counts = {row[0].value: row[1:] for row in db.session.execute(stmt)}
@@ -116,7 +118,7 @@ def filings_by_month(user, today: date) -> Figure:
 
 def _filed_in(first: date, last: date):
     return sa.and_(Assessment.filed_at >= clock.start_of(first),
-                   Assessment.filed_at < clock.start_of(last + timedelta(days=1)))
+                   Assessment.filed_at < clock.end_of(last))
 
 
 def _breakdown(user, key: str, column, groups: dict[str, str], endpoint_arg: str, title, x_label,
@@ -168,7 +170,7 @@ OUTCOME_TITLES = {Decision.returned: _l("Returned"), Decision.grade_adjusted: _l
 def decided_between(first: date, last: date):
     A = ConfirmationAudit
     return sa.and_(A.status == AuditStatus.decided, A.decided_at >= clock.start_of(first),
-                   A.decided_at < clock.start_of(last + timedelta(days=1)))
+                   A.decided_at < clock.end_of(last))
 
 
 def confirmation_outcomes(today: date, period: tuple[date, date] | None = None) -> Figure:
@@ -326,7 +328,7 @@ def body_measures(first: date, last: date, body_id: int | None = None) -> dict[i
     """Per assessment body (or one): its filings in the period (office dates of ``filed_at``), the shares
     flagged late / reduced / grade jump / tie, and the returned and rejected rates of its decided audits."""
     in_period = sa.and_(Assessment.filed_at >= clock.start_of(first),
-                        Assessment.filed_at < clock.start_of(last + timedelta(days=1)))
+                        Assessment.filed_at < clock.end_of(last))
     stmt = (sa.select(Assessment.body_id, sa.func.count(),
                       sa.func.count().filter(Assessment.flag_late.is_(True)),
                       sa.func.count().filter(sa.or_(Assessment.flag_reduced_days.is_(True),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
@@ -148,7 +148,7 @@ def list_query(user, f: dict, stmt: sa.Select | None = None) -> sa.Select:
     if f.get("filed_from"):  # office dates, inclusive (the dashboard's filings per month)
         conditions.append(Assessment.filed_at >= clock.start_of(f["filed_from"]))
     if f.get("filed_to"):
-        conditions.append(Assessment.filed_at < clock.start_of(f["filed_to"] + timedelta(days=1)))
+        conditions.append(Assessment.filed_at < clock.end_of(f["filed_to"]))
     if f.get("external_ref"):
         conditions.append(Assessment.external_ref == f["external_ref"])
     if f.get("body_id"):

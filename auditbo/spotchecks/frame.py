@@ -23,14 +23,15 @@ The statistics are the engine's (:mod:`sampling`): this module only reads the da
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from auditbo.clock import start_of
+from auditbo.clock import end_of, office_zone
 from auditbo.complaints.models import Complaint, ComplaintStatus
 from auditbo.confirmations.models import AuditStatus, ConfirmationAudit, Decision
 from auditbo.extensions import db
@@ -95,71 +96,118 @@ def normalise(df: pd.DataFrame, columns=FEATURES) -> pd.DataFrame:
 
 # --- raw records ---------------------------------------------------------------------------------
 def _filed_by(plan_date: date):
-    return Assessment.filed_at < start_of(plan_date + timedelta(days=1))
+    return Assessment.filed_at < end_of(plan_date)
+
+
+def _team():
+    """Per assessment: its team's size and its lead (one grouped pass, not a subquery per row)."""
+    return (sa.select(TeamMember.assessment_id.label("aid"), sa.func.count().label("team_size"),
+                      sa.func.max(sa.case((TeamMember.role == TeamRole.lead, TeamMember.person_id))).label("lead_id"))
+            .group_by(TeamMember.assessment_id).subquery("team"))
+
+
+def _raw(col, name: str | None = None):
+    """An enum column as its stored text (no Python enum per row)."""
+    return sa.type_coerce(col, sa.String).label(name or col.key)
+
+
+def _rows(stmt, cols: list[str], text: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A query's rows as a DataFrame (``text``: columns kept as strings). On PostgreSQL by ``COPY … TO STDOUT``
+    read by pandas' C parser: a million rows without a million Python row objects. Dates come back as
+    text there and as ``date`` objects elsewhere: :func:`_days` takes either."""
+    conn = db.session.connection()
+    if conn.dialect.name != "postgresql":
+        return pd.DataFrame(db.session.execute(stmt).all(), columns=cols)
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    processors = compiled._bind_processors
+    params = {k: processors[k](v) if k in processors else v for k, v in params.items()}
+    buf = io.BytesIO()
+    with conn.connection.dbapi_connection.cursor() as cur, \
+            cur.copy(f"COPY ({compiled.string}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+        for chunk in copy:
+            buf.write(chunk)
+    buf.seek(0)
+    if not buf.getbuffer().nbytes:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    return pd.read_csv(buf, names=cols, header=None, dtype={c: str for c in text}, keep_default_na=False,
+                       na_values=[""], true_values=["t"], false_values=["f"])
+
+
+TEXT_COLUMNS = ("grade", "previous_grade", "assessment_type", "region_code", "industry_code", "enterprise_size")
+RECORD_COLUMNS = ["unit_id", "body_id", "consulting_body_id", "enterprise_id", "grade", "previous_grade",
+                  "assessment_type", "person_days", "person_days_min", "onsite_end", "decision_date", "filed_at",
+                  "region_code", "industry_code", "flag_late", "flag_tie", "flag_low_days", "flag_reduced_days",
+                  "enterprise_size", "lead_id", "team_size"]
+
+
+def _days(values) -> pd.Series:
+    """Dates (Python ``date`` objects from the driver) as datetime64, converted once, without a cache probe."""
+    values = pd.Series(values)
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.astype("datetime64[ns]")
+    return pd.to_datetime(values, cache=False).astype("datetime64[ns]")
 
 
 def _records(where) -> pd.DataFrame:
-    lead = (sa.select(TeamMember.person_id).where(TeamMember.assessment_id == Assessment.id,
-                                                   TeamMember.role == TeamRole.lead)
-            .correlate(Assessment).limit(1).scalar_subquery())
-    team = (sa.select(sa.func.count()).where(TeamMember.assessment_id == Assessment.id)
-            .correlate(Assessment).scalar_subquery())
+    team = _team()
     stmt = (sa.select(Assessment.id.label("unit_id"), Assessment.body_id, Assessment.consulting_body_id,
-                      Assessment.enterprise_id, Assessment.grade, Assessment.previous_grade,
-                      Assessment.assessment_type, Assessment.person_days, Assessment.person_days_min,
+                      Assessment.enterprise_id, _raw(Assessment.grade), _raw(Assessment.previous_grade),
+                      _raw(Assessment.assessment_type), Assessment.person_days, Assessment.person_days_min,
                       Assessment.onsite_end, Assessment.decision_date, Assessment.filed_at, Assessment.region_code,
                       Assessment.industry_code, Assessment.flag_late, Assessment.flag_tie, Assessment.flag_low_days,
-                      Assessment.flag_reduced_days, Enterprise.size.label("enterprise_size"),
-                      lead.label("lead_id"), team.label("team_size"))
-            .join(Enterprise, Enterprise.id == Assessment.enterprise_id).where(*where).order_by(Assessment.id))
-    rows = db.session.execute(stmt).all()
-    cols = ["unit_id", "body_id", "consulting_body_id", "enterprise_id", "grade", "previous_grade",
-            "assessment_type", "person_days", "person_days_min", "onsite_end", "decision_date", "filed_at",
-            "region_code", "industry_code", "flag_late", "flag_tie", "flag_low_days", "flag_reduced_days",
-            "enterprise_size", "lead_id", "team_size"]
-    return pd.DataFrame([tuple(r) for r in rows], columns=cols)
+                      Assessment.flag_reduced_days, _raw(Enterprise.size, "enterprise_size"),
+                      team.c.lead_id, sa.func.coalesce(team.c.team_size, 0))
+            .join(Enterprise, Enterprise.id == Assessment.enterprise_id)
+            .outerjoin(team, team.c.aid == Assessment.id).where(*where).order_by(Assessment.id))
+    recs = _rows(stmt, RECORD_COLUMNS, TEXT_COLUMNS)
+    return recs.assign(decision_date=_days(recs["decision_date"]), onsite_end=_days(recs["onsite_end"]))
 
 
-def _office_day(ts) -> date:
-    from auditbo.clock import to_local
-
-    return to_local(ts).date()
+def _office_days(stamps) -> pd.Series:
+    """Stored UTC timestamps → the office's calendar days (midnight, naive), all at once."""
+    utc = pd.to_datetime(pd.Series(stamps), utc=True, cache=False)
+    return utc.dt.tz_convert(office_zone().key).dt.tz_localize(None).dt.normalize()
 
 
 # --- prior nonconformity, as of a day ------------------------------------------------------------
 def _party_events(plan_date: date) -> pd.DataFrame:
-    """(party, day, nc) for every confirmation decision and spot-check closing dated by the plan's date;
-    a party is ``b<id>`` (assessment body), ``l<id>`` (lead) or ``c<id>`` (consulting body)."""
-    lead = (sa.select(TeamMember.person_id).where(TeamMember.assessment_id == Assessment.id,
-                                                   TeamMember.role == TeamRole.lead)
-            .correlate(Assessment).limit(1).scalar_subquery())
-    out = []
-    conf = db.session.execute(
-        sa.select(ConfirmationAudit.decided_at, ConfirmationAudit.decision, Assessment.body_id,
-                  Assessment.consulting_body_id, lead)
-        .join(Assessment, Assessment.id == ConfirmationAudit.assessment_id)
-        .where(ConfirmationAudit.status == AuditStatus.decided,
-               ConfirmationAudit.decided_at < start_of(plan_date + timedelta(days=1)))).all()
-    for at, decision, body, consulting, lead_id in conf:
-        out.append((_office_day(at), int(decision in NC_DECISIONS), body, consulting, lead_id))
-    checks = db.session.execute(
-        sa.select(SpotCheck.closed_on, SpotCheck.outcome, SpotCheck.consequence, Assessment.body_id,
-                  Assessment.consulting_body_id, lead)
-        .join(Assessment, Assessment.id == SpotCheck.assessment_id)
-        .where(SpotCheck.status == CheckStatus.closed, SpotCheck.closed_on <= plan_date)).all()
-    for closed, outcome, consequence, body, consulting, lead_id in checks:
-        out.append((closed, int(is_nonconforming(outcome, consequence)), body, consulting, lead_id))
-    if not out:
-        return pd.DataFrame({"party": pd.Series(dtype=object), "day": pd.Series(dtype="datetime64[ns]"),
-                             "nc": pd.Series(dtype="float64")})
-    ev = pd.DataFrame(out, columns=["day", "nc", "body", "consulting", "lead"])
-    ev["day"] = pd.to_datetime(ev["day"])
+    """(kind, pid, day, nc) for every confirmation decision and spot-check closing dated by the plan's date,
+    once per party: kind ``b`` (assessment body), ``l`` (lead) or ``c`` (consulting body), pid its id."""
+    team = _team()
+    cols = ["day", "decision", "body", "consulting", "lead"]
+    conf = _rows(sa.select(ConfirmationAudit.decided_at, _raw(ConfirmationAudit.decision), Assessment.body_id,
+                           Assessment.consulting_body_id, team.c.lead_id)
+                 .join(Assessment, Assessment.id == ConfirmationAudit.assessment_id)
+                 .outerjoin(team, team.c.aid == Assessment.id)
+                 .where(ConfirmationAudit.status == AuditStatus.decided,
+                        ConfirmationAudit.decided_at < end_of(plan_date)), cols)
+    conf = conf.assign(day=_office_days(conf["day"]) if len(conf) else pd.Series(dtype="datetime64[ns]"),
+                       nc=conf["decision"].isin([d.value for d in NC_DECISIONS]).astype("float64"))
+    checks = _rows(sa.select(SpotCheck.closed_on, _raw(SpotCheck.outcome), _raw(SpotCheck.consequence),
+                             Assessment.body_id, Assessment.consulting_body_id, team.c.lead_id)
+                   .join(Assessment, Assessment.id == SpotCheck.assessment_id)
+                   .outerjoin(team, team.c.aid == Assessment.id)
+                   .where(SpotCheck.status == CheckStatus.closed, SpotCheck.closed_on <= plan_date),
+                   ["day", "outcome", "consequence", "body", "consulting", "lead"], ("outcome", "consequence"))
+    checks = checks.assign(day=_days(checks["day"]),
+                           nc=nonconforming(checks["outcome"], checks["consequence"]).astype("float64"))
+    cols = ["day", "nc", "body", "consulting", "lead"]
+    ev = pd.concat([f[cols].astype({"nc": "float64"}) for f in (conf, checks) if len(f)] or [conf[cols]],
+                   ignore_index=True)
     parts = []
-    for col, prefix in (("body", "b"), ("lead", "l"), ("consulting", "c")):
-        part = ev.loc[ev[col].notna(), ["day", "nc", col]]
-        parts.append(pd.DataFrame({"party": prefix + part[col].astype("int64").astype(str),
-                                   "day": part["day"], "nc": part["nc"].astype("float64")}))
+    for col, kind in (("body", "b"), ("lead", "l"), ("consulting", "c")):
+        ids = pd.to_numeric(ev[col], errors="coerce")
+        keep = ids.notna().to_numpy()
+        parts.append(pd.DataFrame({"kind": kind, "pid": ids[keep].astype("int64").to_numpy(),
+                                   "day": ev["day"].to_numpy()[keep].astype("datetime64[ns]"),
+                                   "nc": ev["nc"].to_numpy()[keep].astype("float64")}))
     return pd.concat(parts, ignore_index=True)
+
+
+def nonconforming(outcome: pd.Series, consequence: pd.Series) -> pd.Series:
+    """:func:`is_nonconforming` for columns of stored values."""
+    return outcome.eq(CheckOutcome.major_findings.value) | (consequence.notna() & consequence.ne(Consequence.none.value))
 
 
 def is_nonconforming(outcome, consequence) -> bool:
@@ -167,21 +215,19 @@ def is_nonconforming(outcome, consequence) -> bool:
     return outcome == CheckOutcome.major_findings or (consequence is not None and consequence != Consequence.none)
 
 
-def _counts_before(keys: pd.Series, as_of: pd.Series, events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """For each (party key, day): how many events that party had strictly before the day, and how many nc."""
-    n = len(keys)
+def _counts_before(ids, as_of, events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """For each (party id, day): how many events that party had strictly before the day, and how many nc.
+    ``ids``: party ids (NaN for none); ``events``: pid, day, nc of one kind of party. One sort, one as-of join."""
+    n = len(ids)
     if n == 0 or len(events) == 0:
         return np.zeros(n), np.zeros(n)
-    ev = events.sort_values(["party", "day"], kind="stable").copy()
-    ev["cum_n"] = ev.groupby("party").cumcount() + 1.0
-    ev["cum_nc"] = ev.groupby("party")["nc"].cumsum()
-    ev["day"] = pd.to_datetime(ev["day"]).astype("datetime64[ns]")
-    q = pd.DataFrame({"party": keys.fillna("").astype(str).to_numpy(),
-                      "day": pd.to_datetime(as_of).to_numpy().astype("datetime64[ns]"), "row": np.arange(n)})
-    q = q.sort_values("day", kind="stable")
-    m = pd.merge_asof(q, ev[["party", "day", "cum_n", "cum_nc"]].sort_values("day", kind="stable"),
-                      on="day", by="party", allow_exact_matches=False, direction="backward")
-    m = m.sort_values("row")
+    ev = events[["pid", "day", "nc"]].sort_values(["pid", "day"], kind="stable")
+    ev = ev.assign(cum_n=ev.groupby("pid").cumcount() + 1.0, cum_nc=ev.groupby("pid")["nc"].cumsum())
+    pid = pd.to_numeric(pd.Series(np.asarray(ids)), errors="coerce").fillna(-1).astype("int64").to_numpy()
+    q = pd.DataFrame({"pid": pid, "day": _days(as_of).to_numpy(), "row": np.arange(n)}).sort_values("day",
+                                                                                                    kind="stable")
+    m = pd.merge_asof(q, ev[["pid", "day", "cum_n", "cum_nc"]].sort_values("day", kind="stable"),
+                      on="day", by="pid", allow_exact_matches=False, direction="backward").sort_values("row")
     return m["cum_n"].fillna(0.0).to_numpy(), m["cum_nc"].fillna(0.0).to_numpy()
 
 
@@ -189,12 +235,12 @@ def _workload(recs: pd.DataFrame, led: pd.DataFrame) -> np.ndarray:
     """Assessments the unit's lead decided in the 30 days before the unit's decision (records known by then)."""
     if len(recs) == 0 or len(led) == 0:
         return np.zeros(len(recs))
-    ev = pd.DataFrame({"party": led["lead_id"].astype("int64").astype(str), "day": pd.to_datetime(led["decision_date"]),
-                       "nc": 0.0})
-    keys = recs["lead_id"].map(lambda v: "" if pd.isna(v) else str(int(v)))
-    day = pd.to_datetime(recs["decision_date"])
-    before, _ = _counts_before(keys, day, ev)
-    before_window, _ = _counts_before(keys, day - pd.Timedelta(days=30), ev)
+    lead = pd.to_numeric(led["lead_id"], errors="coerce")
+    ev = pd.DataFrame({"pid": lead, "day": _days(led["decision_date"]), "nc": 0.0})[lead.notna().to_numpy()]
+    ev = ev.astype({"pid": "int64"})
+    day = _days(recs["decision_date"])
+    before, _ = _counts_before(recs["lead_id"], day, ev)
+    before_window, _ = _counts_before(recs["lead_id"], day - pd.Timedelta(days=30), ev)
     return before - before_window
 
 
@@ -206,43 +252,40 @@ def features(recs: pd.DataFrame, as_of: pd.Series, events: pd.DataFrame, led: pd
         for c in FEATURES:
             out[c] = pd.Series(dtype="float64" if c in NUMERIC else object)
         return out
-    level = recs["grade"].map(lambda g: len(str(g.value if hasattr(g, "value") else g)))
-    prev = recs["previous_grade"].map(lambda g: np.nan if g is None or pd.isna(g) else
-                                      len(str(g.value if hasattr(g, "value") else g)))
-    out["grade_level"] = level.to_numpy(dtype=float)
-    out["grade_jump"] = np.where(prev.isna(), 0.0, np.maximum(level - prev.fillna(0), 0)).astype(float)
+    level = recs["grade"].astype("string").str.len().to_numpy(dtype="float64", na_value=np.nan)
+    prev = recs["previous_grade"].astype("string").str.len().to_numpy(dtype="float64", na_value=np.nan)
+    out["grade_level"] = level
+    out["grade_jump"] = np.where(np.isnan(prev), 0.0, np.maximum(level - np.nan_to_num(prev), 0)).astype(float)
     out["person_days_ratio"] = (recs["person_days"] / recs["person_days_min"].where(recs["person_days_min"] > 0)).to_numpy()
-    decided = pd.to_datetime(recs["decision_date"])
-    out["decision_lag_days"] = (decided - pd.to_datetime(recs["onsite_end"])).dt.days.to_numpy(dtype=float)
-    filed_day = pd.to_datetime(recs["filed_at"].map(_office_day))
+    decided = _days(recs["decision_date"])
+    out["decision_lag_days"] = (decided - _days(recs["onsite_end"])).dt.days.to_numpy(dtype=float)
+    filed_day = _office_days(recs["filed_at"])
     out["filing_delay_days"] = (filed_day - decided).dt.days.to_numpy(dtype=float)
     out["team_size"] = recs["team_size"].to_numpy(dtype=float)
     out["lead_workload_30d"] = _workload(recs, led)
     base = float(events["nc"].mean()) if len(events) else 0.1
     for col, prefix, name in (("body_id", "b", "body_prior_nc"), ("lead_id", "l", "lead_prior_nc"),
                               ("consulting_body_id", "c", "consulting_prior_nc")):
-        keys = recs[col].map(lambda v, p=prefix: "" if v is None or pd.isna(v) else f"{p}{int(v)}")
-        n, nc = _counts_before(keys, as_of, events)
+        n, nc = _counts_before(recs[col], as_of, events[events["kind"] == prefix])
         out[name] = (nc + prior_weight * base) / (n + prior_weight)
         if col == "consulting_body_id":
-            out.loc[keys.eq("").to_numpy(), name] = np.nan  # no consulting body: unknown, not average
+            out.loc[recs[col].isna().to_numpy(), name] = np.nan  # no consulting body: unknown, not average
     for flag in ("flag_late", "flag_tie", "flag_low_days", "flag_reduced_days"):
         out[flag] = recs[flag].astype(float).to_numpy()
     out["body_rating_level"] = credit.levels(credit.grades_as_of(recs["body_id"], as_of))  # auditbo/spotchecks/credit
-    out["assessment_type"] = recs["assessment_type"].map(lambda v: getattr(v, "value", v)).to_numpy()
-    out["enterprise_size"] = recs["enterprise_size"].map(lambda v: getattr(v, "value", v)).to_numpy()
+    out["assessment_type"] = recs["assessment_type"].to_numpy()
+    out["enterprise_size"] = recs["enterprise_size"].to_numpy()
     out["industry_section"] = recs["industry_code"].str[:1].to_numpy()
     out["province"] = recs["region_code"].str[:2].to_numpy()
     return normalise(out)
 
 
 def _led_records(plan_date: date) -> pd.DataFrame:
-    rows = db.session.execute(
-        sa.select(TeamMember.person_id, Assessment.decision_date)
-        .join(Assessment, Assessment.id == TeamMember.assessment_id)
-        .where(TeamMember.role == TeamRole.lead, _filed_by(plan_date),
-               Assessment.status.not_in([AssessmentStatus.withdrawn]))).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=["lead_id", "decision_date"])
+    led = _rows(sa.select(TeamMember.person_id, Assessment.decision_date)
+                .join(Assessment, Assessment.id == TeamMember.assessment_id)
+                .where(TeamMember.role == TeamRole.lead, _filed_by(plan_date),
+                       Assessment.status.not_in([AssessmentStatus.withdrawn])), ["lead_id", "decision_date"])
+    return led.assign(decision_date=_days(led["decision_date"]))
 
 
 # --- the population ------------------------------------------------------------------------------
@@ -288,16 +331,16 @@ def _mandatory(recs: pd.DataFrame, plan_date: date, cfg) -> dict[int, list[str]]
     bodies = {o for o, _p in sanctioned if o is not None}
     persons = {p for _o, p in sanctioned if p is not None}
     staff = credit.sanctioned_staff_bodies(plan_date, sanction_since)  # their body's records, in the next plan
-    if staff:
-        for uid, body, consulting in zip(recs["unit_id"], recs["body_id"], recs["consulting_body_id"], strict=True):
-            if body in staff or (consulting is not None and not pd.isna(consulting) and int(consulting) in staff):
-                why.setdefault(int(uid), []).append("sanctioned_staff")
-    if bodies or persons:
-        for uid, body, lead in zip(recs["unit_id"], recs["body_id"], recs["lead_id"], strict=True):
-            if body in bodies:
-                why.setdefault(int(uid), []).append("sanctioned_body")
-            if lead is not None and not pd.isna(lead) and int(lead) in persons:
-                why.setdefault(int(uid), []).append("sanctioned_lead")
+    units = recs["unit_id"].astype("int64").to_numpy()
+    consulting = pd.to_numeric(recs["consulting_body_id"], errors="coerce")
+    lead = pd.to_numeric(recs["lead_id"], errors="coerce")
+    for reason, hit in (
+        ("sanctioned_staff", recs["body_id"].isin(staff) | consulting.isin(staff)),
+        ("sanctioned_body", recs["body_id"].isin(bodies)),
+        ("sanctioned_lead", lead.isin(persons)),
+    ):
+        for uid in units[hit.to_numpy(dtype=bool)]:
+            why.setdefault(int(uid), []).append(reason)
     return why
 
 
@@ -309,41 +352,42 @@ def _recently_checked(plan_date: date, months: int) -> set[int]:
 
 # --- training history ----------------------------------------------------------------------------
 def _history(plan_date: date, events, led, prior_weight) -> tuple[pd.DataFrame | None, str]:
-    checks = db.session.execute(
-        sa.select(SpotCheck.assessment_id, SpotCheck.inclusion_probability, SpotCheck.outcome, SpotCheck.consequence)
-        .where(SpotCheck.status == CheckStatus.closed, SpotCheck.closed_on <= plan_date)
-        .order_by(SpotCheck.id)).all()
-    labels: dict[int, tuple[int, float]] = {}
-    for aid, pi, outcome, consequence in checks:
-        labels[aid] = (int(is_nonconforming(outcome, consequence)), float(pi or 1.0))
-    source = "spot_checks" if labels else "none"
-    positives = sum(v[0] for v in labels.values())
-    if len(labels) < MIN_LABELS or positives < MIN_POSITIVES:
-        audits = db.session.execute(
-            sa.select(ConfirmationAudit.assessment_id, ConfirmationAudit.decision)
-            .where(ConfirmationAudit.status == AuditStatus.decided,
-                   ConfirmationAudit.decided_at < start_of(plan_date + timedelta(days=1)))
-            .order_by(ConfirmationAudit.assessment_id, ConfirmationAudit.round)).all()
-        confirmed: dict[int, int] = {}
-        for aid, decision in audits:  # a later round's decision replaces an earlier one's
-            confirmed[aid] = int(decision in NC_DECISIONS)
-        added = 0
-        for aid, nc in confirmed.items():
-            if aid not in labels:  # a spot check's label wins over the confirmation's
-                labels[aid] = (nc, 1.0)
-                added += 1
-        if added:
+    checked = (sa.select(SpotCheck.assessment_id)
+               .where(SpotCheck.status == CheckStatus.closed, SpotCheck.closed_on <= plan_date))
+    checks = _rows(sa.select(SpotCheck.assessment_id, SpotCheck.inclusion_probability, _raw(SpotCheck.outcome),
+                             _raw(SpotCheck.consequence))
+                   .where(SpotCheck.id.in_(checked.with_only_columns(SpotCheck.id))).order_by(SpotCheck.id),
+                   ["aid", "pi", "outcome", "consequence"], ("outcome", "consequence"))
+    checks = checks.drop_duplicates("aid", keep="last")  # a later check's label replaces an earlier one's
+    labels = pd.DataFrame({"nc": nonconforming(checks["outcome"], checks["consequence"]).astype("int64").to_numpy(),
+                           "pi": checks["pi"].fillna(1.0).astype("float64").to_numpy()},
+                          index=checks["aid"].astype("int64").to_numpy())
+    source = "spot_checks" if len(labels) else "none"
+    ids = checked
+    if len(labels) < MIN_LABELS or int(labels["nc"].sum()) < MIN_POSITIVES:
+        decided = (ConfirmationAudit.status == AuditStatus.decided,
+                   ConfirmationAudit.decided_at < end_of(plan_date))
+        audits = _rows(sa.select(ConfirmationAudit.assessment_id, _raw(ConfirmationAudit.decision))
+                       .where(*decided).order_by(ConfirmationAudit.assessment_id, ConfirmationAudit.round),
+                       ["aid", "decision"], ("decision",))
+        audits = audits.drop_duplicates("aid", keep="last")  # a later round's decision replaces an earlier one's
+        audits = audits[~audits["aid"].isin(labels.index)]  # a spot check's label wins over the confirmation's
+        if len(audits):
+            labels = pd.concat([labels, pd.DataFrame(
+                {"nc": audits["decision"].isin([d.value for d in NC_DECISIONS]).astype("int64").to_numpy(),
+                 "pi": 1.0}, index=audits["aid"].astype("int64").to_numpy())])
             source = "confirmations" if source == "none" else "spot_checks+confirmations"
-    if not labels:
+            ids = sa.union(checked, sa.select(ConfirmationAudit.assessment_id).where(*decided))
+    if not len(labels):
         return None, "none"
-    recs = _records([Assessment.id.in_(list(labels)), _filed_by(plan_date)]) if len(labels) < 30000 else \
-        _records([_filed_by(plan_date)])
-    recs = recs[recs["unit_id"].isin(list(labels))].reset_index(drop=True)
-    as_of = pd.to_datetime(recs["decision_date"])
+    recs = _records([Assessment.id.in_(ids.subquery().select()), _filed_by(plan_date)])
+    recs = recs[recs["unit_id"].isin(labels.index)].reset_index(drop=True)
+    as_of = _days(recs["decision_date"])
     hist = features(recs, as_of, events, led, prior_weight)
-    hist["nonconforming"] = [labels[int(u)][0] for u in recs["unit_id"]]
-    hist["inclusion_probability"] = [labels[int(u)][1] for u in recs["unit_id"]]
-    hist["decided_on"] = recs["decision_date"].map(lambda d: d.isoformat()).to_numpy()
+    mine = labels.loc[recs["unit_id"].astype("int64").to_numpy()]
+    hist["nonconforming"] = mine["nc"].to_numpy()
+    hist["inclusion_probability"] = mine["pi"].to_numpy()
+    hist["decided_on"] = as_of.dt.strftime("%Y-%m-%d").to_numpy()
     # a feature no training row knows (no grade published yet) tells the model nothing, and the engine's
     # binning refuses an all-missing column: it is left out of the history (the units keep it)
     unknown = [c for c in NUMERIC if c in hist.columns and hist[c].isna().all()]
@@ -357,7 +401,7 @@ def build_frame(population: dict, plan_date: date, cfg, *, strata: str | None = 
     recs = _records(population_where(population, plan_date))
     why = _mandatory(recs, plan_date, cfg)
     recent = _recently_checked(plan_date, cfg["SPOTCHECK_REPEAT_MONTHS"])
-    drop = np.array([int(u) in recent and int(u) not in why for u in recs["unit_id"]], dtype=bool)
+    drop = (recs["unit_id"].isin(recent) & ~recs["unit_id"].isin(why)).to_numpy(dtype=bool)
     excluded = int(drop.sum())
     recs = recs.loc[~drop].reset_index(drop=True)
     events = _party_events(plan_date)
@@ -365,7 +409,7 @@ def build_frame(population: dict, plan_date: date, cfg, *, strata: str | None = 
     prior_weight = float(cfg["SAMPLING_PRIOR_WEIGHT"])
     units_as_of = pd.Series(pd.Timestamp(plan_date), index=recs.index)
     units = features(recs, units_as_of, events, led, prior_weight)
-    units["mandatory"] = [1.0 if int(u) in why else 0.0 for u in units["unit_id"]]
+    units["mandatory"] = units["unit_id"].isin(why).astype("float64").to_numpy()
     if strata == "body":
         units["body_id"] = recs["body_id"].astype("int64").astype(str).to_numpy()
     if strata == "rating":
