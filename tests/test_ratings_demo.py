@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from auditbo.demo import load_demo
 from auditbo.extensions import db
-from auditbo.ratings.models import Objection, Rating, RatingRun
+from auditbo.ratings.models import Objection, ObjectionFile, Rating, RatingRun
 
 AS_OF = date(2026, 11, 26)
 
@@ -26,5 +26,6 @@ def test_demo_ratings(app, client):
     assert len([g for g, _ in graded if g != "NR"]) >= 3  # a spread of grades, not one
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Objection)
                              .where(Objection.status == "lodged")) == 1
+    assert db.session.scalars(sa.select(ObjectionFile.filename)).all() == ["平台运维证明.pdf"]  # with its attachment
     public = client.get("/api/v1/ratings").get_json()
     assert public["period"] == "2026-09" and public["total"] > 0

@@ -10,11 +10,15 @@ import sqlalchemy as sa
 
 from auditbo.accounts.models import Role, User
 from auditbo.events import Actor
+from auditbo.evidence import Evidence
 from auditbo.extensions import db
 from auditbo.ratings import objections, services
 from auditbo.ratings.models import Rating, RatingRun, SubjectType
 
 OBJECTION_TEXT = "本机构3月份两份逾期报送系省级平台故障所致，附平台运维证明，请求复核时效性指标。"
+# the attachment the text speaks of: a one-page PDF
+PROOF_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+             b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
 
 
 def _first(role: Role) -> User:
@@ -56,4 +60,5 @@ def _one_objection(period: str) -> int | None:
     if row is None:
         return None
     rating_id, clerk = row
-    return objections.lodge(rating_id, OBJECTION_TEXT, user=clerk).id
+    proof = Evidence("平台运维证明.pdf", "application/pdf", PROOF_PDF)
+    return objections.lodge(rating_id, OBJECTION_TEXT, user=clerk, files=[proof]).id
