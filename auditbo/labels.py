@@ -26,6 +26,9 @@ EVENT_TITLES = {
     "registered": _l("Registered"), "imported": _l("Imported"), "flagged": _l("Flagged"),
     "expired": _l("Expired"), "suspended": _l("Suspended"), "revoked": _l("Revoked"),
     "reinstated": _l("Reinstated"), "disclosed": _l("Disclosed"),
+    # sanctions
+    "proposed": _l("Proposed"), "imposed": _l("Imposed"), "confirmed": _l("Confirmed"), "declined": _l("Declined"),
+    "ended": _l("Ended"),
 }
 
 FIELD_TITLES = {
