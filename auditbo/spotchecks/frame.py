@@ -111,12 +111,15 @@ def _raw(col, name: str | None = None):
     return sa.type_coerce(col, sa.String).label(name or col.key)
 
 
+COPY_READS = True  # PostgreSQL: read frames by COPY (a test compares with the row-by-row path)
+
+
 def _rows(stmt, cols: list[str], text: tuple[str, ...] = ()) -> pd.DataFrame:
     """A query's rows as a DataFrame (``text``: columns kept as strings). On PostgreSQL by ``COPY … TO STDOUT``
     read by pandas' C parser: a million rows without a million Python row objects. Dates come back as
     text there and as ``date`` objects elsewhere: :func:`_days` takes either."""
     conn = db.session.connection()
-    if conn.dialect.name != "postgresql":
+    if conn.dialect.name != "postgresql" or not COPY_READS:
         return pd.DataFrame(db.session.execute(stmt).all(), columns=cols)
     compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
