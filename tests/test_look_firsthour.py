@@ -51,3 +51,12 @@ def test_a_status_has_the_same_badge_on_the_record_and_on_the_public_lookup(clie
     record = client.get(f"/assessments/{rec['id']}").get_data(as_text=True)
     badge = 'class="badge text-bg-success" data-badge="standing"'
     assert badge in public and badge in record
+
+
+def test_the_api_docs_sections_have_names_not_blueprint_names(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    names = [t["name"] for t in spec["tags"]]
+    assert names and not [n for n in names if n.endswith("_api")], names
+    used = {t for ops in spec["paths"].values() for op in ops.values() if isinstance(op, dict)
+            for t in op.get("tags", [])}
+    assert used <= set(names), used - set(names)
