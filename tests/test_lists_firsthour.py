@@ -93,3 +93,11 @@ def test_date_filters_are_labelled_date_inputs(client, login):
         for m in re.finditer(r'<input[^>]*type="date"[^>]*>', html):
             ident = re.search(r'id="([^"]+)"', m.group(0))
             assert ident and f'for="{ident.group(1)}"' in html, (url, m.group(0))
+
+
+def test_a_registry_page_past_the_end_says_so_and_links_the_last(client, login):
+    login(UserFactory(role=Role.admin))
+    html = client.get("/registry/?page=9999").get_data(as_text=True)
+    assert 'id="past-the-last-page"' in html and 'rel="next"' not in html
+    html = client.get("/directory?page=9999").get_data(as_text=True)
+    assert 'id="past-the-last-page"' in html
