@@ -70,6 +70,7 @@ def plan_to_dict(plan: SamplingPlan, *, estimate: dict | None = None) -> dict:
     out = {
         "id": plan.id, "name": plan.title, "status": plan.status.value, "population": _public_population(plan.population),
         "size": plan.size, "uniform_share": plan.uniform_share, "strata": plan.strata_column,
+        "budgets": s.get("budgets_given"),
         "plan_date": plan.plan_date, "author": names.get(plan.author_id), "approved_by": names.get(plan.approved_by_id),
         "approved_at": plan.approved_at, "created_at": plan.created_at,
         "frame_size": s.get("frame_size", preview.get("frame_size")),

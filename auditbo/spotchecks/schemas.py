@@ -49,6 +49,10 @@ class PlanIn(_In):
                               metadata={"description": "size from an attribute test (jfa's planning())"})
     uniform_share = fields.Float(allow_none=True, load_default=None)
     strata = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(["province", "body", "rating"]))
+    budgets = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=18)), values=fields.Integer(),
+                          allow_none=True, load_default=None, validate=validate.Length(max=500),
+                          metadata={"description": "records per stratum, summing to the size: with strata province "
+                                                   "{\"35\": 10, …} or body {credit code: n, …}"})
 
 
 class PageArgs(_In):
@@ -105,6 +109,7 @@ class PlanOut(Schema):
     size = fields.Integer()
     uniform_share = fields.Float()
     strata = fields.String(allow_none=True)
+    budgets = fields.Dict(allow_none=True, metadata={"description": "records per stratum, as given"})
     plan_date = fields.Date(allow_none=True)
     author = fields.String(allow_none=True)
     approved_by = fields.String(allow_none=True)

@@ -172,8 +172,43 @@ def clean_plan_input(data: dict) -> tuple[dict, ErrorCollector]:
     strata = data.get("strata") or None
     if strata is not None and strata not in STRATA:
         errors.add("strata", "province, body or rating")
+    budgets, given = _clean_budgets(data.get("budgets"), strata, errors)
     return {"name": name, "population": population, "size": size, "precision": precision, "attribute": attribute,
-            "uniform_share": share, "strata": strata}, errors
+            "uniform_share": share, "strata": strata, "budgets": budgets, "budgets_given": given}, errors
+
+
+MAX_BUDGETS = 500
+
+
+def _clean_budgets(raw, strata: str | None, errors: ErrorCollector) -> tuple[dict | None, dict | None]:
+    """Budgets per stratum given with the plan (province: its 2-digit code; body: its credit code):
+    ``{stratum: n}``, as the frame's stratum labels and as given. The engine checks the rest (each
+    stratum known, at least its mandatory units plus one, at most its size, the sum the plan's size)."""
+    if raw in (None, "", {}):
+        return None, None
+    if strata not in ("province", "body"):
+        errors.add("budgets", "budgets go with strata: province or body")
+        return None, None
+    if not isinstance(raw, dict) or len(raw) > MAX_BUDGETS:
+        errors.add("budgets", f"an object of at most {MAX_BUDGETS} strata, each with its number of records")
+        return None, None
+    given = {}
+    for key, value in raw.items():
+        key = str(key).strip().upper()
+        n = _number(errors, f"budgets.{key}", value, lo=1, hi=1_000_000, integer=True)
+        if n is not None:
+            given[key] = int(n)
+    if strata == "province":
+        for key in given:
+            if len(key) != 2 or not key.isdigit():
+                errors.add(f"budgets.{key}", "a province is named by its 2-digit code")
+        return dict(given), given
+    ids = dict(db.session.execute(sa.select(Organisation.credit_code, Organisation.id).where(
+        Organisation.credit_code.in_(list(given)), Organisation.kind == OrgKind.assessment_body)).all())
+    for key in given:
+        if key not in ids:
+            errors.add(f"budgets.{key}", "no assessment body with this credit code")
+    return {str(ids[k]): n for k, n in given.items() if k in ids}, given
 
 
 def _planned_size(clean: dict, N: int, errors: ErrorCollector) -> tuple[int | None, dict | None]:
@@ -216,8 +251,8 @@ def _frame_facts(frame: Frame) -> dict:
             "excluded_recently_checked": frame.excluded_recent, "plan_date": frame.plan_date.isoformat()}
 
 
-def _run_draw(frame: Frame, n: int, seed: int, uniform_share: float, strata: str | None) -> sampling.DrawResult:
-    budgets = None
+def _run_draw(frame: Frame, n: int, seed: int, uniform_share: float, strata: str | None,
+              budgets: dict | None = None) -> sampling.DrawResult:
     if strata == "rating":  # each grade at least its minimum share (auditbo/spotchecks/credit.py)
         budgets = credit.grade_budgets(frame.units[STRATA[strata]], frame.units["mandatory"], n,
                                        current_app.config["SAMPLING_MIN_SHARE_BY_GRADE"])
@@ -250,9 +285,9 @@ def _preview(clean: dict, plan_date: date) -> dict:
                                "so that every other record keeps a chance")
     errors.raise_if_any()
     try:
-        result = _run_draw(frame, n, 0, clean["uniform_share"], clean["strata"])
+        result = _run_draw(frame, n, 0, clean["uniform_share"], clean["strata"], clean.get("budgets"))
     except sampling.SamplingError as exc:
-        raise ValidationFailed([FieldError("size", str(exc))]) from None
+        raise ValidationFailed([FieldError("budgets" if clean.get("budgets") else "size", str(exc))]) from None
     uniform = n / frame.size * float(result.units["risk"].sum())
     return {**facts, "size": n, "planner": planner, "model": _model_summary(result, frame),
             "expected_yield": result.expected_yield, "uniform_expected_yield": uniform,
@@ -268,7 +303,8 @@ def create_plan(data: dict, actor: Actor, *, plan_date: date | None = None) -> S
     plan = SamplingPlan(title=clean["name"], population=clean["population"], size=facts["size"],
                         uniform_share=clean["uniform_share"], strata_column=clean["strata"], design="risk_pps",
                         seed=None, author_id=actor.id, plan_date=day,
-                        summary={"preview": facts, "precision": clean["precision"], "attribute": clean["attribute"]})
+                        summary={"preview": facts, "precision": clean["precision"], "attribute": clean["attribute"],
+                                 "budgets": clean["budgets"], "budgets_given": clean["budgets_given"]})
     PLAN_TRANSITIONS.check(None, PlanStatus.draft)
     plan.status = PlanStatus.draft
     db.session.add(plan)
@@ -320,9 +356,10 @@ def draw_plan(plan: SamplingPlan, actor: Actor, *, seed: int | None = None, on: 
                                                    f"the size {plan.size}")])
     seed = secrets.randbits(SEED_BITS) if seed is None else seed
     try:
-        result = _run_draw(frame, plan.size, seed, plan.uniform_share, plan.strata_column)
+        budgets = (plan.summary or {}).get("budgets")
+        result = _run_draw(frame, plan.size, seed, plan.uniform_share, plan.strata_column, budgets)
     except sampling.SamplingError as exc:
-        raise ValidationFailed([FieldError("size", str(exc))]) from None
+        raise ValidationFailed([FieldError("budgets" if budgets else "size", str(exc))]) from None
     summary = {**(plan.summary or {}), **_frame_facts(frame), "draw": result.summary(),
                "model": _model_summary(result, frame), "uniform_expected_yield":
                plan.size / frame.size * float(result.units["risk"].sum())}
@@ -368,7 +405,8 @@ def verify_plan(plan: SamplingPlan) -> dict:
                              uniform_share=params.get("effective_uniform_share", plan.uniform_share),
                              risk_exponent=params.get("risk_exponent", 1.0),
                              strata=STRATA[plan.strata_column] if plan.strata_column else None,
-                             budgets=params.get("allocation") if plan.strata_column == "rating" else None)
+                             budgets=params.get("allocation") if plan.strata_column == "rating"
+                             or (plan.summary or {}).get("budgets") else None)
     except sampling.SamplingError as exc:
         differs["redraw"] = str(exc)
         return {"matches": False, "differs": differs}

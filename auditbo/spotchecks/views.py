@@ -105,8 +105,9 @@ def plan_new():
         plan = services.create_plan(data, _actor())
     except ValidationFailed as exc:
         errors: dict[str, list[str]] = {}
-        for e in exc.errors:
-            errors.setdefault(e.field, []).append(e.message)
+        for e in exc.errors:  # a stratum's budget is shown at the budgets field, named
+            field, stratum = (e.field.split(".", 1) + [""])[:2] if e.field.startswith("budgets.") else (e.field, "")
+            errors.setdefault(field, []).append(f"{stratum}: {e.message}" if stratum else e.message)
         return _plan_form_page(422, data=request.form, errors=errors)
     flash(_("Plan created as a draft: an administrator other than you approves it."), "success")
     return redirect(url_for("spotchecks.plan", plan_id=plan.id), 303)
