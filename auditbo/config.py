@@ -115,6 +115,7 @@ DEFAULTS: dict[str, object] = {
     "UPLOAD_DIR": None,
     "UPLOAD_PREVIEW_TTL_HOURS": 24,  # an unconfirmed preview is deleted by the upload_cleanup job after this
     "IMPORT_REPORT_TTL_HOURS": 72,  # an error report can be downloaded this long
+    "DASHBOARD_CACHE_SECONDS": 120.0,  # the office's dashboard figures are kept this long per process (0: never)
 }
 
 _DEV_ENVS = {"demo", "development", "testing"}
@@ -220,6 +221,8 @@ def load_config(overrides: dict | None = None, instance_path: str | None = None)
         if not os.environ.get(PREFIX + "CONFIRMATION_LOAD_CACHE_SECONDS") and \
                 "CONFIRMATION_LOAD_CACHE_SECONDS" not in (overrides or {}):
             cfg["CONFIRMATION_LOAD_CACHE_SECONDS"] = 0.0  # tests roll back: a count kept across them would drift
+        if not os.environ.get(PREFIX + "DASHBOARD_CACHE_SECONDS") and "DASHBOARD_CACHE_SECONDS" not in (overrides or {}):
+            cfg["DASHBOARD_CACHE_SECONDS"] = 0.0  # the same: each test's figures are its own
 
     try:
         _check_grade_shares(cfg["SAMPLING_MIN_SHARE_BY_GRADE"])

@@ -128,3 +128,19 @@ def test_a_clerk_sees_their_body_against_the_median_and_no_other_name(client, lo
     assert client.get("/dashboard/figures/confirmation_outcomes.csv").status_code == 404
     months = _figure_table(html, "filings_by_month")
     assert months[-1][-1][0] == "3"  # their own filings only
+
+
+def test_office_figures_are_kept_for_the_configured_seconds(app, world):
+    from auditbo.dashboard import figures
+    from tests.conftest import count_queries
+
+    app.config["DASHBOARD_CACHE_SECONDS"] = 60
+    try:
+        with app.test_request_context("/"):
+            first = figures.office_figures(world["sup"])
+            with count_queries() as statements:
+                again = figures.office_figures(world["sup"])
+            assert again is first and statements == []
+    finally:
+        app.config["DASHBOARD_CACHE_SECONDS"] = 0
+        figures._KEPT.clear()

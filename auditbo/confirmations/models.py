@@ -83,6 +83,8 @@ class ConfirmationAudit(IdMixin, db.Model):
         sa.UniqueConstraint("assessment_id", "round", name="uq_confirmation_audits_assessment_round"),
         # open audits per reviewer: the reviewer draw's load balance and the navigation badge
         sa.Index("ix_confirmation_audits_status_assignee", "status", "assignee_id"),
+        # the audits decided in a period (dashboard, body comparison, monthly report)
+        sa.Index("ix_confirmation_audits_decided_at", "decided_at"),
         sa.CheckConstraint(
             "(decision = 'grade_adjusted') = (adjusted_grade IS NOT NULL)", name="adjusted_grade_iff"
         ),

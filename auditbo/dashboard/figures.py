@@ -9,11 +9,13 @@ office dates (:mod:`auditbo.clock`), the same ones the lists' ``*_from``/``*_to`
 from __future__ import annotations
 
 import statistics
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import current_app, g, url_for
 from flask_babel import lazy_gettext as _l
 
 from auditbo import clock
@@ -99,18 +101,19 @@ def filings_by_month(user, today: date) -> Figure:
     cols = [sa.func.count().filter(Assessment.filed_at >= clock.start_of(first),
                                    Assessment.filed_at < clock.end_of(last))
             for _label, first, last in months]
-    stmt = scope_assessments(sa.select(Assessment.grade, *cols).group_by(Assessment.grade), user)
+    stmt = scope_assessments(sa.select(Assessment.grade, *cols).where(_filed_in(months[0][1], months[-1][2]))
+                             .group_by(Assessment.grade), user)
     counts = {row[0].value: row[1:] for row in db.session.execute(stmt)}
-    grades = [g.value for g in Grade]
+    grades = [grade.value for grade in Grade]
     fig = Figure("filings_by_month", _l("Filings per month by grade"), "stacked", _l("Month"), _l("Filings"),
                  [_l("Month"), *grades, _l("Total")], series_to=1 + len(grades))
     for i, (label, first, last) in enumerate(months):
         row = [Cell(label)]
-        for g in grades:
-            n = counts.get(g, [0] * len(months))[i]
-            row.append(Cell(n, url_for("filings.index", grade=g, filed_from=first.isoformat(),
+        for grade in grades:
+            n = counts.get(grade, [0] * len(months))[i]
+            row.append(Cell(n, url_for("filings.index", grade=grade, filed_from=first.isoformat(),
                                        filed_to=last.isoformat())))
-        total = sum(counts.get(g, [0] * len(months))[i] for g in grades)
+        total = sum(counts.get(grade, [0] * len(months))[i] for grade in grades)
         row.append(Cell(total, url_for("filings.index", filed_from=first.isoformat(), filed_to=last.isoformat())))
         fig.rows.append(row)
     return fig
@@ -122,18 +125,16 @@ def _filed_in(first: date, last: date):
 
 
 def _breakdown(user, key: str, column, groups: dict[str, str], endpoint_arg: str, title, x_label,
-               period: tuple[date, date] | None = None) -> Figure:
+               period: tuple[date, date]) -> Figure:
     standing = Assessment.status == AssessmentStatus.standing
     prefix = sa.func.substr(column, 1, len(next(iter(groups), "")) or 1)
     stmt = scope_assessments(sa.select(prefix, sa.func.count(), sa.func.count().filter(standing))
                              .group_by(prefix), user)
-    args = {}
-    if period is not None:
-        stmt = stmt.where(_filed_in(*period))
-        args = {"filed_from": period[0].isoformat(), "filed_to": period[1].isoformat()}
+    stmt = stmt.where(_filed_in(*period))
+    args = {"filed_from": period[0].isoformat(), "filed_to": period[1].isoformat()}
     counts = {p: (n, s) for p, n, s in db.session.execute(stmt)}
     fig = Figure(key, title, "bar", x_label, _l("Assessments"),
-                 [x_label, _l("Filings"), _l("Standing certificates")])
+                 [x_label, _l("Filings"), _l("Of which standing")])
     for code, name in groups.items():
         n, s = counts.get(code, (0, 0))
         if not n:
@@ -144,21 +145,31 @@ def _breakdown(user, key: str, column, groups: dict[str, str], endpoint_arg: str
     return fig
 
 
+def last_year(today: date | None = None) -> tuple[date, date]:
+    """The twelve months up to today (the dashboard's period)."""
+    today = today or clock.today()
+    return month_range(today)[0][1], today
+
+
 def by_province(user, period: tuple[date, date] | None = None) -> Figure:
-    """Filings (all, or filed in ``period``) and standing certificates per province (the region code's
-    first two digits): a table."""
+    """Filings in ``period`` (default: the last twelve months) and how many of them stand, per province
+    (the region code's first two digits): a table."""
+    period = period or last_year()
     groups = {code: province_name(code + "0000") for code in PROVINCES}
-    fig = _breakdown(user, "by_province", Assessment.region_code, groups, "region", _l("Filings by province"),
-                     _l("Province"), period)
+    title = _l("Filings by province (last 12 months)") if period == last_year() else _l("Filings by province")
+    fig = _breakdown(user, "by_province", Assessment.region_code, groups, "region", title, _l("Province"), period)
     fig.kind = "table"
     return fig
 
 
 def by_industry(user, period: tuple[date, date] | None = None) -> Figure:
-    """Filings and standing certificates per GB/T 4754 section (the industry code's letter)."""
+    """Filings in ``period`` (default: the last twelve months) and how many of them stand, per GB/T 4754
+    section (the industry code's letter)."""
+    period = period or last_year()
     groups = {code: industry_section_name(code) for code in INDUSTRY_SECTIONS}
     return _breakdown(user, "by_industry", Assessment.industry_code, groups, "industry",
-                      _l("Filings by industry (GB/T 4754 section)"), _l("Industry"), period)
+                      _l("Filings by industry (GB/T 4754 section, last 12 months)") if period == last_year()
+                      else _l("Filings by industry (GB/T 4754 section)"), _l("Industry"), period)
 
 
 # --- confirmations ---------------------------------------------------------------------------
@@ -302,8 +313,8 @@ def rating_distribution(months: int = MONTHS) -> Figure | None:
 
         grades = [*GRADES, NR]
     except ImportError:  # pragma: no cover - the engine names its scale
-        grades = sorted({g for d in data.values() for g in d})
-    grades = [g for g in grades if any(g in d for d in data.values())]
+        grades = sorted({k for d in data.values() for k in d})
+    grades = [k for k in grades if any(k in d for d in data.values())]
     fig = Figure("rating_distribution", _l("Ratings of assessment bodies per month"), "stacked", _l("Month"),
                  _l("Assessment bodies"), [_l("Month"), *grades], series_to=1 + len(grades))
     for (period, run_id), counts in sorted(data.items())[-months:]:
@@ -365,7 +376,7 @@ def own_body_vs_market(user, today: date) -> Figure:
     """A body's own figures beside the market's median over the bodies active in the period:
     never another body's name or figure, only the median."""
     first, last = month_range(today)[0][1], today
-    every = body_measures(first, last)
+    every = remembered(("body_measures", first, last), lambda: body_measures(first, last))
     mine = every.get(user.org_id, {})
     fig = Figure("own_vs_market", _l("Our body against the market median (last 12 months)"), "bar",
                  _l("Indicator"), _l("Share"), [_l("Indicator"), _l("Our body"), _l("Market median")], percent=True)
@@ -384,14 +395,44 @@ def own_body_vs_market(user, today: date) -> Figure:
     return fig
 
 
+# --- remembered across requests -------------------------------------------------------------------
+# The office's figures are the same for every office user: on a million records they cost seconds of
+# SQL, so each process keeps them for DASHBOARD_CACHE_SECONDS (0: never, as in tests), per language
+# and office day. A body's own figures are its own (cheap, scoped by the indexes); only the market's
+# per-body measures behind its median are kept.
+_KEPT: dict[tuple, tuple[float, object]] = {}
+_KEPT_LOCK = threading.Lock()
+
+
+def remembered(key: tuple, compute):
+    ttl = float(current_app.config.get("DASHBOARD_CACHE_SECONDS") or 0)
+    if ttl <= 0:
+        return compute()
+    full = (*key, str(g.get("lang")), clock.today().isoformat())
+    now = time.monotonic()
+    with _KEPT_LOCK:
+        hit = _KEPT.get(full)
+    if hit is not None and now - hit[0] < ttl:
+        return hit[1]
+    value = compute()
+    with _KEPT_LOCK:
+        for k in [k for k, (at, _v) in _KEPT.items() if now - at >= ttl]:
+            del _KEPT[k]  # bounded: the keys of the last ttl seconds only
+        _KEPT[full] = (now, value)
+    return value
+
+
 def office_figures(user, today: date | None = None) -> list[Figure]:
     today = today or clock.today()
-    figs = [filings_by_month(user, today), confirmation_outcomes(today), overdue_work(today)]
-    for optional in (spotcheck_findings(), market_estimate(), rating_distribution()):
-        if optional is not None:
-            figs.append(optional)
-    figs += [by_province(user), by_industry(user)]
-    return figs
+
+    def compute() -> list[Figure]:
+        figs = [filings_by_month(user, today), confirmation_outcomes(today), overdue_work(today)]
+        for optional in (spotcheck_findings(), market_estimate(), rating_distribution()):
+            if optional is not None:
+                figs.append(optional)
+        return figs + [by_province(user), by_industry(user)]
+
+    return remembered(("office_figures",), compute)
 
 
 def body_figures(user, today: date | None = None) -> list[Figure]:

@@ -168,6 +168,8 @@ class Assessment(IdMixin, db.Model):
         sa.Index("ix_assessments_body_status_grade_decision", "body_id", "status", "grade", "decision_date", "id"),
         # a consulting body's share of clients per assessment body (tie flag)
         sa.Index("ix_assessments_consulting_body", "consulting_body_id", "body_id"),
+        # the filings of a period (dashboard, body comparison, monthly report)
+        sa.Index("ix_assessments_filed_at", "filed_at"),
     )
 
 
