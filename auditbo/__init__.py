@@ -85,12 +85,17 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.session_protection = "strong"
+    from auditbo import inputs
+
+    # first the body limits and the int converter: before the blueprints and any hook that reads
+    # a body (CSRF reads the form)
+    inputs.init_app(app)
+    limiter.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     from auditbo.web import install_template_gettext
 
     install_template_gettext(app)
-    limiter.init_app(app)
     bootstrap.init_app(app)
     talisman.init_app(
         app,
@@ -101,10 +106,9 @@ def register_extensions(app: Flask) -> None:
         frame_options="DENY",
         referrer_policy="same-origin",
     )
-    from auditbo import inputs, transaction
+    from auditbo import transaction
 
     transaction.init_app(app)  # after Talisman: its headers go on the answer to a failed commit too
-    inputs.init_app(app)  # before the blueprints (the int converter) and before hooks that read a body
     from auditbo.accounts.services import load_user_from_session
 
     login_manager.user_loader(load_user_from_session)

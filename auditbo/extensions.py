@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -13,6 +12,7 @@ from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 
 from auditbo.database import Base
+from auditbo.inputs import limiter_key
 
 # join_transaction_mode only matters when a session is bound to a connection that is
 # already inside a transaction (the test harness); with an Engine it changes nothing.
@@ -21,6 +21,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+limiter = Limiter(key_func=limiter_key, default_limits=[])
 talisman = Talisman()
 bootstrap = Bootstrap5()

@@ -8,6 +8,7 @@ A JSON body is held to ``MAX_JSON_LENGTH`` (uploads keep ``MAX_CONTENT_LENGTH``)
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from flask import Flask, current_app, request
@@ -44,15 +45,54 @@ def int_arg(name: str, default: int | None = None, *, minimum: int = 1, maximum:
     return value
 
 
-def _limit_json_body() -> None:
-    """A JSON body larger than MAX_JSON_LENGTH is a 413 when it is read (before any parsing)."""
+def client_address(ip: str) -> str:
+    """The address a throttle counts by: an IPv4 address, or the /64 network of an IPv6 one
+    (a single host usually holds a whole /64)."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return (ip or "-")[:64]
+    if addr.version == 6:
+        if addr.ipv4_mapped is not None:
+            return str(addr.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{addr}/64", strict=False))
+    return str(addr)
+
+
+def limiter_key() -> str:
+    """What Flask-Limiter counts by: the client's address as the throttles count it (an IPv6
+    client's whole /64), so that a host cannot dodge a limit by walking its own network."""
+    return client_address(request.remote_addr or "")
+
+
+def body_limit(limit):
+    """Decorate a view whose bodies must stay smaller than the app's upload limit: ``limit`` is a
+    function of the app's config giving the most bytes it reads (413 above, before any hook
+    parses the form: e.g. the public complaint form, which anyone may post)."""
+    def mark(view):
+        view.body_limit = limit
+        return view
+
+    return mark
+
+
+def _lower_limit(limit: int) -> None:
+    current = request.max_content_length
+    request.max_content_length = limit if current is None else min(limit, current)
+
+
+def _limit_body() -> None:
+    """A JSON body larger than MAX_JSON_LENGTH, or a body past its view's :func:`body_limit`, is a
+    413 when it is read (before any parsing)."""
     if request.is_json:
-        limit = current_app.config["MAX_JSON_LENGTH"]
-        current = request.max_content_length
-        request.max_content_length = limit if current is None else min(limit, current)
+        _lower_limit(current_app.config["MAX_JSON_LENGTH"])
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, "body_limit", None)
+    if limit is not None:
+        _lower_limit(int(limit(current_app.config)))
 
 
 def init_app(app: Flask) -> None:
     """Before any blueprint registers its routes (the converter) and before other hooks read a body."""
     app.url_map.converters["int"] = IdConverter
-    app.before_request(_limit_json_body)
+    app.before_request(_limit_body)

@@ -62,6 +62,19 @@ def test_by_body_name_and_every_error(client, cert):
     assert count_rows(Complaint) == 1
 
 
+def test_a_record_that_is_no_certificate_answers_as_an_unknown_number(client, cert):
+    """The form must not tell the public that a withdrawn or pending record exists."""
+    from auditbo.filings.models import AssessmentStatus
+
+    for status in (AssessmentStatus.withdrawn, AssessmentStatus.pending_confirmation, AssessmentStatus.rejected):
+        cert.status = status
+        db.session.flush()
+        hidden = client.post("/complain", data=_data(cert))
+        unknown = client.post("/complain", data=_data(cert, certificate_no="NO-SUCH-1"))
+        assert hidden.status_code == unknown.status_code == 422
+    assert count_rows(Complaint) == 0
+
+
 def test_a_hostile_file_stores_nothing(client, cert):
     resp = client.post(
         "/complain",
@@ -81,3 +94,22 @@ def test_the_eleventh_submission_is_refused(client, cert):
     # another address is not held up
     other = client.post("/complain", data=_data(cert, text="别处"), environ_base={"REMOTE_ADDR": "10.9.9.9"})
     assert other.status_code == 201
+
+
+def test_the_throttle_counts_a_whole_ipv6_network(app, cert):
+    """One host holds a /64: walking its addresses does not reset the limit."""
+    client = app.test_client()
+    codes = [client.post("/complain", data=_data(cert), environ_base={"REMOTE_ADDR": f"2001:db8::{i + 1:x}"}).status_code
+             for i in range(12)]
+    assert codes[:10] == [201] * 10 and codes[10:] == [429, 429]
+    other = client.post("/complain", data=_data(cert), environ_base={"REMOTE_ADDR": "2001:db8:0:1::1"})
+    assert other.status_code == 201  # another /64 is another client
+
+
+def test_a_body_past_the_forms_limit_is_413_before_it_is_read(app, client, cert):
+    limit = app.config["COMPLAINT_MAX_FILES"] * app.config["COMPLAINT_MAX_FILE_BYTES"] + 256 * 1024
+    body = b"--b\r\n" + b"0" * limit  # declared longer than the limit: refused before a byte is parsed
+    resp = client.post("/complain", input_stream=io.BytesIO(body), content_length=len(body),
+                       content_type="multipart/form-data; boundary=b")
+    assert resp.status_code == 413
+    assert count_rows(Complaint) == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +21,7 @@ from auditbo.clock import utcnow
 from auditbo.errors import ErrorCollector
 from auditbo.events import Actor
 from auditbo.extensions import db
+from auditbo.inputs import client_address
 from auditbo.orgs.models import Organisation, OrgKind
 
 MIN_PASSWORD_LENGTH = 10
@@ -89,20 +89,6 @@ class SignIn:
     missed: int = 0
     last_missed_at: datetime | None = None
     last_missed_ip: str | None = None
-
-
-def client_address(ip: str) -> str:
-    """The address a throttle counts by: an IPv4 address, or the /64 network of an IPv6 one
-    (a single host usually holds a whole /64)."""
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
-        return (ip or "-")[:64]
-    if addr.version == 6:
-        if addr.ipv4_mapped is not None:
-            return str(addr.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{addr}/64", strict=False))
-    return str(addr)
 
 
 def _verify(password_hash: str | None, password: str) -> bool:

@@ -31,7 +31,7 @@ from auditbo.errors import Conflict, ErrorCollector, NotFound
 from auditbo.events import Actor
 from auditbo.evidence import Evidence
 from auditbo.extensions import db
-from auditbo.filings.models import Assessment, AssessmentConsultant, TeamMember
+from auditbo.filings.models import PUBLIC_CERTIFICATE_STATUSES, Assessment, AssessmentConsultant, TeamMember
 from auditbo.orgs.models import Organisation, OrgKind, Person
 from auditbo.workdays import calendar_from_config
 
@@ -235,7 +235,8 @@ def submit_public(data: dict, files: list[Evidence] = ()) -> Complaint:
     body = _text(data.get("body"), "body", errors, required=False, most=200)
     org = assessment = None
     if cert:
-        assessment = db.session.scalar(sa.select(Assessment).where(Assessment.certificate_no == cert))
+        assessment = db.session.scalar(sa.select(Assessment).where(
+            Assessment.certificate_no == cert, Assessment.status.in_(PUBLIC_CERTIFICATE_STATUSES)))
         if assessment is None:
             errors.add("certificate_no", "no certificate has this number")
         else:

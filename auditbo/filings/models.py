@@ -67,6 +67,14 @@ class AssessmentStatus(enum.StrEnum):
         return str(STATUS_TITLES[self.value])
 
 
+# A record becomes a public certificate once it stands; its later states stay visible
+# (a suspended or revoked certificate must be checkable). Filed, pending, returned,
+# rejected and withdrawn records are not certificates: whatever the public asks about them
+# (the lookup, the complaint form) answers as for a number that does not exist.
+PUBLIC_CERTIFICATE_STATUSES = (AssessmentStatus.standing, AssessmentStatus.suspended,
+                               AssessmentStatus.revoked, AssessmentStatus.expired)
+
+
 STATUS_TITLES = {
     "filed": _l("Filed"),
     "pending_confirmation": _l("Pending confirmation"),

@@ -14,15 +14,10 @@ import sqlalchemy as sa
 
 from auditbo.codes import PROVINCES
 from auditbo.extensions import db
-from auditbo.filings.models import Assessment, AssessmentStatus, Grade
+from auditbo.filings.models import PUBLIC_CERTIFICATE_STATUSES, Assessment, AssessmentStatus, Grade
 from auditbo.orgs.models import Enterprise, Organisation, OrgKind, RegistryStatus
 from auditbo.ratings.models import Rating, RatingRun, RunStatus
 
-# A record becomes a public certificate once it stands; its later states stay visible
-# (a suspended or revoked certificate must be checkable). Filed, pending, returned,
-# rejected and withdrawn records are not certificates: the lookup answers "not found".
-PUBLIC_CERTIFICATE_STATUSES = (AssessmentStatus.standing, AssessmentStatus.suspended,
-                               AssessmentStatus.revoked, AssessmentStatus.expired)
 PER_PAGE = 50
 
 

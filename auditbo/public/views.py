@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from auditbo.codes import PROVINCES
 from auditbo.extensions import limiter
-from auditbo.inputs import int_arg
+from auditbo.inputs import body_limit, int_arg
 from auditbo.public import services
 
 bp = Blueprint("public", __name__, template_folder="templates")
@@ -74,6 +74,7 @@ def body_profile(credit_code: str):
 
 # --- public complaints (社会化监督): no account, throttled per address, a tracking code as receipt ---
 @bp.route("/complain", methods=["GET", "POST"])
+@body_limit(lambda cfg: cfg["COMPLAINT_MAX_FILES"] * cfg["COMPLAINT_MAX_FILE_BYTES"] + 256 * 1024)
 @limiter.limit(lambda: current_app.config["PUBLIC_COMPLAINT_RATE_LIMIT"], methods=["POST"])
 def complain():
     from auditbo.complaints import evidence
