@@ -4,6 +4,7 @@ drill-down into the list it counts) or a body's own figures against the market m
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 
 from auditbo import clock, exports
@@ -25,16 +26,27 @@ def _figures() -> list[figures.Figure]:
     return []
 
 
+def _figures_html() -> Markup:
+    """The figures' block: for the office the same for everyone, so kept rendered (DASHBOARD_CACHE_SECONDS)."""
+    def render() -> Markup:
+        figs = _figures()
+        return Markup(render_template("dashboard/_figures.html", figures=figs)) if figs else Markup("")
+
+    if can(current_user, Action.view_office_queues):
+        return figures.remembered(("office_html",), render)
+    return render()
+
+
 @bp.route("/dashboard")
 @login_required
 def index():
-    return render_template(
-        "dashboard/index.html",
-        statuses=services.assessment_counts(current_user),
-        grades=services.grade_counts(current_user),
-        office=services.office_counts(current_user),
-        figures=_figures(),
-    )
+    if can(current_user, Action.view_office_queues):  # every body: the same counts for every office user
+        statuses = figures.remembered(("statuses",), lambda: services.assessment_counts(current_user))
+        grades = figures.remembered(("grades",), lambda: services.grade_counts(current_user))
+    else:
+        statuses, grades = services.assessment_counts(current_user), services.grade_counts(current_user)
+    return render_template("dashboard/index.html", statuses=statuses, grades=grades,
+                           office=services.office_counts(current_user), figures_html=_figures_html())
 
 
 @bp.route("/dashboard/figures/<key>.csv")
