@@ -90,7 +90,12 @@ def _converter(fmt: str, yes_no: tuple) -> Callable[[Any], Any]:
     }
 
     def convert(v):
-        h = handlers.get(type(v))
+        t = type(v)
+        if t is str:  # the usual cell: formula-safe text, inline
+            return "'" + v if v and (v[0] in "=+@\t\r" or (v[0] == "-" and not _is_number(v))) else v
+        if v is None or t is int or t is float:
+            return v
+        h = handlers.get(t)
         if h is not None:
             return h(v)
         if isinstance(v, enum.Enum):
@@ -156,13 +161,18 @@ def table(columns: Sequence[Column], rows: Iterable, *, fmt: str = "xlsx") -> It
     """The header, then each row as a list of formula-safe cells (for ``fmt``)."""
     yield [safe_cell(str(c.title)) for c in columns]
     convert = _converter(fmt, (_("Yes"), _("No")))
-    cells = [_cell_of(c, convert) for c in columns]
-    for row in rows:
+    it = iter(rows)
+    first = next(it, None)
+    if first is None:
+        return
+    cells = [_cell_of(c, convert, first) for c in columns]  # getters fitted to the rows' kind
+    yield [cell(first) for cell in cells]
+    for row in it:
         yield [cell(row) for cell in cells]
 
 
-def _cell_of(c: Column, convert) -> Callable[[Any], Any]:
-    raw = c.raw if c.get is not None else _getter(c.key)
+def _cell_of(c: Column, convert, sample) -> Callable[[Any], Any]:
+    raw = c.raw if c.get is not None else _getter(c.key, sample)
     if c.label is None:
         return lambda row: convert(raw(row))
     memo: dict = {}
@@ -184,15 +194,14 @@ def _cell_of(c: Column, convert) -> Callable[[Any], Any]:
     return labelled
 
 
-def _getter(key: str) -> Callable[[Any], Any]:
-    attr = operator.attrgetter(key)
-
-    def get(row):
-        if type(row) is dict:
-            return row.get(key)
-        return attr(row)
-
-    return get
+def _getter(key: str, sample) -> Callable[[Any], Any]:
+    """How to read ``key`` from rows like ``sample``: a dict's item, a result row's position, an attribute."""
+    if isinstance(sample, dict):
+        return lambda row: row.get(key)
+    fields = getattr(sample, "_fields", None)  # a result row: by position, as fast as a tuple
+    if fields is not None and key in fields:
+        return operator.itemgetter(fields.index(key))
+    return operator.attrgetter(key)
 
 
 def rows_of(stmt: sa.Select, *, batch: int = BATCH) -> Iterator:

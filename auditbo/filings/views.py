@@ -4,6 +4,7 @@ filing form, amendments, withdrawal and bulk import with a preview."""
 from __future__ import annotations
 
 import io
+import operator
 
 from flask import (
     Blueprint,
@@ -103,10 +104,11 @@ def export(fmt: str):
 
 def exports_columns() -> list[exports.Column]:
     """The assessment list's export: what a person reads, in the UI's language."""
-    flag_names = list(records.FLAG_COLUMNS)
+    titles = [str(FLAG_TITLES[k]) for k in records.FLAG_COLUMNS]  # translated once
+    values = operator.attrgetter(*(_FLAG_ATTRS[k] for k in records.FLAG_COLUMNS))
 
     def flags(r) -> str:
-        return "; ".join(str(FLAG_TITLES[k]) for k in flag_names if getattr(r, _FLAG_ATTRS[k]))
+        return "; ".join([t for t, v in zip(titles, values(r), strict=True) if v])
 
     return [
         exports.Column("certificate_no", _l("Certificate")),
