@@ -99,7 +99,10 @@ def role_title(role) -> str:
 
 
 def actor_name(name: str | None) -> str:
-    """A user's name as it is; the system (jobs, the demo's automatic steps) in words."""
+    """A user's name as it is; the system (jobs, the demo's automatic steps) and the office as a
+    body's users see it (``records.OFFICE_ACTOR``) in words."""
+    if name == "office":
+        return str(_l("Supervision office"))
     return str(_l("System")) if name in (None, "", "system") else name
 
 

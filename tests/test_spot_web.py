@@ -82,3 +82,33 @@ def test_the_pages_speak_chinese_by_default(client, login):
     login(m.author)
     html = client.get("/spotchecks/").get_data(as_text=True)
     assert client.get("/spotchecks/").status_code == 200 and "plans" in html
+
+
+def test_a_clerk_learns_nothing_from_an_office_action_on_a_plan_or_check(client, login):
+    """Existence never leaks through 403 vs 404: an office action is refused before the lookup."""
+    m = make_market(5)
+    plan = drawn_plan(m, size=1)
+    check = checks_of(plan)[0]
+    login(m.reg.clerk)
+    for path in (f"/spotchecks/plans/{plan.id}/approve", f"/spotchecks/plans/{plan.id}/draw",
+                 f"/spotchecks/{check.id}/reassign", f"/spotchecks/{check.id}/disclose"):
+        missing = path.replace(f"/{plan.id}/", "/999999/").replace(f"/{check.id}/", "/999999/")
+        assert client.post(path).status_code == client.post(missing).status_code == 403, path
+
+
+def test_a_clerk_sees_the_office_not_the_inspector_in_the_records_history(client, login):
+    m = make_market(5)
+    check = checks_of(drawn_plan(m, size=1))[0]
+    ins_id = db.session.scalars(sa.select(SpotCheckInspector.user_id)
+                                .where(SpotCheckInspector.spot_check_id == check.id)).first()
+    insp = next(s for s in m.reg.supervisors if s.id == ins_id)
+    login(insp)
+    assert client.post(f"/spotchecks/{check.id}/findings", data={"severity": "major", "text": "证据不足",
+                                                                 "against": "body"}).status_code == 303
+    assert client.post(f"/spotchecks/{check.id}/outcome", data={
+        "outcome": "major_findings", "consequence": "suspend", "reason": "严重不符合",
+        "version": check.version + 1}).status_code == 303
+    client.post("/logout")
+    login(m.reg.clerk)
+    html = client.get(f"/assessments/{check.assessment_id}").get_data(as_text=True)
+    assert insp.username not in html

@@ -212,7 +212,7 @@ def _render_review(audit_id: int, status: int = 200, **forms):
                   if "filings.detail" in current_app.view_functions else None)
     return make_response(render_template(
         "confirmations/review.html", audit=audit, a=a, payload=records.payload_of(a), flags=records.flags_of(a),
-        history=records.history_of(a), audits=audits, previous=previous, events=evs,
+        history=records.history_of(a, office=True), audits=audits, previous=previous, events=evs,
         changes=queries.rereview_changes(evs, previous, audit), findings=queries.findings_of(audit),
         previous_findings=queries.findings_of(previous) if previous else [], users=users,
         body_tr=body_tr, lead_tr=lead_tr, lead=lead, answer_titles=ANSWER_TITLES,

@@ -102,9 +102,22 @@ def confirmation_of(a: Assessment, *, show_reviewer: bool, today: date | None = 
     }
 
 
-def history_of(a: Assessment) -> list[dict]:
+def actor_as_seen(a: Assessment, names: set[str], *, office: bool) -> dict[str, str]:
+    """Event actors (usernames) as the viewer may see them: the office sees everyone; a body's
+    users see their own body's users by name and anyone else as the office."""
+    if office:
+        return {n: n for n in names}
+    own = set(db.session.scalars(sa.select(User.username).where(User.username.in_(names),
+                                                                 User.org_id == a.body_id))) if names else set()
+    return {n: n if n in own or n in (None, "", "system") else OFFICE_ACTOR for n in names}
+
+
+def history_of(a: Assessment, *, office: bool) -> list[dict]:
+    """The record's status changes; a body's own users see who in their body acted, and the office
+    as "the supervision office" (never which reviewer or inspector)."""
     ids = {h.actor_id for h in a.history if h.actor_id}
-    actors = dict(db.session.execute(sa.select(User.id, User.username).where(User.id.in_(ids))).all()) if ids else {}
+    rows = db.session.execute(sa.select(User.id, User.username, User.org_id).where(User.id.in_(ids))).all() if ids else []
+    actors = {uid: name if office or org_id == a.body_id else OFFICE_ACTOR for uid, name, org_id in rows}
     return [{"from_status": h.from_status.value if h.from_status else None, "to_status": h.to_status.value,
              "at": h.at, "actor": actors.get(h.actor_id, "system"), "reason": h.reason} for h in a.history]
 
@@ -116,7 +129,7 @@ def to_dict(a: Assessment, *, show_reviewer: bool) -> dict:
     out.update(
         id=a.id, status=a.status.value, body={"credit_code": a.body.credit_code, "name": a.body.name},
         grade=a.grade.value, filed_grade=a.filed_grade.value, person_days_min=a.person_days_min,
-        filed_at=a.filed_at, updated_at=a.updated_at, flags=flags_of(a), history=history_of(a),
+        filed_at=a.filed_at, updated_at=a.updated_at, flags=flags_of(a), history=history_of(a, office=show_reviewer),
         confirmation=confirmation_of(a, show_reviewer=show_reviewer),
     )
     return out
@@ -213,6 +226,7 @@ def summary(r) -> dict:
     }
 
 
+OFFICE_ACTOR = "office"  # who acted, as a body's users see an office user (labels.actor_name words it)
 PUBLIC_STATUSES = ("standing", "suspended", "revoked", "expired")
 
 

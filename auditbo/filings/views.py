@@ -140,6 +140,7 @@ def detail(assessment_id: int):
     rec = records.to_dict(a, show_reviewer=office)
     events = timeline("assessment", a.id) if can(current_user, Action.read_events, a) else []
     return render_template("filings/detail.html", a=a, rec=rec, events=events, office=office,
+                           event_actor=records.actor_as_seen(a, {e.actor for e in events}, office=office),
                            can_amend=can(current_user, Action.amend_assessment, a) and a.status in services.AMENDABLE,
                            can_withdraw=can(current_user, Action.withdraw_assessment, a) and a.status in (
                                AssessmentStatus.filed, AssessmentStatus.pending_confirmation,

@@ -129,6 +129,7 @@ def plan(plan_id: int):
 
 
 def _plan_action(plan_id: int, action: Action, fn, done: str):
+    require(current_user, Action.view_office_queues)  # before the lookup: 403 whether it exists or not
     p = queries.get_plan(plan_id)
     require(current_user, action, p)
     if not CsrfForm().validate_on_submit():
@@ -201,6 +202,8 @@ def check(check_id: int):
 
 
 def _check_action(check_id: int, fn, done: str, *, inspector: bool = True, action: Action | None = None):
+    if not inspector:
+        require(current_user, Action.view_office_queues)  # before the lookup: 403 whether it exists or not
     c = queries.get_check(check_id)
     if inspector:
         queries.require_inspector(c, current_user)
