@@ -256,8 +256,14 @@ class RiskModel(BaseEstimator):
             self.version_ = self._version({})
             return self
 
-        X = history[self.features_]
         train, cal, test = parts
+        # a numeric feature with no value in the training slice teaches nothing (and scikit-learn's
+        # histogram binning fails on it when rows carry weights): leave it out of the model
+        empty = [f for f in self.numeric_features_ if history[f].iloc[train].isna().all()]
+        if empty:
+            self.features_ = [f for f in self.features_ if f not in empty]
+            self.numeric_features_ = [f for f in self.numeric_features_ if f not in empty]
+        X = history[self.features_]
         yt, wt = target[test], weight[test]
         fitted, scores = {}, {}
         with threadpool_limits(self.n_threads):

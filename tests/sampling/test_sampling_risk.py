@@ -196,3 +196,16 @@ def test_a_weak_real_signal_still_beats_a_uniform_draw(signal, low, high):
     if signal:
         assert 0.58 <= roc_auc_score(y, result.units["risk"]) <= 0.7
     assert low <= expected_found / uniform_found <= high
+
+
+def test_a_feature_with_no_value_in_the_training_slice_is_left_out():
+    """A column recorded only lately (all missing in the oldest rows) must not break the fit
+    (scikit-learn's weighted histogram binning fails on an all-missing column)."""
+    rng = np.random.default_rng(0)
+    n = 600
+    df = pd.DataFrame({"decided_on": pd.date_range("2022-01-01", periods=n, freq="D").date,
+                       "x": rng.normal(size=n), "recorded_lately": np.where(np.arange(n) > 500, 1.0, np.nan),
+                       "nonconforming": rng.random(n) < 0.2, "inclusion_probability": rng.uniform(0.2, 1, n)})
+    model = RiskModel(random_state=0).fit(df)
+    assert model.source_ == "model" and "recorded_lately" not in model.features_
+    assert len(model.predict_proba(df)) == n
