@@ -43,10 +43,10 @@ def office_counts(user, today: date | None = None) -> dict[str, int] | None:
     open_audit = ConfirmationAudit.status.in_([AuditStatus.pending, AuditStatus.assigned])
     row = db.session.execute(
         sa.select(
-            sa.func.count().filter(open_audit),
-            sa.func.count().filter(open_audit, ConfirmationAudit.due_date < today),
-            sa.func.count().filter(open_audit, ConfirmationAudit.assignee_id == user.id),
-        )
+            sa.func.count(),
+            sa.func.count().filter(ConfirmationAudit.due_date < today),
+            sa.func.count().filter(ConfirmationAudit.assignee_id == user.id),
+        ).where(open_audit)  # the open audits only (the status index): not the whole history
     ).one()
     open_checks = db.session.scalar(
         sa.select(sa.func.count()).select_from(SpotCheck).where(SpotCheck.status == CheckStatus.open)
