@@ -114,6 +114,11 @@ def _raw(col, name: str | None = None):
 COPY_READS = True  # PostgreSQL: read frames by COPY (a test compares with the row-by-row path)
 
 
+def _epoch(col):
+    """A timestamp as seconds since 1970 UTC (a number on every database: no per-row parsing)."""
+    return sa.cast(sa.extract("epoch", col), sa.Float).label(col.key)
+
+
 def _rows(stmt, cols: list[str], text: tuple[str, ...] = ()) -> pd.DataFrame:
     """A query's rows as a DataFrame (``text``: columns kept as strings). On PostgreSQL by ``COPY … TO STDOUT``
     read by pandas' C parser: a million rows without a million Python row objects. Dates come back as
@@ -149,52 +154,69 @@ def _days(values) -> pd.Series:
     values = pd.Series(values)
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.astype("datetime64[ns]")
-    return pd.to_datetime(values, cache=False).astype("datetime64[ns]")
+    return pd.to_datetime(values, cache=False, format="%Y-%m-%d" if _text(values) else None).astype("datetime64[ns]")
 
 
-def _records(where) -> pd.DataFrame:
+def _text(values: pd.Series) -> bool:
+    """Whether a column came as text (COPY) rather than as Python dates and datetimes."""
+    first = values.first_valid_index()
+    return first is not None and isinstance(values[first], str)
+
+
+def _records(where, extra=()) -> pd.DataFrame:
+    """The records matching ``where`` with the columns the features need (and ``extra`` labelled columns)."""
     team = _team()
     stmt = (sa.select(Assessment.id.label("unit_id"), Assessment.body_id, Assessment.consulting_body_id,
                       Assessment.enterprise_id, _raw(Assessment.grade), _raw(Assessment.previous_grade),
                       _raw(Assessment.assessment_type), Assessment.person_days, Assessment.person_days_min,
-                      Assessment.onsite_end, Assessment.decision_date, Assessment.filed_at, Assessment.region_code,
+                      Assessment.onsite_end, Assessment.decision_date, _epoch(Assessment.filed_at), Assessment.region_code,
                       Assessment.industry_code, Assessment.flag_late, Assessment.flag_tie, Assessment.flag_low_days,
                       Assessment.flag_reduced_days, _raw(Enterprise.size, "enterprise_size"),
-                      team.c.lead_id, sa.func.coalesce(team.c.team_size, 0))
+                      team.c.lead_id, sa.func.coalesce(team.c.team_size, 0), *extra)
             .join(Enterprise, Enterprise.id == Assessment.enterprise_id)
             .outerjoin(team, team.c.aid == Assessment.id).where(*where).order_by(Assessment.id))
-    recs = _rows(stmt, RECORD_COLUMNS, TEXT_COLUMNS)
+    recs = _rows(stmt, RECORD_COLUMNS + [e.name for e in extra], TEXT_COLUMNS)
     return recs.assign(decision_date=_days(recs["decision_date"]), onsite_end=_days(recs["onsite_end"]))
 
 
 def _office_days(stamps) -> pd.Series:
-    """Stored UTC timestamps → the office's calendar days (midnight, naive), all at once."""
-    utc = pd.to_datetime(pd.Series(stamps), utc=True, cache=False)
+    """Stored UTC timestamps (or their epoch seconds) → the office's calendar days (midnight, naive), at once."""
+    stamps = pd.Series(stamps)
+    if pd.api.types.is_numeric_dtype(stamps):  # seconds since 1970 (:func:`_epoch`)
+        utc = pd.to_datetime(stamps.astype("float64"), unit="s", utc=True)
+    else:
+        utc = pd.to_datetime(stamps, utc=True, cache=False, format="ISO8601" if _text(stamps) else None)
     return utc.dt.tz_convert(office_zone().key).dt.tz_localize(None).dt.normalize()
 
 
 # --- prior nonconformity, as of a day ------------------------------------------------------------
-def _party_events(plan_date: date) -> pd.DataFrame:
-    """(kind, pid, day, nc) for every confirmation decision and spot-check closing dated by the plan's date,
-    once per party: kind ``b`` (assessment body), ``l`` (lead) or ``c`` (consulting body), pid its id."""
-    team = _team()
-    cols = ["day", "decision", "body", "consulting", "lead"]
-    conf = _rows(sa.select(ConfirmationAudit.decided_at, _raw(ConfirmationAudit.decision), Assessment.body_id,
-                           Assessment.consulting_body_id, team.c.lead_id)
-                 .join(Assessment, Assessment.id == ConfirmationAudit.assessment_id)
-                 .outerjoin(team, team.c.aid == Assessment.id)
+def _decisions(plan_date: date) -> pd.DataFrame:
+    """Every confirmation decision dated by the plan's date: aid, round, day (the office's), decision, nc."""
+    conf = _rows(sa.select(ConfirmationAudit.assessment_id, ConfirmationAudit.round,
+                           _epoch(ConfirmationAudit.decided_at), _raw(ConfirmationAudit.decision))
                  .where(ConfirmationAudit.status == AuditStatus.decided,
-                        ConfirmationAudit.decided_at < end_of(plan_date)), cols)
-    conf = conf.assign(day=_office_days(conf["day"]) if len(conf) else pd.Series(dtype="datetime64[ns]"),
+                        ConfirmationAudit.decided_at < end_of(plan_date)),
+                 ["aid", "round", "day", "decision"], ("decision",))
+    return conf.assign(day=_office_days(conf["day"]) if len(conf) else pd.Series(dtype="datetime64[ns]"),
                        nc=conf["decision"].isin([d.value for d in NC_DECISIONS]).astype("float64"))
-    checks = _rows(sa.select(SpotCheck.closed_on, _raw(SpotCheck.outcome), _raw(SpotCheck.consequence),
-                             Assessment.body_id, Assessment.consulting_body_id, team.c.lead_id)
-                   .join(Assessment, Assessment.id == SpotCheck.assessment_id)
-                   .outerjoin(team, team.c.aid == Assessment.id)
+
+
+def _party_events(plan_date: date, records: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
+    """(kind, pid, day, nc) for every confirmation decision and spot-check closing dated by the plan's date,
+    once per party: kind ``b`` (assessment body), ``l`` (lead) or ``c`` (consulting body), pid its id.
+    ``records``: every record filed by the plan's day (their parties, joined here rather than per query)."""
+    parties = records[["unit_id", "body_id", "consulting_body_id", "lead_id"]].rename(
+        columns={"unit_id": "aid", "body_id": "body", "consulting_body_id": "consulting", "lead_id": "lead"})
+    conf = decisions[["aid", "day", "nc"]]
+    checks = _rows(sa.select(SpotCheck.assessment_id, SpotCheck.closed_on, _raw(SpotCheck.outcome),
+                             _raw(SpotCheck.consequence))
                    .where(SpotCheck.status == CheckStatus.closed, SpotCheck.closed_on <= plan_date),
-                   ["day", "outcome", "consequence", "body", "consulting", "lead"], ("outcome", "consequence"))
+                   ["aid", "day", "outcome", "consequence"], ("outcome", "consequence"))
     checks = checks.assign(day=_days(checks["day"]),
                            nc=nonconforming(checks["outcome"], checks["consequence"]).astype("float64"))
+    conf, checks = (f.merge(parties, on="aid", how="inner") if len(f) else f.assign(body=None, consulting=None,
+                                                                                     lead=None)
+                    for f in (conf, checks))
     cols = ["day", "nc", "body", "consulting", "lead"]
     ev = pd.concat([f[cols].astype({"nc": "float64"}) for f in (conf, checks) if len(f)] or [conf[cols]],
                    ignore_index=True)
@@ -218,19 +240,42 @@ def is_nonconforming(outcome, consequence) -> bool:
     return outcome == CheckOutcome.major_findings or (consequence is not None and consequence != Consequence.none)
 
 
-def _counts_before(ids, as_of, events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """For each (party id, day): how many events that party had strictly before the day, and how many nc.
-    ``ids``: party ids (NaN for none); ``events``: pid, day, nc of one kind of party. One sort, one as-of join."""
-    n = len(ids)
-    if n == 0 or len(events) == 0:
-        return np.zeros(n), np.zeros(n)
+@dataclass
+class Histories:
+    """The parties' past, prepared once per frame (units and training rows both look into it): per kind of
+    party the cumulative count of events and of nonconforming ones by day; the leads' decided records."""
+
+    parties: dict[str, pd.DataFrame]
+    base: float  # the market's nonconformity rate, which priors shrink towards
+    led: pd.DataFrame
+
+    @classmethod
+    def of(cls, events: pd.DataFrame, led: pd.DataFrame) -> Histories:
+        lead = pd.to_numeric(led["lead_id"], errors="coerce")
+        led_ev = pd.DataFrame({"pid": lead, "day": _days(led["decision_date"]), "nc": 0.0})[lead.notna().to_numpy()]
+        return cls({k: _cumulative(events[events["kind"] == k]) for k in ("b", "l", "c")},
+                   float(events["nc"].mean()) if len(events) else 0.1,
+                   _cumulative(led_ev.astype({"pid": "int64"})))
+
+
+def _cumulative(events: pd.DataFrame) -> pd.DataFrame:
+    """pid, day, cum_n, cum_nc: after each event, how many that party had and how many nc (sorted by day)."""
     ev = events[["pid", "day", "nc"]].sort_values(["pid", "day"], kind="stable")
     ev = ev.assign(cum_n=ev.groupby("pid").cumcount() + 1.0, cum_nc=ev.groupby("pid")["nc"].cumsum())
+    return ev[["pid", "day", "cum_n", "cum_nc"]].sort_values("day", kind="stable")
+
+
+def _counts_before(ids, as_of, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """For each (party id, day): how many events that party had strictly before the day, and how many nc.
+    ``ids``: party ids (NaN for none); ``table``: :func:`_cumulative` of one kind of party. One as-of join."""
+    n = len(ids)
+    if n == 0 or len(table) == 0:
+        return np.zeros(n), np.zeros(n)
     pid = pd.to_numeric(pd.Series(np.asarray(ids)), errors="coerce").fillna(-1).astype("int64").to_numpy()
     q = pd.DataFrame({"pid": pid, "day": _days(as_of).to_numpy(), "row": np.arange(n)}).sort_values("day",
                                                                                                     kind="stable")
-    m = pd.merge_asof(q, ev[["pid", "day", "cum_n", "cum_nc"]].sort_values("day", kind="stable"),
-                      on="day", by="pid", allow_exact_matches=False, direction="backward").sort_values("row")
+    m = pd.merge_asof(q, table, on="day", by="pid", allow_exact_matches=False,
+                      direction="backward").sort_values("row")
     return m["cum_n"].fillna(0.0).to_numpy(), m["cum_nc"].fillna(0.0).to_numpy()
 
 
@@ -238,17 +283,13 @@ def _workload(recs: pd.DataFrame, led: pd.DataFrame) -> np.ndarray:
     """Assessments the unit's lead decided in the 30 days before the unit's decision (records known by then)."""
     if len(recs) == 0 or len(led) == 0:
         return np.zeros(len(recs))
-    lead = pd.to_numeric(led["lead_id"], errors="coerce")
-    ev = pd.DataFrame({"pid": lead, "day": _days(led["decision_date"]), "nc": 0.0})[lead.notna().to_numpy()]
-    ev = ev.astype({"pid": "int64"})
     day = _days(recs["decision_date"])
-    before, _ = _counts_before(recs["lead_id"], day, ev)
-    before_window, _ = _counts_before(recs["lead_id"], day - pd.Timedelta(days=30), ev)
+    before, _ = _counts_before(recs["lead_id"], day, led)
+    before_window, _ = _counts_before(recs["lead_id"], day - pd.Timedelta(days=30), led)
     return before - before_window
 
 
-def features(recs: pd.DataFrame, as_of: pd.Series, events: pd.DataFrame, led: pd.DataFrame,
-             prior_weight: float) -> pd.DataFrame:
+def features(recs: pd.DataFrame, as_of: pd.Series, past: Histories, prior_weight: float) -> pd.DataFrame:
     """The engine's feature columns for these records, each as of its own day."""
     out = pd.DataFrame({"unit_id": recs["unit_id"].to_numpy()})
     if len(recs) == 0:
@@ -265,11 +306,11 @@ def features(recs: pd.DataFrame, as_of: pd.Series, events: pd.DataFrame, led: pd
     filed_day = _office_days(recs["filed_at"])
     out["filing_delay_days"] = (filed_day - decided).dt.days.to_numpy(dtype=float)
     out["team_size"] = recs["team_size"].to_numpy(dtype=float)
-    out["lead_workload_30d"] = _workload(recs, led)
-    base = float(events["nc"].mean()) if len(events) else 0.1
+    out["lead_workload_30d"] = _workload(recs, past.led)
+    base = past.base
     for col, prefix, name in (("body_id", "b", "body_prior_nc"), ("lead_id", "l", "lead_prior_nc"),
                               ("consulting_body_id", "c", "consulting_prior_nc")):
-        n, nc = _counts_before(recs[col], as_of, events[events["kind"] == prefix])
+        n, nc = _counts_before(recs[col], as_of, past.parties[prefix])
         out[name] = (nc + prior_weight * base) / (n + prior_weight)
         if col == "consulting_body_id":
             out.loc[recs[col].isna().to_numpy(), name] = np.nan  # no consulting body: unknown, not average
@@ -283,12 +324,10 @@ def features(recs: pd.DataFrame, as_of: pd.Series, events: pd.DataFrame, led: pd
     return normalise(out)
 
 
-def _led_records(plan_date: date) -> pd.DataFrame:
-    led = _rows(sa.select(TeamMember.person_id, Assessment.decision_date)
-                .join(Assessment, Assessment.id == TeamMember.assessment_id)
-                .where(TeamMember.role == TeamRole.lead, _filed_by(plan_date),
-                       Assessment.status.not_in([AssessmentStatus.withdrawn])), ["lead_id", "decision_date"])
-    return led.assign(decision_date=_days(led["decision_date"]))
+def _led(records: pd.DataFrame) -> pd.DataFrame:
+    """(lead, decision day) of every record filed by the plan's day and not withdrawn: the leads' workload."""
+    keep = (records["withdrawn"].astype(int) == 0) & records["lead_id"].notna()
+    return records.loc[keep, ["lead_id", "decision_date"]].reset_index(drop=True)
 
 
 # --- the population ------------------------------------------------------------------------------
@@ -354,7 +393,7 @@ def _recently_checked(plan_date: date, months: int) -> set[int]:
 
 
 # --- training history ----------------------------------------------------------------------------
-def _history(plan_date: date, events, led, prior_weight) -> tuple[pd.DataFrame | None, str]:
+def _history(plan_date: date, past: Histories, prior_weight, records: pd.DataFrame, decisions: pd.DataFrame) -> tuple[pd.DataFrame | None, str]:
     checked = (sa.select(SpotCheck.assessment_id)
                .where(SpotCheck.status == CheckStatus.closed, SpotCheck.closed_on <= plan_date))
     checks = _rows(sa.select(SpotCheck.assessment_id, SpotCheck.inclusion_probability, _raw(SpotCheck.outcome),
@@ -366,13 +405,8 @@ def _history(plan_date: date, events, led, prior_weight) -> tuple[pd.DataFrame |
                            "pi": checks["pi"].fillna(1.0).astype("float64").to_numpy()},
                           index=checks["aid"].astype("int64").to_numpy())
     source = "spot_checks" if len(labels) else "none"
-    ids = checked
     if len(labels) < MIN_LABELS or int(labels["nc"].sum()) < MIN_POSITIVES:
-        decided = (ConfirmationAudit.status == AuditStatus.decided,
-                   ConfirmationAudit.decided_at < end_of(plan_date))
-        audits = _rows(sa.select(ConfirmationAudit.assessment_id, _raw(ConfirmationAudit.decision))
-                       .where(*decided).order_by(ConfirmationAudit.assessment_id, ConfirmationAudit.round),
-                       ["aid", "decision"], ("decision",))
+        audits = decisions.sort_values(["aid", "round"], kind="stable")[["aid", "decision"]]
         audits = audits.drop_duplicates("aid", keep="last")  # a later round's decision replaces an earlier one's
         audits = audits[~audits["aid"].isin(labels.index)]  # a spot check's label wins over the confirmation's
         if len(audits):
@@ -380,13 +414,11 @@ def _history(plan_date: date, events, led, prior_weight) -> tuple[pd.DataFrame |
                 {"nc": audits["decision"].isin([d.value for d in NC_DECISIONS]).astype("int64").to_numpy(),
                  "pi": 1.0}, index=audits["aid"].astype("int64").to_numpy())])
             source = "confirmations" if source == "none" else "spot_checks+confirmations"
-            ids = sa.union(checked, sa.select(ConfirmationAudit.assessment_id).where(*decided))
     if not len(labels):
         return None, "none"
-    recs = _records([Assessment.id.in_(ids.subquery().select()), _filed_by(plan_date)])
-    recs = recs[recs["unit_id"].isin(labels.index)].reset_index(drop=True)
+    recs = records[records["unit_id"].isin(labels.index)].reset_index(drop=True)
     as_of = _days(recs["decision_date"])
-    hist = features(recs, as_of, events, led, prior_weight)
+    hist = features(recs, as_of, past, prior_weight)
     mine = labels.loc[recs["unit_id"].astype("int64").to_numpy()]
     hist["nonconforming"] = mine["nc"].to_numpy()
     hist["inclusion_probability"] = mine["pi"].to_numpy()
@@ -401,24 +433,30 @@ def _history(plan_date: date, events, led, prior_weight) -> tuple[pd.DataFrame |
 def build_frame(population: dict, plan_date: date, cfg, *, strata: str | None = None,
                 with_history: bool = True) -> Frame:
     """The plan's frame as of ``plan_date``: units with features, mandatory flags, and labelled history."""
-    recs = _records(population_where(population, plan_date))
+    # one read of every record filed by the plan's day: the population's units, the labelled history, the
+    # parties of past decisions and the leads' workload all come from it
+    everything = _records([_filed_by(plan_date)], extra=(
+        sa.case((sa.and_(*population_where(population, plan_date)), 1), else_=0).label("in_population"),
+        sa.case((Assessment.status == AssessmentStatus.withdrawn, 1), else_=0).label("withdrawn")))
+    recs = everything[everything["in_population"].astype(int) == 1].reset_index(drop=True)
     why = _mandatory(recs, plan_date, cfg)
     recent = _recently_checked(plan_date, cfg["SPOTCHECK_REPEAT_MONTHS"])
     drop = (recs["unit_id"].isin(recent) & ~recs["unit_id"].isin(why)).to_numpy(dtype=bool)
     excluded = int(drop.sum())
     recs = recs.loc[~drop].reset_index(drop=True)
-    events = _party_events(plan_date)
-    led = _led_records(plan_date)
+    decisions = _decisions(plan_date)
+    past = Histories.of(_party_events(plan_date, everything, decisions), _led(everything))
     prior_weight = float(cfg["SAMPLING_PRIOR_WEIGHT"])
     units_as_of = pd.Series(pd.Timestamp(plan_date), index=recs.index)
-    units = features(recs, units_as_of, events, led, prior_weight)
+    units = features(recs, units_as_of, past, prior_weight)
     units["mandatory"] = units["unit_id"].isin(why).astype("float64").to_numpy()
     if strata == "body":
         units["body_id"] = recs["body_id"].astype("int64").astype(str).to_numpy()
     if strata == "rating":
         units[credit.STRATUM] = credit.grades_as_of(recs["body_id"], units_as_of).to_numpy()
     parties = recs[["unit_id", "body_id", "consulting_body_id", "enterprise_id"]].copy()
-    history, labels = _history(plan_date, events, led, prior_weight) if with_history else (None, "none")
+    history, labels = (_history(plan_date, past, prior_weight, everything, decisions) if with_history
+                       else (None, "none"))
     return Frame(plan_date, units, parties, why, excluded, history, labels)
 
 
