@@ -78,8 +78,7 @@ def figures_in_process(dbname: str) -> None:
                         ("spotcheck_findings", figures.spotcheck_findings),
                         ("market_estimate", figures.market_estimate),
                         ("rating_distribution", figures.rating_distribution),
-                        ("by_province", lambda: figures.by_province(user)),
-                        ("by_industry", lambda: figures.by_industry(user))]:
+                        ("provinces_and_industries", lambda: figures.regional(user))]:
             best = None
             for _ in range(2):
                 t = time.perf_counter()

@@ -124,19 +124,28 @@ def _filed_in(first: date, last: date):
                    Assessment.filed_at < clock.end_of(last))
 
 
-def _breakdown(user, key: str, column, groups: dict[str, str], endpoint_arg: str, title, x_label,
-               period: tuple[date, date]) -> Figure:
+def _regional_counts(user, period: tuple[date, date]) -> dict[tuple[str, str], tuple[int, int]]:
+    """Filings in ``period`` and how many stand, per (province, industry section): one scan for both tables."""
     standing = Assessment.status == AssessmentStatus.standing
-    prefix = sa.func.substr(column, 1, len(next(iter(groups), "")) or 1)
-    stmt = scope_assessments(sa.select(prefix, sa.func.count(), sa.func.count().filter(standing))
-                             .group_by(prefix), user)
-    stmt = stmt.where(_filed_in(*period))
+    province = sa.func.substr(Assessment.region_code, 1, 2)
+    section = sa.func.substr(Assessment.industry_code, 1, 1)
+    stmt = scope_assessments(sa.select(province, section, sa.func.count(), sa.func.count().filter(standing))
+                             .where(_filed_in(*period)).group_by(province, section), user)
+    return {(p, i): (n, s) for p, i, n, s in db.session.execute(stmt)}
+
+
+def _breakdown(counts: dict[tuple[str, str], tuple[int, int]], side: int, key: str, groups: dict[str, str],
+               endpoint_arg: str, title, x_label, period: tuple[date, date]) -> Figure:
+    totals: dict[str, list[int]] = {}
+    for codes, (n, s) in counts.items():
+        t = totals.setdefault(codes[side], [0, 0])
+        t[0] += n
+        t[1] += s
     args = {"filed_from": period[0].isoformat(), "filed_to": period[1].isoformat()}
-    counts = {p: (n, s) for p, n, s in db.session.execute(stmt)}
     fig = Figure(key, title, "bar", x_label, _l("Assessments"),
                  [x_label, _l("Filings"), _l("Of which standing")])
     for code, name in groups.items():
-        n, s = counts.get(code, (0, 0))
+        n, s = totals.get(code, (0, 0))
         if not n:
             continue
         fig.rows.append([Cell(name), Cell(n, url_for("filings.index", **{endpoint_arg: code}, **args)),
@@ -145,29 +154,38 @@ def _breakdown(user, key: str, column, groups: dict[str, str], endpoint_arg: str
     return fig
 
 
+def regional(user, period: tuple[date, date] | None = None) -> tuple[Figure, Figure]:
+    """The province table and the industry sections of ``period`` (default: the last twelve months)."""
+    period = period or last_year()
+    counts = _regional_counts(user, period)
+    return by_province(user, period, counts), by_industry(user, period, counts)
+
+
 def last_year(today: date | None = None) -> tuple[date, date]:
     """The twelve months up to today (the dashboard's period)."""
     today = today or clock.today()
     return month_range(today)[0][1], today
 
 
-def by_province(user, period: tuple[date, date] | None = None) -> Figure:
+def by_province(user, period: tuple[date, date] | None = None, counts: dict | None = None) -> Figure:
     """Filings in ``period`` (default: the last twelve months) and how many of them stand, per province
     (the region code's first two digits): a table."""
     period = period or last_year()
     groups = {code: province_name(code + "0000") for code in PROVINCES}
     title = _l("Filings by province (last 12 months)") if period == last_year() else _l("Filings by province")
-    fig = _breakdown(user, "by_province", Assessment.region_code, groups, "region", title, _l("Province"), period)
+    counts = _regional_counts(user, period) if counts is None else counts
+    fig = _breakdown(counts, 0, "by_province", groups, "region", title, _l("Province"), period)
     fig.kind = "table"
     return fig
 
 
-def by_industry(user, period: tuple[date, date] | None = None) -> Figure:
+def by_industry(user, period: tuple[date, date] | None = None, counts: dict | None = None) -> Figure:
     """Filings in ``period`` (default: the last twelve months) and how many of them stand, per GB/T 4754
     section (the industry code's letter)."""
     period = period or last_year()
     groups = {code: industry_section_name(code) for code in INDUSTRY_SECTIONS}
-    return _breakdown(user, "by_industry", Assessment.industry_code, groups, "industry",
+    counts = _regional_counts(user, period) if counts is None else counts
+    return _breakdown(counts, 1, "by_industry", groups, "industry",
                       _l("Filings by industry (GB/T 4754 section, last 12 months)") if period == last_year()
                       else _l("Filings by industry (GB/T 4754 section)"), _l("Industry"), period)
 
@@ -430,7 +448,7 @@ def office_figures(user, today: date | None = None) -> list[Figure]:
         for optional in (spotcheck_findings(), market_estimate(), rating_distribution()):
             if optional is not None:
                 figs.append(optional)
-        return figs + [by_province(user), by_industry(user)]
+        return figs + list(regional(user))
 
     return remembered(("office_figures",), compute)
 

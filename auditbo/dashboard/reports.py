@@ -139,7 +139,7 @@ def build(period: str, today: date | None = None) -> MonthlyReport:
     for optional in (figures.spotcheck_findings(), figures.market_estimate(), figures.rating_distribution()):
         if optional is not None:
             figs.append(optional)
-    figs += [figures.by_province(office, (first, last)), figures.by_industry(office, (first, last))]
+    figs += list(figures.regional(office, (first, last)))
     bodies = comparison.rows(comparison.Period(first, last), "-filings")
     return MonthlyReport(period, first, last, clock.utcnow(), figs, bodies)
 

@@ -15,25 +15,17 @@ from auditbo.filings.models import Assessment, AssessmentStatus, Grade
 from auditbo.spotchecks.models import CheckStatus, SpotCheck
 
 
-def assessment_counts(user) -> dict[str, int]:
-    stmt = scope_assessments(sa.select(Assessment.status, sa.func.count()).group_by(Assessment.status), user)
-    counts = {s.value: 0 for s in AssessmentStatus}
-    for status, n in db.session.execute(stmt):
-        counts[status.value] = n
-    return counts
-
-
-def grade_counts(user) -> dict[str, int]:
-    stmt = scope_assessments(
-        sa.select(Assessment.grade, sa.func.count())
-        .where(Assessment.status == AssessmentStatus.standing)
-        .group_by(Assessment.grade),
-        user,
-    )
-    counts = {g.value: 0 for g in Grade}
-    for grade, n in db.session.execute(stmt):
-        counts[grade.value] = n
-    return counts
+def status_and_grade_counts(user) -> tuple[dict[str, int], dict[str, int]]:
+    """Assessments by status, and standing certificates by grade: one scan, grouped by both."""
+    stmt = scope_assessments(sa.select(Assessment.status, Assessment.grade, sa.func.count())
+                             .group_by(Assessment.status, Assessment.grade), user)
+    statuses = {s.value: 0 for s in AssessmentStatus}
+    grades = {g.value: 0 for g in Grade}
+    for status, grade, n in db.session.execute(stmt):
+        statuses[status.value] += n
+        if status is AssessmentStatus.standing:
+            grades[grade.value] += n
+    return statuses, grades
 
 
 def office_counts(user, today: date | None = None) -> dict[str, int] | None:

@@ -41,10 +41,9 @@ def _figures_html() -> Markup:
 @login_required
 def index():
     if can(current_user, Action.view_office_queues):  # every body: the same counts for every office user
-        statuses = figures.remembered(("statuses",), lambda: services.assessment_counts(current_user))
-        grades = figures.remembered(("grades",), lambda: services.grade_counts(current_user))
+        statuses, grades = figures.remembered(("counts",), lambda: services.status_and_grade_counts(current_user))
     else:
-        statuses, grades = services.assessment_counts(current_user), services.grade_counts(current_user)
+        statuses, grades = services.status_and_grade_counts(current_user)
     return render_template("dashboard/index.html", statuses=statuses, grades=grades,
                            office=services.office_counts(current_user), figures_html=_figures_html())
 
