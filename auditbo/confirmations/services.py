@@ -38,6 +38,7 @@ from auditbo.errors import Conflict, ErrorCollector, Forbidden
 from auditbo.events import SYSTEM, Actor
 from auditbo.extensions import db
 from auditbo.filings import lifecycle
+from auditbo.findings import check_finding
 from auditbo.workdays import calendar_from_config
 
 # The reviewer's checklist: the audit criteria in force for the record's grade (auditbo.checklists);
@@ -282,54 +283,9 @@ def add_finding(audit: ConfirmationAudit, severity: str, text: str, against: str
     ``person_id`` is the registry's id of the person (required for a member or a consultant;
     for the lead it defaults to the record's lead; a finding against the body names nobody).
     """
-    from auditbo.filings.models import AssessmentConsultant, TeamMember, TeamRole
-    from auditbo.orgs.models import Person
-
     _require_reviewer(audit, actor)
     a = _assessment(audit)
-    errors = ErrorCollector()
-    if severity not in {s.value for s in Severity}:
-        errors.add("severity", f"must be one of {', '.join(s.value for s in Severity)}")
-    if against not in {x.value for x in FindingAgainst}:
-        errors.add("against", f"must be one of {', '.join(x.value for x in FindingAgainst)}")
-    text = (text or "").strip()
-    if len(text) < 2:
-        errors.add("text", "describe the finding")
-    elif len(text) > MAX_TEXT:
-        errors.add("text", f"at most {MAX_TEXT} characters")
-    person_pk = None
-    person_id = (person_id or "").strip() or None
-    if against in {x.value for x in FindingAgainst}:
-        team = {pid: (pk, role) for pid, pk, role in db.session.execute(
-            sa.select(Person.person_id, Person.id, TeamMember.role).join(TeamMember, TeamMember.person_id == Person.id)
-            .where(TeamMember.assessment_id == a.id))}
-        consultants = dict(db.session.execute(
-            sa.select(Person.person_id, Person.id).join(AssessmentConsultant, AssessmentConsultant.person_id == Person.id)
-            .where(AssessmentConsultant.assessment_id == a.id)).all())
-        if against == "body":
-            if person_id:
-                errors.add("person_id", "a finding against the body names no person")
-        elif against == "lead":
-            lead = next((pid for pid, (_pk, role) in team.items() if role is TeamRole.lead), None)
-            if person_id and person_id != lead:
-                errors.add("person_id", f"{person_id} is not the lead of this assessment")
-            elif lead is not None:
-                person_pk = team[lead][0]
-        elif against == "member":
-            if not person_id:
-                errors.add("person_id", "name the team member (person_id)")
-            elif person_id not in team or team[person_id][1] is TeamRole.lead:
-                errors.add("person_id", f"{person_id} is not a member of this assessment's team")
-            else:
-                person_pk = team[person_id][0]
-        elif against == "consultant":
-            if not person_id:
-                errors.add("person_id", "name the consultant (person_id)")
-            elif person_id not in consultants:
-                errors.add("person_id", f"{person_id} is not a consultant named on this assessment")
-            else:
-                person_pk = consultants[person_id]
-    errors.raise_if_any()
+    text, person_id, person_pk = check_finding(a.id, severity, text, against, person_id)
     _ensure_declared(audit, actor, via)
     finding = Finding(audit_id=audit.id, severity=Severity(severity), text=text, against=FindingAgainst(against),
                       person_id=person_pk, created_by_id=actor.id)

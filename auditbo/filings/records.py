@@ -102,22 +102,39 @@ def confirmation_of(a: Assessment, *, show_reviewer: bool, today: date | None = 
     }
 
 
-def actor_as_seen(a: Assessment, names: set[str], *, office: bool) -> dict[str, str]:
-    """Event actors (usernames) as the viewer may see them: the office sees everyone; a body's
-    users see their own body's users by name and anyone else as the office."""
+def _reviewers_the_body_sees(a: Assessment) -> set[int]:
+    """The confirmation reviewers of this record whom its body may see by name
+    (CONFIRMATION_REVIEWER_TO_BODY)."""
+    rows = db.session.execute(sa.select(ConfirmationAudit.assignee_id, ConfirmationAudit.status)
+                              .where(ConfirmationAudit.assessment_id == a.id)).all()
+    return {uid for uid, status in rows if uid and _body_sees_reviewer(status is AuditStatus.decided)}
+
+
+def _shown_actors(a: Assessment, users: list[tuple[int, str, int | None]], *, office: bool) -> dict[str, str]:
+    """username -> the name a viewer sees: the office sees everyone; a body's users see their own
+    body's users and the reviewers the configuration shows them by name, anyone else as the office
+    (never which inspector)."""
     if office:
-        return {n: n for n in names}
-    own = set(db.session.scalars(sa.select(User.username).where(User.username.in_(names),
-                                                                 User.org_id == a.body_id))) if names else set()
-    return {n: n if n in own or n in (None, "", "system") else OFFICE_ACTOR for n in names}
+        return {name: name for _uid, name, _org in users}
+    reviewers = _reviewers_the_body_sees(a)
+    return {name: name if org_id == a.body_id or uid in reviewers else OFFICE_ACTOR for uid, name, org_id in users}
+
+
+def actor_as_seen(a: Assessment, names: set[str], *, office: bool) -> dict[str, str]:
+    """Event actors (usernames) as the viewer may see them (see :func:`_shown_actors`)."""
+    names = {n for n in names if n not in (None, "", "system")}
+    users = db.session.execute(sa.select(User.id, User.username, User.org_id)
+                               .where(User.username.in_(names))).all() if names else []
+    shown = _shown_actors(a, users, office=office)
+    return {n: shown.get(n, n if office else OFFICE_ACTOR) for n in names} | {"system": "system", None: "system"}
 
 
 def history_of(a: Assessment, *, office: bool) -> list[dict]:
-    """The record's status changes; a body's own users see who in their body acted, and the office
-    as "the supervision office" (never which reviewer or inspector)."""
+    """The record's status changes, each actor as the viewer may see them."""
     ids = {h.actor_id for h in a.history if h.actor_id}
-    rows = db.session.execute(sa.select(User.id, User.username, User.org_id).where(User.id.in_(ids))).all() if ids else []
-    actors = {uid: name if office or org_id == a.body_id else OFFICE_ACTOR for uid, name, org_id in rows}
+    users = db.session.execute(sa.select(User.id, User.username, User.org_id).where(User.id.in_(ids))).all() if ids else []
+    shown = _shown_actors(a, users, office=office)
+    actors = {uid: shown[name] for uid, name, _org in users}
     return [{"from_status": h.from_status.value if h.from_status else None, "to_status": h.to_status.value,
              "at": h.at, "actor": actors.get(h.actor_id, "system"), "reason": h.reason} for h in a.history]
 

@@ -25,8 +25,8 @@ from auditbo.evidence import Evidence
 from auditbo.evidence import read_files as _read_files
 from auditbo.extensions import db
 from auditbo.filings import lifecycle
-from auditbo.filings.models import Assessment, AssessmentConsultant, Grade, TeamMember, TeamRole
-from auditbo.orgs.models import Person
+from auditbo.filings.models import Assessment, Grade
+from auditbo.findings import check_finding
 from auditbo.spotchecks.models import (
     CHECK_TRANSITIONS,
     CheckOutcome,
@@ -92,50 +92,7 @@ def add_finding(check: SpotCheck, severity: str, text: str, against: str, person
     """A finding against the body, the lead, a team member or a consultant of the record (as on a
     confirmation audit): a member or a consultant is named by ``person_id``; the lead defaults to the record's."""
     _require_open(check)
-    errors = ErrorCollector()
-    if severity not in {s.value for s in Severity}:
-        errors.add("severity", f"must be one of {', '.join(s.value for s in Severity)}")
-    if against not in {x.value for x in FindingAgainst}:
-        errors.add("against", f"must be one of {', '.join(x.value for x in FindingAgainst)}")
-    text = (text or "").strip()
-    if len(text) < 2:
-        errors.add("text", "describe the finding")
-    elif len(text) > MAX_TEXT:
-        errors.add("text", f"at most {MAX_TEXT} characters")
-    person_id = (person_id or "").strip() or None
-    person_pk = None
-    if against in {x.value for x in FindingAgainst}:
-        team = {pid: (pk, role) for pid, pk, role in db.session.execute(
-            sa.select(Person.person_id, Person.id, TeamMember.role).join(TeamMember, TeamMember.person_id == Person.id)
-            .where(TeamMember.assessment_id == check.assessment_id))}
-        consultants = dict(db.session.execute(
-            sa.select(Person.person_id, Person.id)
-            .join(AssessmentConsultant, AssessmentConsultant.person_id == Person.id)
-            .where(AssessmentConsultant.assessment_id == check.assessment_id)).all())
-        if against == "body":
-            if person_id:
-                errors.add("person_id", "a finding against the body names no person")
-        elif against == "lead":
-            lead = next((pid for pid, (_pk, role) in team.items() if role is TeamRole.lead), None)
-            if person_id and person_id != lead:
-                errors.add("person_id", f"{person_id} is not the lead of this assessment")
-            elif lead is not None:
-                person_pk = team[lead][0]
-        elif against == "member":
-            if not person_id:
-                errors.add("person_id", "name the team member (person_id)")
-            elif person_id not in team or team[person_id][1] is TeamRole.lead:
-                errors.add("person_id", f"{person_id} is not a member of this assessment's team")
-            else:
-                person_pk = team[person_id][0]
-        elif against == "consultant":
-            if not person_id:
-                errors.add("person_id", "name the consultant (person_id)")
-            elif person_id not in consultants:
-                errors.add("person_id", f"{person_id} is not a consultant named on this assessment")
-            else:
-                person_pk = consultants[person_id]
-    errors.raise_if_any()
+    text, person_id, person_pk = check_finding(check.assessment_id, severity, text, against, person_id)
     finding = SpotCheckFinding(spot_check_id=check.id, severity=Severity(severity), text=text,
                                against=FindingAgainst(against), person_id=person_pk, created_by_id=actor.id)
     db.session.add(finding)
