@@ -99,6 +99,30 @@ def _frame(rows, columns) -> pd.DataFrame:
     return pd.DataFrame(list(rows), columns=columns)
 
 
+def _fetch(stmt, columns) -> pd.DataFrame:
+    """A Core query's rows as a frame: on the session's connection (no ORM row loading); columns
+    wrapped in :func:`_text` / :func:`_stamp` come back as the driver gives them (no per-row enum or
+    time-zone processing: :func:`_office_dates` converts a whole column at once)."""
+    rows = db.session.connection().execute(stmt).fetchall()
+    values = list(zip(*rows)) if rows else [() for _ in columns]
+    # given their dtype, pandas does not guess at every object column whether it holds datetimes
+    return pd.DataFrame({c: pd.Series(v, dtype="int64" if c in _INT_COLUMNS else object)
+                         for c, v in zip(columns, values, strict=True)})
+
+
+_INT_COLUMNS = {"case", "id"}  # never NULL where _fetch reads them
+
+
+def _text(col):
+    """An enum column as its stored text."""
+    return sa.type_coerce(col, sa.String())
+
+
+def _stamp(col):
+    """A UTC timestamp column as the driver returns it (aware on PostgreSQL, naive UTC on SQLite)."""
+    return sa.type_coerce(col, sa.DateTime(timezone=True))
+
+
 def _case_events(first: date, last: date) -> pd.DataFrame:
     """Outcomes of assessments: case, event, date, checker, holding, source."""
     from auditbo.confirmations.models import AuditStatus, ConfirmationAudit, FindingAgainst
@@ -109,11 +133,9 @@ def _case_events(first: date, last: date) -> pd.DataFrame:
     since, until = start_of(first), start_of(date.fromordinal(last.toordinal() + 1))
     parts = []
 
-    filed = _frame(
-        db.session.execute(
-            sa.select(Assessment.id, Assessment.filed_at, Assessment.flag_late).where(
-                Assessment.filed_at >= since, Assessment.filed_at < until
-            )
+    filed = _fetch(
+        sa.select(Assessment.id, _stamp(Assessment.filed_at), Assessment.flag_late).where(
+            Assessment.filed_at >= since, Assessment.filed_at < until
         ),
         ["case", "at", "late"],
     )
@@ -122,7 +144,7 @@ def _case_events(first: date, last: date) -> pd.DataFrame:
             pd.DataFrame(
                 {
                     "case": filed["case"],
-                    "event": filed["late"].map({True: "filing_late", False: "filing_on_time"}),
+                    "event": filed["late"].astype(bool).map({True: "filing_late", False: "filing_on_time"}),
                     "date": _office_dates(filed["at"]),
                     "checker": None,
                     "holding": "filing",
@@ -139,26 +161,24 @@ def _case_events(first: date, last: date) -> pd.DataFrame:
         )
         .exists()
     )
-    audits = _frame(
-        db.session.execute(
-            sa.select(
-                ConfirmationAudit.id,
-                ConfirmationAudit.assessment_id,
-                ConfirmationAudit.decision,
-                ConfirmationAudit.decided_at,
-                sa.func.coalesce(ConfirmationAudit.decided_by_id, ConfirmationAudit.assignee_id),
-                consultant_finding,
-            ).where(
-                ConfirmationAudit.status == AuditStatus.decided,
-                ConfirmationAudit.decision.is_not(None),
-                ConfirmationAudit.decided_at >= since,
-                ConfirmationAudit.decided_at < until,
-            )
+    audits = _fetch(
+        sa.select(
+            ConfirmationAudit.id,
+            ConfirmationAudit.assessment_id,
+            _text(ConfirmationAudit.decision),
+            _stamp(ConfirmationAudit.decided_at),
+            sa.func.coalesce(ConfirmationAudit.decided_by_id, ConfirmationAudit.assignee_id),
+            consultant_finding,
+        ).where(
+            ConfirmationAudit.status == AuditStatus.decided,
+            ConfirmationAudit.decision.is_not(None),
+            ConfirmationAudit.decided_at >= since,
+            ConfirmationAudit.decided_at < until,
         ),
         ["id", "case", "decision", "at", "checker", "about_consultant"],
     )
     if len(audits):
-        decision = audits["decision"].map(lambda d: CONFIRMATION_EVENT[str(d)])
+        decision = audits["decision"].map(CONFIRMATION_EVENT)
         own_side = (decision == "confirmation_returned") & ~audits["about_consultant"].astype(bool)
         parts.append(
             pd.DataFrame(
@@ -178,20 +198,18 @@ def _case_events(first: date, last: date) -> pd.DataFrame:
         .where(SpotCheckInspector.spot_check_id == SpotCheck.id)
         .scalar_subquery()
     )
-    checks = _frame(
-        db.session.execute(
-            sa.select(
-                SpotCheck.id,
-                SpotCheck.assessment_id,
-                SpotCheck.outcome,
-                SpotCheck.closed_on,
-                sa.func.coalesce(SpotCheck.closed_by_id, first_inspector),
-            ).where(
-                SpotCheck.status == CheckStatus.closed,
-                SpotCheck.outcome.is_not(None),
-                SpotCheck.closed_on >= first,
-                SpotCheck.closed_on <= last,
-            )
+    checks = _fetch(
+        sa.select(
+            SpotCheck.id,
+            SpotCheck.assessment_id,
+            _text(SpotCheck.outcome),
+            SpotCheck.closed_on,
+            sa.func.coalesce(SpotCheck.closed_by_id, first_inspector),
+        ).where(
+            SpotCheck.status == CheckStatus.closed,
+            SpotCheck.outcome.is_not(None),
+            SpotCheck.closed_on >= first,
+            SpotCheck.closed_on <= last,
         ),
         ["id", "case", "outcome", "on", "checker"],
     )
@@ -200,7 +218,7 @@ def _case_events(first: date, last: date) -> pd.DataFrame:
             pd.DataFrame(
                 {
                     "case": checks["case"],
-                    "event": checks["outcome"].map(lambda o: SPOTCHECK_EVENT[str(o)]),
+                    "event": checks["outcome"].map(SPOTCHECK_EVENT),
                     "date": checks["on"],
                     "checker": _user_ids(checks["checker"]),
                     "holding": "check",
@@ -214,7 +232,9 @@ def _case_events(first: date, last: date) -> pd.DataFrame:
 
 
 def _user_ids(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: None if v is None or pd.isna(v) else f"U{int(v)}")
+    num = pd.to_numeric(values, errors="coerce")
+    ids = "U" + num.fillna(0).astype("int64").astype(str)
+    return ids.astype(object).where(num.notna(), None)
 
 
 def _complaints(first: date, last: date) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -322,27 +342,36 @@ def _parties(cases: sa.Select) -> pd.DataFrame:
 
     consulting = sa.orm.aliased(Organisation)
     ids = cases.subquery()
-    bodies = db.session.execute(
+    bodies = _fetch(
         sa.select(Assessment.id, Organisation.credit_code, consulting.credit_code)
         .join(Organisation, Organisation.id == Assessment.body_id)
         .outerjoin(consulting, consulting.id == Assessment.consulting_body_id)
-        .where(Assessment.id.in_(sa.select(ids.c.id)))
-    ).all()
-    team = db.session.execute(
-        sa.select(TeamMember.assessment_id, TeamMember.role, Person.person_id)
+        .where(Assessment.id.in_(sa.select(ids.c.id))),
+        ["case", "body", "consulting_body"],
+    )
+    team = _fetch(
+        sa.select(TeamMember.assessment_id, _text(TeamMember.role), Person.person_id)
         .join(Person, Person.id == TeamMember.person_id)
-        .where(TeamMember.assessment_id.in_(sa.select(ids.c.id)))
-    ).all()
-    consultants = db.session.execute(
+        .where(TeamMember.assessment_id.in_(sa.select(ids.c.id))),
+        ["case", "role", "subject_id"],
+    )
+    consultants = _fetch(
         sa.select(AssessmentConsultant.assessment_id, Person.person_id)
         .join(Person, Person.id == AssessmentConsultant.person_id)
-        .where(AssessmentConsultant.assessment_id.in_(sa.select(ids.c.id)))
-    ).all()
-    rows = [(a, "body", b) for a, b, _ in bodies]
-    rows += [(a, "consulting_body", c) for a, _, c in bodies if c]
-    rows += [(a, str(role), p) for a, role, p in team]
-    rows += [(a, "consultant", p) for a, p in consultants]
-    return pd.DataFrame(rows, columns=["case", "role", "subject_id"])
+        .where(AssessmentConsultant.assessment_id.in_(sa.select(ids.c.id))),
+        ["case", "subject_id"],
+    )
+    with_consulting = bodies[bodies["consulting_body"].notna()]
+    return pd.concat(
+        [
+            pd.DataFrame({"case": bodies["case"], "role": "body", "subject_id": bodies["body"]}),
+            pd.DataFrame({"case": with_consulting["case"], "role": "consulting_body",
+                          "subject_id": with_consulting["consulting_body"]}),
+            team,
+            consultants.assign(role="consultant")[["case", "role", "subject_id"]],
+        ],
+        ignore_index=True,
+    )
 
 
 def _case_ids(first: date, last: date) -> sa.Select:
@@ -382,8 +411,8 @@ def rating_events(period: str, config: RatingConfig | None = None) -> pd.DataFra
     if len(outcomes):
         parties = _parties(_case_ids(first, last))
         held = outcomes.merge(parties, on="case", how="inner")
-        keep = [role in HOLDING[h] for role, h in zip(held["role"], held["holding"], strict=True)]
-        held = held[keep]
+        allowed = pd.MultiIndex.from_tuples([(h, r) for h, roles in HOLDING.items() for r in roles])
+        held = held[pd.MultiIndex.from_arrays([held["holding"], held["role"]]).isin(allowed)]
         held = pd.DataFrame(
             {
                 "subject_id": held["subject_id"],
