@@ -144,3 +144,21 @@ def test_office_figures_are_kept_for_the_configured_seconds(app, world):
     finally:
         app.config["DASHBOARD_CACHE_SECONDS"] = 0
         figures._KEPT.clear()
+
+
+def test_spot_check_results_drill_down_by_outcome(client, login, world):
+    from auditbo.spotchecks.models import CheckOutcome, CheckStatus, SpotCheck
+
+    made = [CertificateFactory(body=world["alpha"]) for _ in range(3)]
+    db.session.flush()
+    for a, outcome in zip(made, [CheckOutcome.major_findings, CheckOutcome.conforming, CheckOutcome.conforming],
+                          strict=True):
+        db.session.add(SpotCheck(assessment_id=a.id, status=CheckStatus.closed, outcome=outcome,
+                                 opened_on=clock.today(), closed_on=clock.today()))
+    db.session.flush()
+    login(world["sup"])
+    rows = _figure_table(client.get("/dashboard").get_data(as_text=True), "spotcheck_findings")
+    counted = [int(r[1][0]) for r in rows]
+    assert counted == [2, 0, 1, 3]  # conforming, minor, major, total
+    for row in rows:
+        assert _list_total(client, row[1][1]) == int(row[1][0]), row

@@ -274,7 +274,8 @@ def spotcheck_findings() -> Figure | None:
     fig = Figure("spotcheck_findings", _l("Spot-check results"), "bar", _l("Outcome"), _l("Closed checks"),
                  [_l("Outcome"), _l("Closed checks")])
     for outcome, title in titles.items():
-        fig.rows.append([Cell(str(title)), Cell(rows.get(outcome, 0))])
+        fig.rows.append([Cell(str(title)), Cell(rows.get(outcome, 0), url_for("spotchecks.check_list", tab="closed",
+                                                                              outcome=outcome.value))])
     fig.rows.append([Cell(str(_l("Total"))), Cell(sum(rows.values()), url_for("spotchecks.check_list", tab="closed"))])
     fig.series_to = 2
     return fig

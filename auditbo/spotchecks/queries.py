@@ -115,10 +115,10 @@ def units_page(plan: SamplingPlan, page: int, per_page: int, selected: bool | No
 # --- spot checks ---------------------------------------------------------------------------------
 def checks_page(page: int, per_page: int, *, plan_id: int | None = None, status: str | None = None,
                 inspector_id: int | None = None, unassigned: bool = False, disclosure: str | None = None,
-                today: date | None = None) -> tuple[list[dict], int]:
+                today: date | None = None, outcome: str | None = None) -> tuple[list[dict], int]:
     C = SpotCheck
     stmt = checks_select(plan_id=plan_id, status=status, inspector_id=inspector_id, unassigned=unassigned,
-                         disclosure=disclosure, today=today)
+                         disclosure=disclosure, today=today, outcome=outcome)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
     order = (C.disclose_by, C.id) if disclosure else (C.id.desc(),)
     rows = db.session.execute(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
@@ -126,7 +126,8 @@ def checks_page(page: int, per_page: int, *, plan_id: int | None = None, status:
 
 
 def checks_select(*, plan_id: int | None = None, status: str | None = None, inspector_id: int | None = None,
-                  unassigned: bool = False, disclosure: str | None = None, today: date | None = None) -> sa.Select:
+                  unassigned: bool = False, disclosure: str | None = None, today: date | None = None,
+                  outcome: str | None = None) -> sa.Select:
     """The checks' rows under a queue's filters (no order): the page and the export read it."""
     C = SpotCheck
     stmt = (sa.select(C.id, C.status, C.outcome, C.consequence, C.plan_id, C.opened_on, C.closed_on, C.disclose_by,
@@ -139,6 +140,8 @@ def checks_select(*, plan_id: int | None = None, status: str | None = None, insp
             .join(Enterprise, Enterprise.id == Assessment.enterprise_id))
     if plan_id is not None:
         stmt = stmt.where(C.plan_id == plan_id)
+    if outcome:  # a closed check's outcome (the dashboard's drill-down)
+        stmt = stmt.where(C.outcome == outcome)
     if status:
         stmt = stmt.where(C.status == status)
     if inspector_id is not None:

@@ -166,7 +166,7 @@ def check_list():
     page = int_arg("page", 1)
     items, total = queries.checks_page(page, PER_PAGE, **_queue_filters(tab))
     return render_template("spotchecks/checks.html", items=items, total=total, page=page, per_page=PER_PAGE,
-                           tab=tab, tabs=CHECK_TABS, today=_today().isoformat())
+                           tab=tab, tabs=CHECK_TABS, today=_today().isoformat(), outcome=_outcome_arg())
 
 
 def _check_page(check_id: int, status: int = 200, errors: dict | None = None):
@@ -337,10 +337,16 @@ def public_results(credit_code: str):
 
 
 # --- exports (issue 17): the queues, the plans and a plan's units, streamed -----------------------
+def _outcome_arg() -> str | None:
+    return request.args.get("outcome") if request.args.get("outcome") in OUTCOME_TITLES else None
+
+
 def _queue_filters(tab: str) -> dict:
-    return {"mine": {"inspector_id": current_user.id, "status": "open"}, "open": {"status": "open"},
-            "unassigned": {"unassigned": True}, "disclosure": {"disclosure": "due", "today": _today()},
-            "closed": {"status": "closed"}}[tab]
+    """A queue tab's filters, and the outcome asked for (``?outcome=``: the dashboard's drill-down)."""
+    f = {"mine": {"inspector_id": current_user.id, "status": "open"}, "open": {"status": "open"},
+         "unassigned": {"unassigned": True}, "disclosure": {"disclosure": "due", "today": _today()},
+         "closed": {"status": "closed"}}[tab]
+    return {**f, "outcome": _outcome_arg()}
 
 
 @bp.route("/checks/export.<any(csv, xlsx):fmt>")
