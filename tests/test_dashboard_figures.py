@@ -162,3 +162,16 @@ def test_spot_check_results_drill_down_by_outcome(client, login, world):
     assert counted == [2, 0, 1, 3]  # conforming, minor, major, total
     for row in rows:
         assert _list_total(client, row[1][1]) == int(row[1][0]), row
+
+
+def test_overdue_audits_link_to_the_overdue_queue(client, login, world):
+    a = CertificateFactory(body=world["beta"], grade="AAA", status="pending_confirmation")
+    db.session.flush()
+    db.session.add(ConfirmationAudit(assessment_id=a.id, round=1, status=AuditStatus.pending,
+                                     due_date=clock.today() - timedelta(days=1)))
+    db.session.flush()
+    login(world["sup"])
+    rows = _figure_table(client.get("/dashboard").get_data(as_text=True), "overdue_work")
+    text, href = rows[0][1]
+    assert text == "1" and "tab=overdue" in href
+    assert re.search(r'data-count="overdue">1<', client.get(href).get_data(as_text=True))
