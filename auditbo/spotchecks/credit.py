@@ -62,7 +62,8 @@ def grades_as_of(body_ids: pd.Series, as_of: pd.Series) -> pd.Series:
     grades = _in_force()
     if n == 0 or len(grades) == 0:
         return pd.Series([NO_GRADE] * n, index=body_ids.index, dtype=object)
-    q = pd.DataFrame({"party": body_ids.map(lambda v: "" if v is None or pd.isna(v) else str(int(v))).to_numpy(),
+    ids = pd.to_numeric(body_ids, errors="coerce")
+    q = pd.DataFrame({"party": ids.fillna(0).astype("int64").astype(str).where(ids.notna(), "").to_numpy(),
                       "day": pd.to_datetime(as_of).to_numpy().astype("datetime64[ns]"), "row": np.arange(n)})
     m = pd.merge_asof(q.sort_values("day", kind="stable"),
                       grades.sort_values(["day"], kind="stable"),

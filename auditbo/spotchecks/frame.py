@@ -80,10 +80,10 @@ class Frame:
         return counts
 
 
-def normalise(df: pd.DataFrame, columns=FEATURES) -> pd.DataFrame:
+def normalise(df: pd.DataFrame, columns=FEATURES, *, copy: bool = True) -> pd.DataFrame:
     """The one dtype recipe for frame columns (numbers as float64, categories as text or None), applied
     when drawing and again when the verify rebuilds the frame from the frozen features."""
-    out = df.copy()
+    out = df.copy() if copy else df
     for c in columns:
         if c not in out.columns:
             continue
@@ -291,11 +291,12 @@ def _workload(recs: pd.DataFrame, led: pd.DataFrame) -> np.ndarray:
 
 def features(recs: pd.DataFrame, as_of: pd.Series, past: Histories, prior_weight: float) -> pd.DataFrame:
     """The engine's feature columns for these records, each as of its own day."""
-    out = pd.DataFrame({"unit_id": recs["unit_id"].to_numpy()})
     if len(recs) == 0:
+        out = pd.DataFrame({"unit_id": recs["unit_id"].to_numpy()})
         for c in FEATURES:
             out[c] = pd.Series(dtype="float64" if c in NUMERIC else object)
         return out
+    out: dict[str, np.ndarray] = {"unit_id": recs["unit_id"].to_numpy()}  # one DataFrame at the end
     level = recs["grade"].astype("string").str.len().to_numpy(dtype="float64", na_value=np.nan)
     prev = recs["previous_grade"].astype("string").str.len().to_numpy(dtype="float64", na_value=np.nan)
     out["grade_level"] = level
@@ -313,7 +314,7 @@ def features(recs: pd.DataFrame, as_of: pd.Series, past: Histories, prior_weight
         n, nc = _counts_before(recs[col], as_of, past.parties[prefix])
         out[name] = (nc + prior_weight * base) / (n + prior_weight)
         if col == "consulting_body_id":
-            out.loc[recs[col].isna().to_numpy(), name] = np.nan  # no consulting body: unknown, not average
+            out[name][recs[col].isna().to_numpy()] = np.nan  # no consulting body: unknown, not average
     for flag in ("flag_late", "flag_tie", "flag_low_days", "flag_reduced_days"):
         out[flag] = recs[flag].astype(float).to_numpy()
     out["body_rating_level"] = credit.levels(credit.grades_as_of(recs["body_id"], as_of))  # auditbo/spotchecks/credit
@@ -321,7 +322,7 @@ def features(recs: pd.DataFrame, as_of: pd.Series, past: Histories, prior_weight
     out["enterprise_size"] = recs["enterprise_size"].to_numpy()
     out["industry_section"] = recs["industry_code"].str[:1].to_numpy()
     out["province"] = recs["region_code"].str[:2].to_numpy()
-    return normalise(out)
+    return normalise(pd.DataFrame(out), copy=False)
 
 
 def _led(records: pd.DataFrame) -> pd.DataFrame:
