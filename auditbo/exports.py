@@ -85,8 +85,13 @@ def _converter(fmt: str, yes_no: tuple) -> Callable[[Any], Any]:
         return local.strftime("%Y-%m-%d %H:%M:%S") if as_text else local
 
     handlers: dict[type, Callable] = {
-        str: safe_cell, int: _same, float: _same, type(None): _same, bool: lambda v: yes_no[0] if v else yes_no[1],
-        date: (lambda v: v.isoformat()) if as_text else _same, datetime: moment,
+        str: safe_cell,
+        int: _same,
+        float: _same,
+        type(None): _same,
+        bool: lambda v: yes_no[0] if v else yes_no[1],
+        date: (lambda v: v.isoformat()) if as_text else _same,
+        datetime: moment,
     }
 
     def convert(v):
@@ -304,8 +309,9 @@ def stream(fmt: str, columns: Sequence[Column], rows: Iterable, *, sheet: str) -
     return csv_chunks(cells)
 
 
-def response(fmt: str, source: sa.Select | Iterable, columns: Sequence[Column], *, name: str,
-             sheet: str | None = None) -> Response:
+def response(
+    fmt: str, source: sa.Select | Iterable, columns: Sequence[Column], *, name: str, sheet: str | None = None
+) -> Response:
     """The list ``source`` (a select, streamed in batches, or an iterable of rows) as ``name.fmt``.
 
     The select must already carry the list's filters, the caller's scope and its order.

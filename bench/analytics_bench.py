@@ -68,17 +68,20 @@ def figures_in_process(dbname: str) -> None:
         today = clock.today()
         first, last = figures.last_year(today)
         t = time.perf_counter()
-        db.session.scalar(sa.text("SELECT count(*) FROM assessments WHERE filed_at >= :a"),
-                          {"a": clock.start_of(first)})
+        db.session.scalar(
+            sa.text("SELECT count(*) FROM assessments WHERE filed_at >= :a"), {"a": clock.start_of(first)}
+        )
         bare = (time.perf_counter() - t) * 1000
         total = 0.0
-        for key, fn in [("filings_by_month", lambda: figures.filings_by_month(user, today)),
-                        ("confirmation_outcomes", lambda: figures.confirmation_outcomes(today)),
-                        ("overdue_work", lambda: figures.overdue_work(today)),
-                        ("spotcheck_findings", figures.spotcheck_findings),
-                        ("market_estimate", figures.market_estimate),
-                        ("rating_distribution", figures.rating_distribution),
-                        ("provinces_and_industries", lambda: figures.regional(user))]:
+        for key, fn in [
+            ("filings_by_month", lambda: figures.filings_by_month(user, today)),
+            ("confirmation_outcomes", lambda: figures.confirmation_outcomes(today)),
+            ("overdue_work", lambda: figures.overdue_work(today)),
+            ("spotcheck_findings", figures.spotcheck_findings),
+            ("market_estimate", figures.market_estimate),
+            ("rating_distribution", figures.rating_distribution),
+            ("provinces_and_industries", lambda: figures.regional(user)),
+        ]:
             best = None
             for _ in range(2):
                 t = time.perf_counter()
@@ -98,7 +101,9 @@ def export_window(dbname: str) -> tuple[str, str, int]:
     import psycopg
 
     with psycopg.connect(libpq(dbname)) as conn:
-        days = conn.execute("SELECT decision_date, count(*) FROM assessments GROUP BY 1 ORDER BY 1 DESC").fetchall()
+        days = conn.execute(
+            "SELECT decision_date, count(*) FROM assessments GROUP BY 1 ORDER BY 1 DESC"
+        ).fetchall()
     n, start = 0, days[0][0]
     for day, k in days:
         n += k
@@ -111,10 +116,12 @@ def export_window(dbname: str) -> tuple[str, str, int]:
 def bare_export(dbname: str, a: str, b: str) -> tuple[float, float, int]:
     import psycopg
 
-    sql = ("SELECT a.certificate_no, a.external_ref, e.name, e.credit_code, o.name, a.grade, a.assessment_type, "
-           "a.decision_date, a.status, a.region_code, a.industry_code, a.person_days "
-           "FROM assessments a JOIN enterprises e ON e.id = a.enterprise_id JOIN organisations o ON o.id = a.body_id "
-           "WHERE a.decision_date >= %s AND a.decision_date <= %s ORDER BY a.decision_date DESC, a.id DESC")
+    sql = (
+        "SELECT a.certificate_no, a.external_ref, e.name, e.credit_code, o.name, a.grade, a.assessment_type, "
+        "a.decision_date, a.status, a.region_code, a.industry_code, a.person_days "
+        "FROM assessments a JOIN enterprises e ON e.id = a.enterprise_id JOIN organisations o ON o.id = a.body_id "
+        "WHERE a.decision_date >= %s AND a.decision_date <= %s ORDER BY a.decision_date DESC, a.id DESC"
+    )
     t0 = time.perf_counter()
     first = None
     rows = 0
@@ -174,14 +181,31 @@ def main(argv=None) -> int:
         with psycopg.connect(libpq(dbname)) as conn:
             some_id = conn.execute("SELECT min(id) FROM assessments").fetchone()[0]
         log("dashboard: the first requests of each worker (the figures computed, then kept)")
-        cold = run_load(project.port, lambda _t, _n: ("GET", "/dashboard", None, {"Cookie": cookie}),
-                        connections=2, seconds=60, max_requests=6, warmup=0, label="cold")
+        cold = run_load(
+            project.port,
+            lambda _t, _n: ("GET", "/dashboard", None, {"Cookie": cookie}),
+            connections=2,
+            seconds=60,
+            max_requests=6,
+            warmup=0,
+            label="cold",
+        )
         emit("dashboard_cold_max_ms", max(cold.latencies) * 1000 if cold.latencies else None, unit="ms")
         log("dashboard under 2 connections (steady state)")
-        dash = run_load(project.port, lambda _t, _n: ("GET", "/dashboard", None, {"Cookie": cookie}),
-                        connections=2, seconds=args.seconds, label="dashboard")
-        floor = run_load(bare.port, lambda _t, _n: ("GET", f"/bare/assessments/{some_id}", None, {}),
-                         connections=2, seconds=args.seconds, label="bare")
+        dash = run_load(
+            project.port,
+            lambda _t, _n: ("GET", "/dashboard", None, {"Cookie": cookie}),
+            connections=2,
+            seconds=args.seconds,
+            label="dashboard",
+        )
+        floor = run_load(
+            bare.port,
+            lambda _t, _n: ("GET", f"/bare/assessments/{some_id}", None, {}),
+            connections=2,
+            seconds=args.seconds,
+            label="bare",
+        )
         emit("dashboard_p95_ms", dash.pct(95), floor.pct(95), unit="ms")
         emit("dashboard_p50_ms", dash.pct(50), floor.pct(50), unit="ms")
         emit("dashboard_rps", dash.rps, floor.rps, unit="req/s")

@@ -36,30 +36,52 @@ def rows(n: int):
     day = date(2026, 1, 1)
     for i in range(n):
         yield types.SimpleNamespace(
-            certificate_no=f"IIMS-2026-AA-{i:07d}", external_ref=f"PJ-{i:07d}",
-            enterprise_name=("=HYPERLINK(\"x\")" if i % 1000 == 0 else f"示例机械{i}股份有限公司"),
-            body_name=f"评定机构{i % 40}", grade="A" * (1 + i % 5), status=STATUSES[i % 4],
-            decision_date=day + timedelta(days=i % 365), region_code="350102", person_days=16.0)
+            certificate_no=f"IIMS-2026-AA-{i:07d}",
+            external_ref=f"PJ-{i:07d}",
+            enterprise_name=('=HYPERLINK("x")' if i % 1000 == 0 else f"示例机械{i}股份有限公司"),
+            body_name=f"评定机构{i % 40}",
+            grade="A" * (1 + i % 5),
+            status=STATUSES[i % 4],
+            decision_date=day + timedelta(days=i % 365),
+            region_code="350102",
+            person_days=16.0,
+        )
 
 
 def columns():
     from auditbo import exports
     from auditbo.filings.models import AssessmentStatus
 
-    return [exports.Column("certificate_no", "证书"), exports.Column("external_ref", "机构编号"),
-            exports.Column("enterprise_name", "企业"), exports.Column("body_name", "评定机构"),
-            exports.Column("grade", "等级"), exports.Column("decision_date", "评定决定日期"),
-            exports.Column("status", "状态", label=lambda s: AssessmentStatus(s).title),
-            exports.Column("region_code", "省份", label=exports.province_name),
-            exports.Column("person_days", "人日")]
+    return [
+        exports.Column("certificate_no", "证书"),
+        exports.Column("external_ref", "机构编号"),
+        exports.Column("enterprise_name", "企业"),
+        exports.Column("body_name", "评定机构"),
+        exports.Column("grade", "等级"),
+        exports.Column("decision_date", "评定决定日期"),
+        exports.Column("status", "状态", label=lambda s: AssessmentStatus(s).title),
+        exports.Column("region_code", "省份", label=exports.province_name),
+        exports.Column("person_days", "人日"),
+    ]
 
 
 def bare(n: int):
     buf = io.StringIO()
     w = csv.writer(buf)
     for r in rows(n):
-        w.writerow([r.certificate_no, r.external_ref, r.enterprise_name, r.body_name, r.grade,
-                    r.decision_date.isoformat(), r.status, r.region_code, r.person_days])
+        w.writerow(
+            [
+                r.certificate_no,
+                r.external_ref,
+                r.enterprise_name,
+                r.body_name,
+                r.grade,
+                r.decision_date.isoformat(),
+                r.status,
+                r.region_code,
+                r.person_days,
+            ]
+        )
         if buf.tell() > 65536:
             yield buf.getvalue().encode()
             buf.seek(0)
@@ -97,9 +119,17 @@ def _measure_child(conn, name: str, make_chunks, n: int) -> None:
             first = time.perf_counter() - t0
         size += len(chunk)
     wall = time.perf_counter() - t0
-    conn.send({"figure": name, "rows": n, "seconds": round(wall, 3), "rows_per_s": round(n / wall),
-               "first_byte_s": round(first or 0, 4),
-               "rss_growth_mib": round((_rss_kib("VmHWM") - start_rss) / 1024, 1), "bytes": size})
+    conn.send(
+        {
+            "figure": name,
+            "rows": n,
+            "seconds": round(wall, 3),
+            "rows_per_s": round(n / wall),
+            "first_byte_s": round(first or 0, 4),
+            "rss_growth_mib": round((_rss_kib("VmHWM") - start_rss) / 1024, 1),
+            "bytes": size,
+        }
+    )
 
 
 def main() -> None:
@@ -122,7 +152,9 @@ def main() -> None:
             base = measure("bare_csv", bare, n)
             print(json.dumps(base), flush=True)
             for fmt in fmts:
-                fig = measure(f"export_{fmt}", lambda k, f=fmt: exports.stream(f, cols, rows(k), sheet="评定"), n)
+                fig = measure(
+                    f"export_{fmt}", lambda k, f=fmt: exports.stream(f, cols, rows(k), sheet="评定"), n
+                )
                 fig["speed_vs_bare"] = round(fig["rows_per_s"] / base["rows_per_s"], 3)
                 print(json.dumps(fig), flush=True)
 

@@ -26,8 +26,14 @@ def _at(days_ago: int) -> datetime:
 @pytest.fixture
 def world(app):
     alpha, beta = OrgFactory(name="甲评定机构"), OrgFactory(name="乙评定机构")
-    specs = [(alpha, True, False, 0), (alpha, False, True, 0), (alpha, False, False, 0), (alpha, True, False, 0),
-             (beta, False, False, 0), (beta, False, False, 400)]  # beta's second is outside the last 12 months
+    specs = [
+        (alpha, True, False, 0),
+        (alpha, False, True, 0),
+        (alpha, False, False, 0),
+        (alpha, True, False, 0),
+        (beta, False, False, 0),
+        (beta, False, False, 400),
+    ]  # beta's second is outside the last 12 months
     made = []
     for body, late, jump, days in specs:
         a = CertificateFactory(body=body, flag_late=late, flag_grade_jump=jump)
@@ -35,11 +41,23 @@ def world(app):
         made.append(a)
     db.session.flush()
     for a, d in [(made[0], Decision.returned), (made[1], Decision.confirmed), (made[4], Decision.rejected)]:
-        db.session.add(ConfirmationAudit(assessment_id=a.id, round=1, status=AuditStatus.decided, decision=d,
-                                         due_date=clock.today(), decided_at=clock.utcnow()))
+        db.session.add(
+            ConfirmationAudit(
+                assessment_id=a.id,
+                round=1,
+                status=AuditStatus.decided,
+                decision=d,
+                due_date=clock.today(),
+                decided_at=clock.utcnow(),
+            )
+        )
     db.session.flush()
-    return {"alpha": alpha, "beta": beta, "sup": UserFactory(role=Role.supervisor),
-            "clerk": UserFactory(role=Role.body_clerk, org=alpha)}
+    return {
+        "alpha": alpha,
+        "beta": beta,
+        "sup": UserFactory(role=Role.supervisor),
+        "clerk": UserFactory(role=Role.body_clerk, org=alpha),
+    }
 
 
 def _rows(html: str) -> dict[str, dict[str, str]]:
@@ -88,7 +106,10 @@ def test_drill_downs_count_the_same(client, login, world):
 def test_export_round_trips(client, login, world):
     login(world["sup"])
     resp = client.get("/dashboard/bodies/export.xlsx?sort=-filings&lang=en")
-    sheet = [list(r) for r in openpyxl.load_workbook(io.BytesIO(resp.get_data())).worksheets[0].iter_rows(values_only=True)]
+    sheet = [
+        list(r)
+        for r in openpyxl.load_workbook(io.BytesIO(resp.get_data())).worksheets[0].iter_rows(values_only=True)
+    ]
     assert sheet[0][:2] == ["Assessment body", "Filings"]
     by_name = {r[0]: r for r in sheet[1:]}
     assert by_name["甲评定机构"][1] == 4 and by_name["甲评定机构"][2] == 0.5

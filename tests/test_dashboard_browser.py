@@ -21,9 +21,16 @@ def _world():
         a = CertificateFactory(body=body, grade=grade, industry_code="C34" if i % 2 else "I65")
         a.filed_at = datetime.now(UTC) - timedelta(days=40 * i)
         db.session.flush()
-        db.session.add(ConfirmationAudit(assessment_id=a.id, round=1, status=AuditStatus.decided,
-                                         decision=Decision.returned if i % 2 else Decision.confirmed,
-                                         due_date=clock.today(), decided_at=clock.utcnow()))
+        db.session.add(
+            ConfirmationAudit(
+                assessment_id=a.id,
+                round=1,
+                status=AuditStatus.decided,
+                decision=Decision.returned if i % 2 else Decision.confirmed,
+                due_date=clock.today(),
+                decided_at=clock.utcnow(),
+            )
+        )
     sup = UserFactory(role=Role.supervisor)
     clerk = UserFactory(role=Role.body_clerk, org=body)
     return {"sup": sup.username, "clerk": clerk.username, "password": PASSWORD}
@@ -48,13 +55,19 @@ def _sign_in(page, username, password):
 
 def test_every_chart_is_drawn_offline_with_its_table(page, live_server):
     users = _users(live_server)
-    page.context.route("**/*", lambda route: route.abort() if not route.request.url.startswith(live_server.base)
-                       else route.continue_())
+    page.context.route(
+        "**/*",
+        lambda route: (
+            route.abort() if not route.request.url.startswith(live_server.base) else route.continue_()
+        ),
+    )
     _sign_in(page, users["sup"], users["password"])
     charts = page.locator("[data-chart]")
     n = charts.count()
     assert n >= 4
-    page.wait_for_function(f"document.querySelectorAll('[data-chart-drawn=\"1\"]').length === {n}", timeout=15000)
+    page.wait_for_function(
+        f"document.querySelectorAll('[data-chart-drawn=\"1\"]').length === {n}", timeout=15000
+    )
     assert page.locator("[data-chart] canvas").count() >= n
     page.locator("#fig-filings_by_month summary").click()
     assert page.locator("#tbl-filings_by_month").is_visible()

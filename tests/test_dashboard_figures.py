@@ -19,7 +19,9 @@ from tests.factories import CertificateFactory, OrgFactory, UserFactory
 
 
 def _filed(days_ago: int) -> datetime:
-    return datetime.combine(clock.today() - timedelta(days=days_ago), datetime.min.time(), tzinfo=UTC) + timedelta(hours=6)
+    return datetime.combine(
+        clock.today() - timedelta(days=days_ago), datetime.min.time(), tzinfo=UTC
+    ) + timedelta(hours=6)
 
 
 @pytest.fixture
@@ -28,17 +30,33 @@ def world(app):
     made = []
     # alpha: 3 this month (AA, AA, AAA; one late), beta: 1 this month (A) and 1 about two months ago (AA)
     for body, grade, days, late, region, industry in [
-        (alpha, "AA", 0, True, "350102", "C34"), (alpha, "AA", 0, False, "110105", "C13"),
-        (alpha, "AAA", 0, False, "350102", "I65"), (beta, "A", 0, False, "440300", "F51"),
+        (alpha, "AA", 0, True, "350102", "C34"),
+        (alpha, "AA", 0, False, "110105", "C13"),
+        (alpha, "AAA", 0, False, "350102", "I65"),
+        (beta, "A", 0, False, "440300", "F51"),
         (beta, "AA", 62, False, "440300", "C34"),
     ]:
-        a = CertificateFactory(body=body, grade=grade, flag_late=late, region_code=region, industry_code=industry)
+        a = CertificateFactory(
+            body=body, grade=grade, flag_late=late, region_code=region, industry_code=industry
+        )
         a.filed_at = _filed(days)
         made.append(a)
     # confirmation audits decided this month: alpha one returned, one confirmed; beta one rejected
-    for a, decision in [(made[2], Decision.returned), (made[0], Decision.confirmed), (made[3], Decision.rejected)]:
-        db.session.add(ConfirmationAudit(assessment_id=a.id, round=1, status=AuditStatus.decided, decision=decision,
-                                         due_date=clock.today(), decided_at=clock.utcnow()))
+    for a, decision in [
+        (made[2], Decision.returned),
+        (made[0], Decision.confirmed),
+        (made[3], Decision.rejected),
+    ]:
+        db.session.add(
+            ConfirmationAudit(
+                assessment_id=a.id,
+                round=1,
+                status=AuditStatus.decided,
+                decision=decision,
+                due_date=clock.today(),
+                decided_at=clock.utcnow(),
+            )
+        )
     db.session.flush()
     sup = UserFactory(role=Role.supervisor)
     clerk = UserFactory(role=Role.body_clerk, org=alpha)
@@ -54,7 +72,9 @@ def _figure_table(html: str, key: str) -> list[list[tuple[str, str | None]]]:
         cells = []
         for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S):
             link = re.search(r'href="([^"]+)"', cell)
-            cells.append((unescape(re.sub(r"<[^>]+>", "", cell)).strip(), unescape(link.group(1)) if link else None))
+            cells.append(
+                (unescape(re.sub(r"<[^>]+>", "", cell)).strip(), unescape(link.group(1)) if link else None)
+            )
         out.append(cells)
     return out
 
@@ -73,7 +93,9 @@ def test_filings_per_month_by_grade_are_hand_counted_and_drill_down(client, logi
     assert len(rows) == 12
     this_month = rows[-1]
     assert this_month[0][0] == clock.today().strftime("%Y-%m")
-    by_grade = dict(zip(["A", "AA", "AAA", "AAAA", "AAAAA", "total"], [c[0] for c in this_month[1:]], strict=True))
+    by_grade = dict(
+        zip(["A", "AA", "AAA", "AAAA", "AAAAA", "total"], [c[0] for c in this_month[1:]], strict=True)
+    )
     assert by_grade == {"A": "1", "AA": "2", "AAA": "1", "AAAA": "0", "AAAAA": "0", "total": "4"}
     assert sum(int(r[-1][0]) for r in rows) == 5
     for text, href in this_month[1:]:
@@ -151,10 +173,18 @@ def test_spot_check_results_drill_down_by_outcome(client, login, world):
 
     made = [CertificateFactory(body=world["alpha"]) for _ in range(3)]
     db.session.flush()
-    for a, outcome in zip(made, [CheckOutcome.major_findings, CheckOutcome.conforming, CheckOutcome.conforming],
-                          strict=True):
-        db.session.add(SpotCheck(assessment_id=a.id, status=CheckStatus.closed, outcome=outcome,
-                                 opened_on=clock.today(), closed_on=clock.today()))
+    for a, outcome in zip(
+        made, [CheckOutcome.major_findings, CheckOutcome.conforming, CheckOutcome.conforming], strict=True
+    ):
+        db.session.add(
+            SpotCheck(
+                assessment_id=a.id,
+                status=CheckStatus.closed,
+                outcome=outcome,
+                opened_on=clock.today(),
+                closed_on=clock.today(),
+            )
+        )
     db.session.flush()
     login(world["sup"])
     rows = _figure_table(client.get("/dashboard").get_data(as_text=True), "spotcheck_findings")
@@ -167,8 +197,14 @@ def test_spot_check_results_drill_down_by_outcome(client, login, world):
 def test_overdue_audits_link_to_the_overdue_queue(client, login, world):
     a = CertificateFactory(body=world["beta"], grade="AAA", status="pending_confirmation")
     db.session.flush()
-    db.session.add(ConfirmationAudit(assessment_id=a.id, round=1, status=AuditStatus.pending,
-                                     due_date=clock.today() - timedelta(days=1)))
+    db.session.add(
+        ConfirmationAudit(
+            assessment_id=a.id,
+            round=1,
+            status=AuditStatus.pending,
+            due_date=clock.today() - timedelta(days=1),
+        )
+    )
     db.session.flush()
     login(world["sup"])
     rows = _figure_table(client.get("/dashboard").get_data(as_text=True), "overdue_work")

@@ -38,7 +38,9 @@ def test_csv_is_written_as_rows_are_read_never_all_at_once(app):
             yield types.SimpleNamespace(n=i, name=f"企业{i}")
 
     with app.test_request_context("/"):
-        chunks = exports.stream("csv", [exports.Column("n", "n"), exports.Column("name", "名称")], rows(), sheet="x")
+        chunks = exports.stream(
+            "csv", [exports.Column("n", "n"), exports.Column("name", "名称")], rows(), sheet="x"
+        )
         assert isinstance(chunks, types.GeneratorType)
         assert next(chunks) == "\ufeff".encode()  # the BOM
         first = next(chunks)
@@ -49,10 +51,18 @@ def test_csv_is_written_as_rows_are_read_never_all_at_once(app):
     assert rest.decode().count("\n") + first.decode().count("\n") == 10 * exports.BATCH + 1
 
 
-@pytest.mark.parametrize("value, shown", [
-    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1+1", "'+1+1"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("-2+3", "'-2+3"), ("-12.5", "-12.5"), ("\t=1", "'\t=1"), ("正常", "正常"),
-])
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1+1", "'+1+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-2+3", "'-2+3"),
+        ("-12.5", "-12.5"),
+        ("\t=1", "'\t=1"),
+        ("正常", "正常"),
+    ],
+)
 def test_cells_never_run_as_formulas(value, shown):
     assert exports.safe_cell(value) == shown
 
@@ -120,12 +130,18 @@ def test_confirmation_export_keeps_the_tab_and_filters(client, login, app):
     office = make_office()
     _a1, returned = file_aaa(office)
     _a2, _open = file_aaa(office)
-    returned.status, returned.decision, returned.decided_at = AuditStatus.decided, Decision.returned, clock.utcnow()
+    returned.status, returned.decision, returned.decided_at = (
+        AuditStatus.decided,
+        Decision.returned,
+        clock.utcnow(),
+    )
     db.session.flush()
     login(office.admin)
     rows = read_csv(client.get("/confirmations/export.csv?tab=all"))
     assert len(rows) == 3 and "评定机构" in rows[0]
-    rows = read_csv(client.get(f"/confirmations/export.csv?tab=decided&decision=returned&decided_from={clock.today()}"))
+    rows = read_csv(
+        client.get(f"/confirmations/export.csv?tab=decided&decision=returned&decided_from={clock.today()}")
+    )
     assert [r[0] for r in rows[1:]] == [str(returned.id)]
     en = read_xlsx(client.get("/confirmations/export.xlsx?tab=decided&lang=en"))
     assert en[1][en[0].index("Outcome")] == "Returned for correction"
@@ -160,9 +176,16 @@ def test_complaint_export_keeps_the_tab_and_leaves_out_the_complainant(client, l
     from auditbo.events import Actor
 
     for text in ("评定人日不足", "=1+1"):
-        complaints.register({"against": {"kind": "assessment_body", "credit_code": two_bodies.body.credit_code},
-                             "text": text, "source": "phone", "complainant": "李四", "contact": "li@example.cn"},
-                            actor=Actor.of(two_bodies.sup))
+        complaints.register(
+            {
+                "against": {"kind": "assessment_body", "credit_code": two_bodies.body.credit_code},
+                "text": text,
+                "source": "phone",
+                "complainant": "李四",
+                "contact": "li@example.cn",
+            },
+            actor=Actor.of(two_bodies.sup),
+        )
     db.session.flush()
     login(two_bodies.sup)
     rows = read_csv(client.get("/complaints/export.csv?tab=open"))

@@ -25,7 +25,9 @@ def month(app):
     body = OrgFactory(name="报告评定机构")
     for days in (0, 3):
         a = CertificateFactory(body=body, grade="AA")
-        a.filed_at = datetime.combine(first + timedelta(days=days), datetime.min.time(), tzinfo=UTC) + timedelta(hours=6)
+        a.filed_at = datetime.combine(
+            first + timedelta(days=days), datetime.min.time(), tzinfo=UTC
+        ) + timedelta(hours=6)
     CertificateFactory(body=body, grade="AAA")  # filed now: not last month's
     db.session.flush()
     return last_month
@@ -68,7 +70,11 @@ def test_the_office_generates_lists_and_downloads_and_regenerating_replaces(clie
     listing = client.get("/dashboard/reports").get_data(as_text=True)
     assert f'data-period="{month}"' in listing
     page = client.get(f"/dashboard/reports/{month}.html")
-    assert page.status_code == 200 and page.mimetype == "text/html" and "报告评定机构" in page.get_data(as_text=True)
+    assert (
+        page.status_code == 200
+        and page.mimetype == "text/html"
+        and "报告评定机构" in page.get_data(as_text=True)
+    )
     first = client.get(f"/dashboard/reports/{month}.xlsx")
     assert first.headers["Content-Disposition"].startswith("attachment")
     # another filing in that month, then the month again: the stored report is replaced

@@ -72,36 +72,73 @@ def rows(period: Period, sort: str = "name") -> list[dict]:
     from auditbo.filings.models import Assessment
     from auditbo.spotchecks.models import CheckOutcome, CheckStatus, SpotCheck
 
-    bodies = db.session.execute(sa.select(Organisation.id, Organisation.name, Organisation.credit_code)
-                                .where(Organisation.kind == OrgKind.assessment_body)).all()
+    bodies = db.session.execute(
+        sa.select(Organisation.id, Organisation.name, Organisation.credit_code).where(
+            Organisation.kind == OrgKind.assessment_body
+        )
+    ).all()
     measures = body_measures(period.first, period.last)
-    checks = {bid: (n, major) for bid, n, major in db.session.execute(
-        sa.select(Assessment.body_id, sa.func.count(),
-                  sa.func.count().filter(SpotCheck.outcome == CheckOutcome.major_findings))
-        .select_from(SpotCheck).join(Assessment, Assessment.id == SpotCheck.assessment_id)
-        .where(SpotCheck.status == CheckStatus.closed, SpotCheck.closed_on >= period.first,
-               SpotCheck.closed_on <= period.last)
-        .group_by(Assessment.body_id))}
-    complaints = {oid: (n, s) for oid, n, s in db.session.execute(
-        sa.select(Complaint.against_org_id, sa.func.count(),
-                  sa.func.count().filter(Complaint.status == ComplaintStatus.substantiated))
-        .where(Complaint.against_org_id.is_not(None), Complaint.received_on >= period.first,
-               Complaint.received_on <= period.last)
-        .group_by(Complaint.against_org_id))}
+    checks = {
+        bid: (n, major)
+        for bid, n, major in db.session.execute(
+            sa.select(
+                Assessment.body_id,
+                sa.func.count(),
+                sa.func.count().filter(SpotCheck.outcome == CheckOutcome.major_findings),
+            )
+            .select_from(SpotCheck)
+            .join(Assessment, Assessment.id == SpotCheck.assessment_id)
+            .where(
+                SpotCheck.status == CheckStatus.closed,
+                SpotCheck.closed_on >= period.first,
+                SpotCheck.closed_on <= period.last,
+            )
+            .group_by(Assessment.body_id)
+        )
+    }
+    complaints = {
+        oid: (n, s)
+        for oid, n, s in db.session.execute(
+            sa.select(
+                Complaint.against_org_id,
+                sa.func.count(),
+                sa.func.count().filter(Complaint.status == ComplaintStatus.substantiated),
+            )
+            .where(
+                Complaint.against_org_id.is_not(None),
+                Complaint.received_on >= period.first,
+                Complaint.received_on <= period.last,
+            )
+            .group_by(Complaint.against_org_id)
+        )
+    }
     ratings = current_ratings()
     out = []
     for bid, name, credit_code in bodies:
         m = measures.get(bid, {})
         n_checks, major = checks.get(bid, (0, 0))
         n_complaints, substantiated = complaints.get(bid, (0, 0))
-        out.append({
-            "id": bid, "name": name, "credit_code": credit_code,
-            "filings": m.get("filings", 0), "late_share": m.get("late_share"), "reduced_share": m.get("reduced_share"),
-            "jump_share": m.get("jump_share"), "tie_share": m.get("tie_share"), "decided": m.get("decided", 0),
-            "returned_rate": m.get("returned_rate"), "adjusted_rate": m.get("adjusted_rate"),
-            "rejected_rate": m.get("rejected_rate"), "checks": n_checks, "major_findings": major,
-            "complaints": n_complaints, "substantiated": substantiated, "rating": ratings.get(bid),
-        })
+        out.append(
+            {
+                "id": bid,
+                "name": name,
+                "credit_code": credit_code,
+                "filings": m.get("filings", 0),
+                "late_share": m.get("late_share"),
+                "reduced_share": m.get("reduced_share"),
+                "jump_share": m.get("jump_share"),
+                "tie_share": m.get("tie_share"),
+                "decided": m.get("decided", 0),
+                "returned_rate": m.get("returned_rate"),
+                "adjusted_rate": m.get("adjusted_rate"),
+                "rejected_rate": m.get("rejected_rate"),
+                "checks": n_checks,
+                "major_findings": major,
+                "complaints": n_complaints,
+                "substantiated": substantiated,
+                "rating": ratings.get(bid),
+            }
+        )
     return sort_rows(out, sort)
 
 
@@ -120,18 +157,34 @@ def current_ratings() -> dict[int, str]:
     """Each assessment body's grade in the latest published month (its current version)."""
     from auditbo.ratings.models import Rating, RatingRun, RunStatus, SubjectType
 
-    latest = sa.select(sa.func.max(RatingRun.period)).where(RatingRun.status == RunStatus.published).scalar_subquery()
-    return dict(db.session.execute(
-        sa.select(Rating.org_id, Rating.grade).join(RatingRun, RatingRun.id == Rating.run_id)
-        .where(RatingRun.status == RunStatus.published, RatingRun.period == latest,
-               Rating.subject_type == SubjectType.assessment_body, Rating.superseded_at.is_(None))).all())
+    latest = (
+        sa.select(sa.func.max(RatingRun.period))
+        .where(RatingRun.status == RunStatus.published)
+        .scalar_subquery()
+    )
+    return dict(
+        db.session.execute(
+            sa.select(Rating.org_id, Rating.grade)
+            .join(RatingRun, RatingRun.id == Rating.run_id)
+            .where(
+                RatingRun.status == RunStatus.published,
+                RatingRun.period == latest,
+                Rating.subject_type == SubjectType.assessment_body,
+                Rating.superseded_at.is_(None),
+            )
+        ).all()
+    )
 
 
 def links(row: dict, period: Period) -> dict[str, str]:
     """The drill-downs of one body's row: the lists filtered to what each figure counts."""
     filed = {"body": row["id"], "filed_from": period.first.isoformat(), "filed_to": period.last.isoformat()}
-    decided = {"tab": "decided", "body": row["credit_code"], "decided_from": period.first.isoformat(),
-               "decided_to": period.last.isoformat()}
+    decided = {
+        "tab": "decided",
+        "body": row["credit_code"],
+        "decided_from": period.first.isoformat(),
+        "decided_to": period.last.isoformat(),
+    }
     return {
         "filings": url_for("filings.index", **filed),
         "late_share": url_for("filings.index", flag="late", **filed),

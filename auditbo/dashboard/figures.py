@@ -98,30 +98,51 @@ def _pct(n: int, total: int) -> str:
 def filings_by_month(user, today: date) -> Figure:
     """Assessments filed in each of the last twelve months (office dates of ``filed_at``), by grade."""
     months = month_range(today)
-    cols = [sa.func.count().filter(Assessment.filed_at >= clock.start_of(first),
-                                   Assessment.filed_at < clock.end_of(last))
-            for _label, first, last in months]
-    stmt = scope_assessments(sa.select(Assessment.grade, *cols).where(_filed_in(months[0][1], months[-1][2]))
-                             .group_by(Assessment.grade), user)
+    cols = [
+        sa.func.count().filter(
+            Assessment.filed_at >= clock.start_of(first), Assessment.filed_at < clock.end_of(last)
+        )
+        for _label, first, last in months
+    ]
+    stmt = scope_assessments(
+        sa.select(Assessment.grade, *cols)
+        .where(_filed_in(months[0][1], months[-1][2]))
+        .group_by(Assessment.grade),
+        user,
+    )
     counts = {row[0].value: row[1:] for row in db.session.execute(stmt)}
     grades = [grade.value for grade in Grade]
-    fig = Figure("filings_by_month", _l("Filings per month by grade"), "stacked", _l("Month"), _l("Filings"),
-                 [_l("Month"), *grades, _l("Total")], series_to=1 + len(grades))
+    fig = Figure(
+        "filings_by_month",
+        _l("Filings per month by grade"),
+        "stacked",
+        _l("Month"),
+        _l("Filings"),
+        [_l("Month"), *grades, _l("Total")],
+        series_to=1 + len(grades),
+    )
     for i, (label, first, last) in enumerate(months):
         row = [Cell(label)]
         for grade in grades:
             n = counts.get(grade, [0] * len(months))[i]
-            row.append(Cell(n, url_for("filings.index", grade=grade, filed_from=first.isoformat(),
-                                       filed_to=last.isoformat())))
+            row.append(
+                Cell(
+                    n,
+                    url_for(
+                        "filings.index", grade=grade, filed_from=first.isoformat(), filed_to=last.isoformat()
+                    ),
+                )
+            )
         total = sum(counts.get(grade, [0] * len(months))[i] for grade in grades)
-        row.append(Cell(total, url_for("filings.index", filed_from=first.isoformat(), filed_to=last.isoformat())))
+        row.append(
+            Cell(total, url_for("filings.index", filed_from=first.isoformat(), filed_to=last.isoformat()))
+        )
         fig.rows.append(row)
     return fig
 
 
 def _filed_in(first: date, last: date):
-    return sa.and_(Assessment.filed_at >= clock.start_of(first),
-                   Assessment.filed_at < clock.end_of(last))
+    return sa.and_(Assessment.filed_at >= clock.start_of(first), Assessment.filed_at < clock.end_of(last))
 
 
 def _regional_counts(user, period: tuple[date, date]) -> dict[tuple[str, str], tuple[int, int]]:
@@ -129,27 +150,45 @@ def _regional_counts(user, period: tuple[date, date]) -> dict[tuple[str, str], t
     standing = Assessment.status == AssessmentStatus.standing
     province = sa.func.substr(Assessment.region_code, 1, 2)
     section = sa.func.substr(Assessment.industry_code, 1, 1)
-    stmt = scope_assessments(sa.select(province, section, sa.func.count(), sa.func.count().filter(standing))
-                             .where(_filed_in(*period)).group_by(province, section), user)
+    stmt = scope_assessments(
+        sa.select(province, section, sa.func.count(), sa.func.count().filter(standing))
+        .where(_filed_in(*period))
+        .group_by(province, section),
+        user,
+    )
     return {(p, i): (n, s) for p, i, n, s in db.session.execute(stmt)}
 
 
-def _breakdown(counts: dict[tuple[str, str], tuple[int, int]], side: int, key: str, groups: dict[str, str],
-               endpoint_arg: str, title, x_label, period: tuple[date, date]) -> Figure:
+def _breakdown(
+    counts: dict[tuple[str, str], tuple[int, int]],
+    side: int,
+    key: str,
+    groups: dict[str, str],
+    endpoint_arg: str,
+    title,
+    x_label,
+    period: tuple[date, date],
+) -> Figure:
     totals: dict[str, list[int]] = {}
     for codes, (n, s) in counts.items():
         t = totals.setdefault(codes[side], [0, 0])
         t[0] += n
         t[1] += s
     args = {"filed_from": period[0].isoformat(), "filed_to": period[1].isoformat()}
-    fig = Figure(key, title, "bar", x_label, _l("Assessments"),
-                 [x_label, _l("Filings"), _l("Of which standing")])
+    fig = Figure(
+        key, title, "bar", x_label, _l("Assessments"), [x_label, _l("Filings"), _l("Of which standing")]
+    )
     for code, name in groups.items():
         n, s = totals.get(code, (0, 0))
         if not n:
             continue
-        fig.rows.append([Cell(name), Cell(n, url_for("filings.index", **{endpoint_arg: code}, **args)),
-                         Cell(s, url_for("filings.index", **{endpoint_arg: code, "status": "standing"}, **args))])
+        fig.rows.append(
+            [
+                Cell(name),
+                Cell(n, url_for("filings.index", **{endpoint_arg: code}, **args)),
+                Cell(s, url_for("filings.index", **{endpoint_arg: code, "status": "standing"}, **args)),
+            ]
+        )
     fig.rows.sort(key=lambda r: -r[1].value)
     return fig
 
@@ -185,21 +224,37 @@ def by_industry(user, period: tuple[date, date] | None = None, counts: dict | No
     period = period or last_year()
     groups = {code: industry_section_name(code) for code in INDUSTRY_SECTIONS}
     counts = _regional_counts(user, period) if counts is None else counts
-    return _breakdown(counts, 1, "by_industry", groups, "industry",
-                      _l("Filings by industry (GB/T 4754 section, last 12 months)") if period == last_year()
-                      else _l("Filings by industry (GB/T 4754 section)"), _l("Industry"), period)
+    return _breakdown(
+        counts,
+        1,
+        "by_industry",
+        groups,
+        "industry",
+        _l("Filings by industry (GB/T 4754 section, last 12 months)")
+        if period == last_year()
+        else _l("Filings by industry (GB/T 4754 section)"),
+        _l("Industry"),
+        period,
+    )
 
 
 # --- confirmations ---------------------------------------------------------------------------
 OUTCOMES = (Decision.returned, Decision.grade_adjusted, Decision.rejected)
-OUTCOME_TITLES = {Decision.returned: _l("Returned"), Decision.grade_adjusted: _l("Adjusted"),
-                  Decision.rejected: _l("Rejected"), Decision.confirmed: _l("Confirmed")}
+OUTCOME_TITLES = {
+    Decision.returned: _l("Returned"),
+    Decision.grade_adjusted: _l("Adjusted"),
+    Decision.rejected: _l("Rejected"),
+    Decision.confirmed: _l("Confirmed"),
+}
 
 
 def decided_between(first: date, last: date):
     A = ConfirmationAudit
-    return sa.and_(A.status == AuditStatus.decided, A.decided_at >= clock.start_of(first),
-                   A.decided_at < clock.end_of(last))
+    return sa.and_(
+        A.status == AuditStatus.decided,
+        A.decided_at >= clock.start_of(first),
+        A.decided_at < clock.end_of(last),
+    )
 
 
 def confirmation_outcomes(today: date, period: tuple[date, date] | None = None) -> Figure:
@@ -207,25 +262,47 @@ def confirmation_outcomes(today: date, period: tuple[date, date] | None = None) 
     decided confirmation audits and the returned / adjusted / rejected rates, each with its count."""
     first, last = period or (month_range(today)[0][1], today)
     A = ConfirmationAudit
-    stmt = (sa.select(Organisation.name, Organisation.credit_code, sa.func.count(),
-                      *[sa.func.count().filter(A.decision == d) for d in OUTCOMES])
-            .select_from(A).join(Assessment, Assessment.id == A.assessment_id)
-            .join(Organisation, Organisation.id == Assessment.body_id)
-            .where(decided_between(first, last))
-            .group_by(Organisation.name, Organisation.credit_code)
-            .order_by(sa.func.count().desc(), Organisation.name).limit(TOP_BODIES))
-    title = (_l("Confirmation outcomes by body (last 12 months)") if period is None
-             else _l("Confirmation outcomes by body"))
-    fig = Figure("confirmation_outcomes", title, "bar",
-                 _l("Assessment body"), _l("Share of decisions"),
-                 [_l("Assessment body"), *[OUTCOME_TITLES[d] for d in OUTCOMES], _l("Decided")],
-                 series_to=1 + len(OUTCOMES), percent=True)
+    stmt = (
+        sa.select(
+            Organisation.name,
+            Organisation.credit_code,
+            sa.func.count(),
+            *[sa.func.count().filter(A.decision == d) for d in OUTCOMES],
+        )
+        .select_from(A)
+        .join(Assessment, Assessment.id == A.assessment_id)
+        .join(Organisation, Organisation.id == Assessment.body_id)
+        .where(decided_between(first, last))
+        .group_by(Organisation.name, Organisation.credit_code)
+        .order_by(sa.func.count().desc(), Organisation.name)
+        .limit(TOP_BODIES)
+    )
+    title = (
+        _l("Confirmation outcomes by body (last 12 months)")
+        if period is None
+        else _l("Confirmation outcomes by body")
+    )
+    fig = Figure(
+        "confirmation_outcomes",
+        title,
+        "bar",
+        _l("Assessment body"),
+        _l("Share of decisions"),
+        [_l("Assessment body"), *[OUTCOME_TITLES[d] for d in OUTCOMES], _l("Decided")],
+        series_to=1 + len(OUTCOMES),
+        percent=True,
+    )
     args = {"tab": "decided", "decided_from": first.isoformat(), "decided_to": last.isoformat()}
     for name, credit_code, total, *ns in db.session.execute(stmt):
         row = [Cell(name)]
         for d, n in zip(OUTCOMES, ns, strict=True):
-            row.append(Cell(_rate(n, total), url_for("confirmations.index", body=credit_code, decision=d.value,
-                                                     **args), _pct(n, total)))
+            row.append(
+                Cell(
+                    _rate(n, total),
+                    url_for("confirmations.index", body=credit_code, decision=d.value, **args),
+                    _pct(n, total),
+                )
+            )
         row.append(Cell(total, url_for("confirmations.index", body=credit_code, **args)))
         fig.rows.append(row)
     return fig
@@ -239,23 +316,46 @@ def overdue_work(today: date) -> Figure:
     from auditbo.spotchecks.models import CheckStatus, SpotCheck
 
     A = ConfirmationAudit
-    audits = db.session.scalar(sa.select(sa.func.count()).select_from(A).where(
-        A.status.in_([AuditStatus.pending, AuditStatus.assigned]), A.due_date < today))
-    checks_open = db.session.scalar(sa.select(sa.func.count()).select_from(SpotCheck)
-                                    .where(SpotCheck.status == CheckStatus.open))
-    disclosures = db.session.scalar(sa.select(sa.func.count()).select_from(SpotCheck).where(
-        SpotCheck.status == CheckStatus.closed, SpotCheck.disclosed_on.is_(None)))
-    complaints = db.session.scalar(sa.select(sa.func.count()).select_from(Complaint).where(
-        Complaint.status.in_(COMPLAINT_OPEN), Complaint.due_date < today))
-    fig = Figure("overdue_work", _l("Overdue and waiting work"), "bar", _l("Work"), _l("Items"),
-                 [_l("Work"), _l("Items")])
+    audits = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(A)
+        .where(A.status.in_([AuditStatus.pending, AuditStatus.assigned]), A.due_date < today)
+    )
+    checks_open = db.session.scalar(
+        sa.select(sa.func.count()).select_from(SpotCheck).where(SpotCheck.status == CheckStatus.open)
+    )
+    disclosures = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(SpotCheck)
+        .where(SpotCheck.status == CheckStatus.closed, SpotCheck.disclosed_on.is_(None))
+    )
+    complaints = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Complaint)
+        .where(Complaint.status.in_(COMPLAINT_OPEN), Complaint.due_date < today)
+    )
+    fig = Figure(
+        "overdue_work",
+        _l("Overdue and waiting work"),
+        "bar",
+        _l("Work"),
+        _l("Items"),
+        [_l("Work"), _l("Items")],
+    )
     fig.rows = [
-        [Cell(str(_l("Confirmation audits past their due date"))),
-         Cell(audits, url_for("confirmations.index", tab="overdue"))],
-        [Cell(str(_l("Complaints past their due date"))), Cell(complaints, url_for("complaints.index", tab="overdue"))],
+        [
+            Cell(str(_l("Confirmation audits past their due date"))),
+            Cell(audits, url_for("confirmations.index", tab="overdue")),
+        ],
+        [
+            Cell(str(_l("Complaints past their due date"))),
+            Cell(complaints, url_for("complaints.index", tab="overdue")),
+        ],
         [Cell(str(_l("Open spot checks"))), Cell(checks_open, url_for("spotchecks.check_list", tab="open"))],
-        [Cell(str(_l("Spot-check results waiting for disclosure"))),
-         Cell(disclosures, url_for("spotchecks.check_list", tab="disclosure"))],
+        [
+            Cell(str(_l("Spot-check results waiting for disclosure"))),
+            Cell(disclosures, url_for("spotchecks.check_list", tab="disclosure")),
+        ],
     ]
     return fig
 
@@ -265,18 +365,41 @@ def spotcheck_findings() -> Figure | None:
     """Closed spot checks by outcome; None when there are none."""
     from auditbo.spotchecks.models import CheckOutcome, CheckStatus, SpotCheck
 
-    rows = dict(db.session.execute(sa.select(SpotCheck.outcome, sa.func.count())
-                                   .where(SpotCheck.status == CheckStatus.closed).group_by(SpotCheck.outcome)).all())
+    rows = dict(
+        db.session.execute(
+            sa.select(SpotCheck.outcome, sa.func.count())
+            .where(SpotCheck.status == CheckStatus.closed)
+            .group_by(SpotCheck.outcome)
+        ).all()
+    )
     if not rows:
         return None
-    titles = {CheckOutcome.conforming: _l("Conforming"), CheckOutcome.minor_findings: _l("Minor findings"),
-              CheckOutcome.major_findings: _l("Major findings")}
-    fig = Figure("spotcheck_findings", _l("Spot-check results"), "bar", _l("Outcome"), _l("Closed checks"),
-                 [_l("Outcome"), _l("Closed checks")])
+    titles = {
+        CheckOutcome.conforming: _l("Conforming"),
+        CheckOutcome.minor_findings: _l("Minor findings"),
+        CheckOutcome.major_findings: _l("Major findings"),
+    }
+    fig = Figure(
+        "spotcheck_findings",
+        _l("Spot-check results"),
+        "bar",
+        _l("Outcome"),
+        _l("Closed checks"),
+        [_l("Outcome"), _l("Closed checks")],
+    )
     for outcome, title in titles.items():
-        fig.rows.append([Cell(str(title)), Cell(rows.get(outcome, 0), url_for("spotchecks.check_list", tab="closed",
-                                                                              outcome=outcome.value))])
-    fig.rows.append([Cell(str(_l("Total"))), Cell(sum(rows.values()), url_for("spotchecks.check_list", tab="closed"))])
+        fig.rows.append(
+            [
+                Cell(str(title)),
+                Cell(
+                    rows.get(outcome, 0),
+                    url_for("spotchecks.check_list", tab="closed", outcome=outcome.value),
+                ),
+            ]
+        )
+    fig.rows.append(
+        [Cell(str(_l("Total"))), Cell(sum(rows.values()), url_for("spotchecks.check_list", tab="closed"))]
+    )
     fig.series_to = 2
     return fig
 
@@ -287,21 +410,38 @@ def market_estimate(limit: int = 6) -> Figure | None:
     from auditbo.spotchecks.models import PlanStatus, SamplingPlan
     from auditbo.spotchecks.services import plan_estimate
 
-    plans = list(db.session.scalars(
-        sa.select(SamplingPlan).where(SamplingPlan.status.in_([PlanStatus.drawn, PlanStatus.closed]))
-        .order_by(SamplingPlan.plan_date.desc(), SamplingPlan.id.desc()).limit(limit)))
-    fig = Figure("market_estimate", _l("Market nonconformity rate (estimate and interval)"), "interval",
-                 _l("Sampling plan"), _l("Nonconformity rate"),
-                 [_l("Sampling plan"), _l("Estimate"), _l("Lower bound"), _l("Upper bound"), _l("Closed checks")],
-                 series_to=4, percent=True)
+    plans = list(
+        db.session.scalars(
+            sa.select(SamplingPlan)
+            .where(SamplingPlan.status.in_([PlanStatus.drawn, PlanStatus.closed]))
+            .order_by(SamplingPlan.plan_date.desc(), SamplingPlan.id.desc())
+            .limit(limit)
+        )
+    )
+    fig = Figure(
+        "market_estimate",
+        _l("Market nonconformity rate (estimate and interval)"),
+        "interval",
+        _l("Sampling plan"),
+        _l("Nonconformity rate"),
+        [_l("Sampling plan"), _l("Estimate"), _l("Lower bound"), _l("Upper bound"), _l("Closed checks")],
+        series_to=4,
+        percent=True,
+    )
     for plan in reversed(plans):
         est = plan_estimate(plan)
         if est is None:
             continue
         label = f"{plan.plan_date.isoformat() if plan.plan_date else ''} {plan.title}".strip()
-        fig.rows.append([Cell(label, url_for("spotchecks.plan", plan_id=plan.id)), Cell(_round(est["rate"])),
-                         Cell(_round(est["ci_low"])), Cell(_round(est["ci_high"])),
-                         Cell(f"{est['closed']}/{est['selected']}")])
+        fig.rows.append(
+            [
+                Cell(label, url_for("spotchecks.plan", plan_id=plan.id)),
+                Cell(_round(est["rate"])),
+                Cell(_round(est["ci_low"])),
+                Cell(_round(est["ci_high"])),
+                Cell(f"{est['closed']}/{est['selected']}"),
+            ]
+        )
     if not fig.rows:
         return None
     fig.note = _l("An empty estimate: the plan's checks are not all closed yet (provisional).")
@@ -317,11 +457,16 @@ def rating_distribution(months: int = MONTHS) -> Figure | None:
     """Assessment bodies per published grade in each published month (current versions); None without any."""
     from auditbo.ratings.models import Rating, RatingRun, RunStatus, SubjectType
 
-    stmt = (sa.select(RatingRun.period, RatingRun.id, Rating.grade, sa.func.count())
-            .join(Rating, Rating.run_id == RatingRun.id)
-            .where(RatingRun.status == RunStatus.published, Rating.subject_type == SubjectType.assessment_body,
-                   Rating.superseded_at.is_(None))
-            .group_by(RatingRun.period, RatingRun.id, Rating.grade))
+    stmt = (
+        sa.select(RatingRun.period, RatingRun.id, Rating.grade, sa.func.count())
+        .join(Rating, Rating.run_id == RatingRun.id)
+        .where(
+            RatingRun.status == RunStatus.published,
+            Rating.subject_type == SubjectType.assessment_body,
+            Rating.superseded_at.is_(None),
+        )
+        .group_by(RatingRun.period, RatingRun.id, Rating.grade)
+    )
     data: dict[tuple[str, int], dict[str, int]] = {}
     for period, run_id, grade, n in db.session.execute(stmt):
         data.setdefault((period, run_id), {})[grade] = n
@@ -334,11 +479,22 @@ def rating_distribution(months: int = MONTHS) -> Figure | None:
     except ImportError:  # pragma: no cover - the engine names its scale
         grades = sorted({k for d in data.values() for k in d})
     grades = [k for k in grades if any(k in d for d in data.values())]
-    fig = Figure("rating_distribution", _l("Ratings of assessment bodies per month"), "stacked", _l("Month"),
-                 _l("Assessment bodies"), [_l("Month"), *grades], series_to=1 + len(grades))
+    fig = Figure(
+        "rating_distribution",
+        _l("Ratings of assessment bodies per month"),
+        "stacked",
+        _l("Month"),
+        _l("Assessment bodies"),
+        [_l("Month"), *grades],
+        series_to=1 + len(grades),
+    )
     for (period, run_id), counts in sorted(data.items())[-months:]:
-        fig.rows.append([Cell(period, url_for("ratings.review", run_id=run_id)),
-                         *[Cell(counts.get(g, 0)) for g in grades]])
+        fig.rows.append(
+            [
+                Cell(period, url_for("ratings.review", run_id=run_id)),
+                *[Cell(counts.get(g, 0)) for g in grades],
+            ]
+        )
     return fig
 
 
@@ -357,37 +513,83 @@ BODY_MEASURES = (
 def body_measures(first: date, last: date, body_id: int | None = None) -> dict[int, dict]:
     """Per assessment body (or one): its filings in the period (office dates of ``filed_at``), the shares
     flagged late / reduced / grade jump / tie, and the returned and rejected rates of its decided audits."""
-    in_period = sa.and_(Assessment.filed_at >= clock.start_of(first),
-                        Assessment.filed_at < clock.end_of(last))
-    stmt = (sa.select(Assessment.body_id, sa.func.count(),
-                      sa.func.count().filter(Assessment.flag_late.is_(True)),
-                      sa.func.count().filter(sa.or_(Assessment.flag_reduced_days.is_(True),
-                                                    Assessment.flag_low_days.is_(True))),
-                      sa.func.count().filter(Assessment.flag_grade_jump.is_(True)),
-                      sa.func.count().filter(Assessment.flag_tie.is_(True)))
-            .where(in_period).group_by(Assessment.body_id))
+    in_period = sa.and_(
+        Assessment.filed_at >= clock.start_of(first), Assessment.filed_at < clock.end_of(last)
+    )
+    stmt = (
+        sa.select(
+            Assessment.body_id,
+            sa.func.count(),
+            sa.func.count().filter(Assessment.flag_late.is_(True)),
+            sa.func.count().filter(
+                sa.or_(Assessment.flag_reduced_days.is_(True), Assessment.flag_low_days.is_(True))
+            ),
+            sa.func.count().filter(Assessment.flag_grade_jump.is_(True)),
+            sa.func.count().filter(Assessment.flag_tie.is_(True)),
+        )
+        .where(in_period)
+        .group_by(Assessment.body_id)
+    )
     A = ConfirmationAudit
-    audits = (sa.select(Assessment.body_id, sa.func.count(),
-                        sa.func.count().filter(A.decision == Decision.returned),
-                        sa.func.count().filter(A.decision == Decision.rejected),
-                        sa.func.count().filter(A.decision == Decision.grade_adjusted))
-              .select_from(A).join(Assessment, Assessment.id == A.assessment_id)
-              .where(decided_between(first, last)).group_by(Assessment.body_id))
+    audits = (
+        sa.select(
+            Assessment.body_id,
+            sa.func.count(),
+            sa.func.count().filter(A.decision == Decision.returned),
+            sa.func.count().filter(A.decision == Decision.rejected),
+            sa.func.count().filter(A.decision == Decision.grade_adjusted),
+        )
+        .select_from(A)
+        .join(Assessment, Assessment.id == A.assessment_id)
+        .where(decided_between(first, last))
+        .group_by(Assessment.body_id)
+    )
     if body_id is not None:
         stmt, audits = stmt.where(Assessment.body_id == body_id), audits.where(Assessment.body_id == body_id)
     out: dict[int, dict] = {}
     for bid, n, late, reduced, jump, tie in db.session.execute(stmt):
-        out[bid] = {"filings": n, "late": late, "reduced": reduced, "jump": jump, "tie": tie,
-                    "late_share": _rate(late, n), "reduced_share": _rate(reduced, n),
-                    "jump_share": _rate(jump, n), "tie_share": _rate(tie, n),
-                    "decided": 0, "returned": 0, "rejected": 0, "adjusted": 0, "returned_rate": None,
-                    "rejected_rate": None, "adjusted_rate": None}
+        out[bid] = {
+            "filings": n,
+            "late": late,
+            "reduced": reduced,
+            "jump": jump,
+            "tie": tie,
+            "late_share": _rate(late, n),
+            "reduced_share": _rate(reduced, n),
+            "jump_share": _rate(jump, n),
+            "tie_share": _rate(tie, n),
+            "decided": 0,
+            "returned": 0,
+            "rejected": 0,
+            "adjusted": 0,
+            "returned_rate": None,
+            "rejected_rate": None,
+            "adjusted_rate": None,
+        }
     for bid, decided, returned, rejected, adjusted in db.session.execute(audits):
-        m = out.setdefault(bid, {"filings": 0, "late": 0, "reduced": 0, "jump": 0, "tie": 0, "late_share": None,
-                                 "reduced_share": None, "jump_share": None, "tie_share": None})
-        m.update(decided=decided, returned=returned, rejected=rejected, adjusted=adjusted,
-                 returned_rate=_rate(returned, decided), rejected_rate=_rate(rejected, decided),
-                 adjusted_rate=_rate(adjusted, decided))
+        m = out.setdefault(
+            bid,
+            {
+                "filings": 0,
+                "late": 0,
+                "reduced": 0,
+                "jump": 0,
+                "tie": 0,
+                "late_share": None,
+                "reduced_share": None,
+                "jump_share": None,
+                "tie_share": None,
+            },
+        )
+        m.update(
+            decided=decided,
+            returned=returned,
+            rejected=rejected,
+            adjusted=adjusted,
+            returned_rate=_rate(returned, decided),
+            rejected_rate=_rate(rejected, decided),
+            adjusted_rate=_rate(adjusted, decided),
+        )
     return out
 
 
@@ -397,11 +599,23 @@ def own_body_vs_market(user, today: date) -> Figure:
     first, last = month_range(today)[0][1], today
     every = remembered(("body_measures", first, last), lambda: body_measures(first, last))
     mine = every.get(user.org_id, {})
-    fig = Figure("own_vs_market", _l("Our body against the market median (last 12 months)"), "bar",
-                 _l("Indicator"), _l("Share"), [_l("Indicator"), _l("Our body"), _l("Market median")], percent=True)
+    fig = Figure(
+        "own_vs_market",
+        _l("Our body against the market median (last 12 months)"),
+        "bar",
+        _l("Indicator"),
+        _l("Share"),
+        [_l("Indicator"), _l("Our body"), _l("Market median")],
+        percent=True,
+    )
     args = {"filed_from": first.isoformat(), "filed_to": last.isoformat()}
-    links = {"filings": {}, "late_share": {"flag": "late"}, "reduced_share": {"flag": "reduced_person_days"},
-             "jump_share": {"flag": "grade_jump"}, "tie_share": {"flag": "tie"}}
+    links = {
+        "filings": {},
+        "late_share": {"flag": "late"},
+        "reduced_share": {"flag": "reduced_person_days"},
+        "jump_share": {"flag": "grade_jump"},
+        "tie_share": {"flag": "tie"},
+    }
     for key, title in BODY_MEASURES:
         values = [m[key] for m in every.values() if m.get(key) is not None]
         median = round(statistics.median(values), 4) if values else None
@@ -409,8 +623,10 @@ def own_body_vs_market(user, today: date) -> Figure:
         href = url_for("filings.index", **links[key], **args) if key in links else None
         fig.rows.append([Cell(str(title)), Cell(own, href), Cell(median)])
     fig.skip_rows = 1  # the chart draws the shares; the filings count is the table's
-    fig.note = _l("The median is taken over the assessment bodies with filings or decisions in the period; "
-                  "no other body is named.")
+    fig.note = _l(
+        "The median is taken over the assessment bodies with filings or decisions in the period; "
+        "no other body is named."
+    )
     return fig
 
 
@@ -457,4 +673,3 @@ def office_figures(user, today: date | None = None) -> list[Figure]:
 def body_figures(user, today: date | None = None) -> list[Figure]:
     today = today or clock.today()
     return [own_body_vs_market(user, today), filings_by_month(user, today), by_industry(user)]
-

@@ -101,26 +101,52 @@ def summary(first: date, last: date) -> Figure:
     from auditbo.spotchecks.models import CheckStatus, SpotCheck
 
     A = ConfirmationAudit
-    filed = db.session.scalar(sa.select(sa.func.count()).select_from(Assessment).where(figures._filed_in(first, last)))
-    decided = dict(db.session.execute(sa.select(A.decision, sa.func.count()).where(
-        figures.decided_between(first, last)).group_by(A.decision)).all())
-    checks = db.session.scalar(sa.select(sa.func.count()).select_from(SpotCheck).where(
-        SpotCheck.status == CheckStatus.closed, SpotCheck.closed_on >= first, SpotCheck.closed_on <= last))
-    received = db.session.scalar(sa.select(sa.func.count()).select_from(Complaint).where(
-        Complaint.received_on >= first, Complaint.received_on <= last))
-    closed = db.session.scalar(sa.select(sa.func.count()).select_from(Complaint).where(
-        Complaint.closed_on >= first, Complaint.closed_on <= last))
+    filed = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Assessment).where(figures._filed_in(first, last))
+    )
+    decided = dict(
+        db.session.execute(
+            sa.select(A.decision, sa.func.count())
+            .where(figures.decided_between(first, last))
+            .group_by(A.decision)
+        ).all()
+    )
+    checks = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(SpotCheck)
+        .where(
+            SpotCheck.status == CheckStatus.closed, SpotCheck.closed_on >= first, SpotCheck.closed_on <= last
+        )
+    )
+    received = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Complaint)
+        .where(Complaint.received_on >= first, Complaint.received_on <= last)
+    )
+    closed = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Complaint)
+        .where(Complaint.closed_on >= first, Complaint.closed_on <= last)
+    )
     span = {"filed_from": first.isoformat(), "filed_to": last.isoformat()}
     dspan = {"tab": "decided", "decided_from": first.isoformat(), "decided_to": last.isoformat()}
-    fig = Figure("summary", _l("The month in figures"), "table", _l("Figure"), "", [_l("Figure"), _l("Count")])
+    fig = Figure(
+        "summary", _l("The month in figures"), "table", _l("Figure"), "", [_l("Figure"), _l("Count")]
+    )
     fig.rows = [
         [Cell(str(_l("Assessments filed"))), Cell(filed, url_for("filings.index", **span))],
-        [Cell(str(_l("Confirmation audits decided"))),
-         Cell(sum(decided.values()), url_for("confirmations.index", **dspan))],
+        [
+            Cell(str(_l("Confirmation audits decided"))),
+            Cell(sum(decided.values()), url_for("confirmations.index", **dspan)),
+        ],
     ]
     for d in (Decision.confirmed, *figures.OUTCOMES):
-        fig.rows.append([Cell(f"— {figures.OUTCOME_TITLES[d]}"),
-                         Cell(decided.get(d, 0), url_for("confirmations.index", decision=d.value, **dspan))])
+        fig.rows.append(
+            [
+                Cell(f"— {figures.OUTCOME_TITLES[d]}"),
+                Cell(decided.get(d, 0), url_for("confirmations.index", decision=d.value, **dspan)),
+            ]
+        )
     fig.rows += [
         [Cell(str(_l("Spot checks closed"))), Cell(checks)],
         [Cell(str(_l("Complaints received"))), Cell(received)],
@@ -134,8 +160,12 @@ def build(period: str, today: date | None = None) -> MonthlyReport:
     today = today or clock.today()
     first, last = check_period(period, today)
     office = OfficeReader()
-    figs = [summary(first, last), figures.filings_by_month(office, min(last, today)),
-            figures.confirmation_outcomes(today, (first, last)), figures.overdue_work(today)]
+    figs = [
+        summary(first, last),
+        figures.filings_by_month(office, min(last, today)),
+        figures.confirmation_outcomes(today, (first, last)),
+        figures.overdue_work(today),
+    ]
     for optional in (figures.spotcheck_findings(), figures.market_estimate(), figures.rating_distribution()):
         if optional is not None:
             figs.append(optional)
@@ -196,8 +226,9 @@ def generate(period: str, today: date | None = None) -> MonthlyReport:
     """Build the month's report and store its workbook and page (replacing any earlier ones)."""
     with office_language():
         report = build(period, today)
-        html = render_template("dashboard/report_print.html", report=report,
-                               columns=comparison.COLUMNS, zone=clock.zone_label())
+        html = render_template(
+            "dashboard/report_print.html", report=report, columns=comparison.COLUMNS, zone=clock.zone_label()
+        )
         base = folder()
         _write_atomically(base / f"{period}.xlsx", lambda fh: exports.write_xlsx(fh, _sheets(report)))
         _write_atomically(base / f"{period}.html", lambda fh: fh.write(html.encode("utf-8")))

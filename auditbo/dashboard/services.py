@@ -17,8 +17,12 @@ from auditbo.spotchecks.models import CheckStatus, SpotCheck
 
 def status_and_grade_counts(user) -> tuple[dict[str, int], dict[str, int]]:
     """Assessments by status, and standing certificates by grade: one scan, grouped by both."""
-    stmt = scope_assessments(sa.select(Assessment.status, Assessment.grade, sa.func.count())
-                             .group_by(Assessment.status, Assessment.grade), user)
+    stmt = scope_assessments(
+        sa.select(Assessment.status, Assessment.grade, sa.func.count()).group_by(
+            Assessment.status, Assessment.grade
+        ),
+        user,
+    )
     statuses = {s.value: 0 for s in AssessmentStatus}
     grades = {g.value: 0 for g in Grade}
     for status, grade, n in db.session.execute(stmt):

@@ -28,6 +28,7 @@ def _figures() -> list[figures.Figure]:
 
 def _figures_html() -> Markup:
     """The figures' block: for the office the same for everyone, so kept rendered (DASHBOARD_CACHE_SECONDS)."""
+
     def render() -> Markup:
         figs = _figures()
         return Markup(render_template("dashboard/_figures.html", figures=figs)) if figs else Markup("")
@@ -41,11 +42,18 @@ def _figures_html() -> Markup:
 @login_required
 def index():
     if can(current_user, Action.view_office_queues):  # every body: the same counts for every office user
-        statuses, grades = figures.remembered(("counts",), lambda: services.status_and_grade_counts(current_user))
+        statuses, grades = figures.remembered(
+            ("counts",), lambda: services.status_and_grade_counts(current_user)
+        )
     else:
         statuses, grades = services.status_and_grade_counts(current_user)
-    return render_template("dashboard/index.html", statuses=statuses, grades=grades,
-                           office=services.office_counts(current_user), figures_html=_figures_html())
+    return render_template(
+        "dashboard/index.html",
+        statuses=statuses,
+        grades=grades,
+        office=services.office_counts(current_user),
+        figures_html=_figures_html(),
+    )
 
 
 @bp.route("/dashboard/figures/<key>.csv")
@@ -55,8 +63,11 @@ def figure_csv(key: str):
     fig = next((f for f in _figures() if f.key == key), None)
     if fig is None:
         raise NotFound(_("No such figure."))
-    return exports.download("csv", exports.csv_chunks(
-        [[exports.safe_cell(v) for v in row] for row in fig.csv_rows()]), name=f"figure-{key}")
+    return exports.download(
+        "csv",
+        exports.csv_chunks([[exports.safe_cell(v) for v in row] for row in fig.csv_rows()]),
+        name=f"figure-{key}",
+    )
 
 
 # --- the body comparison (item 3) --------------------------------------------------------------
@@ -72,17 +83,27 @@ def _comparison_args():
 def bodies():
     period, sort = _comparison_args()
     rows = comparison.rows(period, sort)
-    return render_template("dashboard/bodies.html", rows=rows, period=period, sort=sort,
-                           columns=comparison.COLUMNS, links={r["id"]: comparison.links(r, period) for r in rows})
+    return render_template(
+        "dashboard/bodies.html",
+        rows=rows,
+        period=period,
+        sort=sort,
+        columns=comparison.COLUMNS,
+        links={r["id"]: comparison.links(r, period) for r in rows},
+    )
 
 
 @bp.route("/dashboard/bodies/export.<any(csv, xlsx):fmt>")
 @login_required
 def bodies_export(fmt: str):
     period, sort = _comparison_args()
-    return exports.response(fmt, comparison.rows(period, sort), comparison.export_columns(),
-                            name=f"body-comparison-{period.args()['from']}-{period.args()['to']}",
-                            sheet=_("Body comparison"))
+    return exports.response(
+        fmt,
+        comparison.rows(period, sort),
+        comparison.export_columns(),
+        name=f"body-comparison-{period.args()['from']}-{period.args()['to']}",
+        sheet=_("Body comparison"),
+    )
 
 
 # --- the monthly supervision report (item 5) ---------------------------------------------------
@@ -103,7 +124,9 @@ def reports_index():
         flash(_("The report for %(period)s was generated.", period=period), "success")
         return redirect(url_for("dashboard.reports_index"))
     last_month = reports.previous_month(clock.today())
-    return render_template("dashboard/reports.html", reports=reports.stored(), form=form, default_period=last_month)
+    return render_template(
+        "dashboard/reports.html", reports=reports.stored(), form=form, default_period=last_month
+    )
 
 
 @bp.route("/dashboard/reports/<period>.<any(html, xlsx):fmt>")
