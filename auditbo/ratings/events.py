@@ -34,6 +34,7 @@ import sqlalchemy as sa
 
 from auditbo.clock import office_zone, start_of
 from auditbo.extensions import db
+from auditbo.frames import read_frame
 from rating import RatingConfig, earliest_month, parse_period
 
 COLUMNS = ["subject_id", "subject_type", "event_date", "event", "checker_id", "case_id"]
@@ -91,26 +92,12 @@ def _office_dates(values: pd.Series) -> pd.Series:
     """UTC timestamps -> office dates (vectorised)."""
     if values.empty:
         return pd.Series([], dtype=object)
-    stamps = pd.to_datetime(values, utc=True).dt.tz_convert(str(office_zone()))
+    stamps = pd.to_datetime(values, utc=True, format="ISO8601").dt.tz_convert(str(office_zone()))
     return stamps.dt.date
 
 
 def _frame(rows, columns) -> pd.DataFrame:
     return pd.DataFrame(list(rows), columns=columns)
-
-
-def _fetch(stmt, columns) -> pd.DataFrame:
-    """A Core query's rows as a frame: on the session's connection (no ORM row loading); columns
-    wrapped in :func:`_text` / :func:`_stamp` come back as the driver gives them (no per-row enum or
-    time-zone processing: :func:`_office_dates` converts a whole column at once)."""
-    rows = db.session.connection().execute(stmt).fetchall()
-    values = list(zip(*rows)) if rows else [() for _ in columns]
-    # given their dtype, pandas does not guess at every object column whether it holds datetimes
-    return pd.DataFrame({c: pd.Series(v, dtype="int64" if c in _INT_COLUMNS else object)
-                         for c, v in zip(columns, values, strict=True)})
-
-
-_INT_COLUMNS = {"case", "id"}  # never NULL where _fetch reads them
 
 
 def _text(col):
@@ -133,11 +120,12 @@ def _case_events(first: date, last: date) -> pd.DataFrame:
     since, until = start_of(first), start_of(date.fromordinal(last.toordinal() + 1))
     parts = []
 
-    filed = _fetch(
+    filed = read_frame(
         sa.select(Assessment.id, _stamp(Assessment.filed_at), Assessment.flag_late).where(
             Assessment.filed_at >= since, Assessment.filed_at < until
         ),
         ["case", "at", "late"],
+        ints=("case",),
     )
     if len(filed):
         parts.append(
@@ -161,7 +149,7 @@ def _case_events(first: date, last: date) -> pd.DataFrame:
         )
         .exists()
     )
-    audits = _fetch(
+    audits = read_frame(
         sa.select(
             ConfirmationAudit.id,
             ConfirmationAudit.assessment_id,
@@ -176,6 +164,8 @@ def _case_events(first: date, last: date) -> pd.DataFrame:
             ConfirmationAudit.decided_at < until,
         ),
         ["id", "case", "decision", "at", "checker", "about_consultant"],
+        text=("decision",),
+        ints=("id", "case"),
     )
     if len(audits):
         decision = audits["decision"].map(CONFIRMATION_EVENT)
@@ -198,7 +188,7 @@ def _case_events(first: date, last: date) -> pd.DataFrame:
         .where(SpotCheckInspector.spot_check_id == SpotCheck.id)
         .scalar_subquery()
     )
-    checks = _fetch(
+    checks = read_frame(
         sa.select(
             SpotCheck.id,
             SpotCheck.assessment_id,
@@ -212,6 +202,8 @@ def _case_events(first: date, last: date) -> pd.DataFrame:
             SpotCheck.closed_on <= last,
         ),
         ["id", "case", "outcome", "on", "checker"],
+        text=("outcome",),
+        ints=("id", "case"),
     )
     if len(checks):
         parts.append(
@@ -219,7 +211,7 @@ def _case_events(first: date, last: date) -> pd.DataFrame:
                 {
                     "case": checks["case"],
                     "event": checks["outcome"].map(SPOTCHECK_EVENT),
-                    "date": checks["on"],
+                    "date": pd.to_datetime(checks["on"]).dt.date,  # text (COPY) or dates
                     "checker": _user_ids(checks["checker"]),
                     "holding": "check",
                     "source": "s" + checks["id"].astype(str),
@@ -342,24 +334,30 @@ def _parties(cases: sa.Select) -> pd.DataFrame:
 
     consulting = sa.orm.aliased(Organisation)
     ids = cases.subquery()
-    bodies = _fetch(
+    bodies = read_frame(
         sa.select(Assessment.id, Organisation.credit_code, consulting.credit_code)
         .join(Organisation, Organisation.id == Assessment.body_id)
         .outerjoin(consulting, consulting.id == Assessment.consulting_body_id)
         .where(Assessment.id.in_(sa.select(ids.c.id))),
         ["case", "body", "consulting_body"],
+        text=("body", "consulting_body"),
+        ints=("case",),
     )
-    team = _fetch(
+    team = read_frame(
         sa.select(TeamMember.assessment_id, _text(TeamMember.role), Person.person_id)
         .join(Person, Person.id == TeamMember.person_id)
         .where(TeamMember.assessment_id.in_(sa.select(ids.c.id))),
         ["case", "role", "subject_id"],
+        text=("role", "subject_id"),
+        ints=("case",),
     )
-    consultants = _fetch(
+    consultants = read_frame(
         sa.select(AssessmentConsultant.assessment_id, Person.person_id)
         .join(Person, Person.id == AssessmentConsultant.person_id)
         .where(AssessmentConsultant.assessment_id.in_(sa.select(ids.c.id))),
         ["case", "subject_id"],
+        text=("subject_id",),
+        ints=("case",),
     )
     with_consulting = bodies[bodies["consulting_body"].notna()]
     return pd.concat(
