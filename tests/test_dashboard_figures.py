@@ -211,3 +211,23 @@ def test_overdue_audits_link_to_the_overdue_queue(client, login, world):
     text, href = rows[0][1]
     assert text == "1" and "tab=overdue" in href
     assert re.search(r'data-count="overdue">1<', client.get(href).get_data(as_text=True))
+
+
+def test_kept_figures_are_kept_per_body(app, client, login, world):
+    """With the figures kept across requests, a body's clerk still sees only its own."""
+    from auditbo.dashboard import figures
+
+    beta_clerk = UserFactory(role=Role.body_clerk, org=world["beta"])
+    db.session.flush()
+    app.config["DASHBOARD_CACHE_SECONDS"] = 60
+    try:
+        login(world["clerk"])
+        ours = _figure_table(client.get("/dashboard").get_data(as_text=True), "own_vs_market")
+        client.post("/logout")
+        login(beta_clerk)
+        theirs = _figure_table(client.get("/dashboard").get_data(as_text=True), "own_vs_market")
+        assert (ours[0][1][0], theirs[0][1][0]) == ("3", "2")
+        assert ours[0][2][0] == theirs[0][2][0] == "2.5"  # the one market median
+    finally:
+        app.config["DASHBOARD_CACHE_SECONDS"] = 0
+        figures._KEPT.clear()

@@ -633,8 +633,8 @@ def own_body_vs_market(user, today: date) -> Figure:
 # --- remembered across requests -------------------------------------------------------------------
 # The office's figures are the same for every office user: on a million records they cost seconds of
 # SQL, so each process keeps them for DASHBOARD_CACHE_SECONDS (0: never, as in tests), per language
-# and office day. A body's own figures are its own (cheap, scoped by the indexes); only the market's
-# per-body measures behind its median are kept.
+# and office day. A body's own figures are kept per body (the key holds its id: never shown to
+# another), and the market's per-body measures behind its median once for all.
 _KEPT: dict[tuple, tuple[float, object]] = {}
 _KEPT_LOCK = threading.Lock()
 
@@ -671,5 +671,9 @@ def office_figures(user, today: date | None = None) -> list[Figure]:
 
 
 def body_figures(user, today: date | None = None) -> list[Figure]:
+    """A body's own figures (kept per body: a large body's year is tens of thousands of filings)."""
     today = today or clock.today()
-    return [own_body_vs_market(user, today), filings_by_month(user, today), by_industry(user)]
+    return remembered(
+        ("body_figures", user.org_id),
+        lambda: [own_body_vs_market(user, today), filings_by_month(user, today), by_industry(user)],
+    )

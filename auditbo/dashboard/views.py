@@ -45,6 +45,9 @@ def index():
         statuses, grades = figures.remembered(
             ("counts",), lambda: services.status_and_grade_counts(current_user)
         )
+    elif current_user.org_id is not None:  # a body's or a consulting body's own counts, kept per body
+        key = ("counts", current_user.role.value, current_user.org_id)
+        statuses, grades = figures.remembered(key, lambda: services.status_and_grade_counts(current_user))
     else:
         statuses, grades = services.status_and_grade_counts(current_user)
     return render_template(

@@ -178,6 +178,7 @@ class Assessment(IdMixin, db.Model):
         sa.Index("ix_assessments_consulting_body", "consulting_body_id", "body_id"),
         # the filings of a period (dashboard, body comparison, monthly report)
         sa.Index("ix_assessments_filed_at", "filed_at"),
+        sa.Index("ix_assessments_body_filed_at", "body_id", "filed_at"),  # a body's own dashboard
     )
 
 
