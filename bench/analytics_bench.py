@@ -14,6 +14,8 @@ What it measures (nothing is asserted):
 * ``dashboard_p95_ms`` (and p50, rps): ``GET /dashboard`` as a supervisor, 2 connections for
   ``--seconds`` against gunicorn (2 sync workers, production settings), after those; baseline: ``GET /bare/assessments/<id>`` of bench/bare_app.py under the
   same load (a one-row Core lookup: the floor of a request on this machine);
+* ``dashboard_clerk_p95_ms``: the same for the clerk of the largest body (its figures against the
+  market median), after its first requests;
 * ``export_first_byte_s`` and ``export_rows_per_s``: ``GET /assessments/export.csv`` filtered to
   about 100,000 rows (decided in a window of the history), read as it streams; baseline: the same
   rows read with a psycopg server-side cursor and written with ``csv.writer`` in this process.
@@ -38,7 +40,7 @@ import benchlib  # noqa: E402
 from b2_bench import login  # noqa: E402
 from benchlib import app_env, db_url, emit, libpq, log, run_load, start_gunicorn  # noqa: E402
 
-OFFICE = "supervisor01"
+OFFICE, CLERK = "supervisor01", "clerk001"
 TARGET_ROWS = 100_000
 
 
@@ -210,6 +212,25 @@ def main(argv=None) -> int:
         emit("dashboard_p50_ms", dash.pct(50), floor.pct(50), unit="ms")
         emit("dashboard_rps", dash.rps, floor.rps, unit="req/s")
         emit("dashboard_errors", dash.errors, None)
+        clerk = login(project.port, CLERK)
+        log(f"a body's dashboard ({CLERK}, the largest body) under 2 connections, after its first requests")
+        run_load(
+            project.port,
+            lambda _t, _n: ("GET", "/dashboard", None, {"Cookie": clerk}),
+            connections=2,
+            seconds=60,
+            max_requests=4,
+            warmup=0,
+            label="clerk cold",
+        )
+        body = run_load(
+            project.port,
+            lambda _t, _n: ("GET", "/dashboard", None, {"Cookie": clerk}),
+            connections=2,
+            seconds=args.seconds,
+            label="clerk",
+        )
+        emit("dashboard_clerk_p95_ms", body.pct(95), floor.pct(95), unit="ms")
         a, b, expected = export_window(dbname)
         log(f"export of {expected} rows decided {a}..{b}")
         bf, bt, brows = bare_export(dbname, a, b)
