@@ -104,7 +104,7 @@ def test_assessment_export_has_chinese_headers_filters_and_safe_cells(client, lo
 def test_assessment_export_xlsx_round_trips_in_english(client, login, two_bodies):
     login(two_bodies.sup)
     resp = client.get("/assessments/export.xlsx?lang=en&sort=grade")
-    assert resp.status_code == 200 and resp.is_streamed
+    assert resp.status_code == 200 and resp.was_streamed
     assert resp.headers["Content-Disposition"] == "attachment; filename=assessments.xlsx"
     rows = read_xlsx(resp)
     assert rows[0][:3] == ["Certificate", "Reference", "Enterprise"]
