@@ -103,6 +103,8 @@ def actor_name(name: str | None) -> str:
     body's users see it (``records.OFFICE_ACTOR``) in words."""
     if name == "office":
         return str(_l("Supervision office"))
+    if name == "public":  # a complaint from the public form
+        return str(_l("The public"))
     return str(_l("System")) if name in (None, "", "system") else name
 
 
@@ -125,7 +127,29 @@ def badge_colour(value) -> str:
     return _COLOUR_OF.get(_plain(value), "light")
 
 
+# the rating engine's event vocabulary (rating.EVENTS) and whether an event entered or left the window
+RATING_EVENT_TITLES = {
+    "filing_on_time": _l("Filed on time"),
+    "filing_late": _l("Filed late"),
+    "confirmation_confirmed": _l("Confirmation audit: confirmed"),
+    "confirmation_returned": _l("Confirmation audit: returned"),
+    "confirmation_grade_adjusted": _l("Confirmation audit: grade adjusted"),
+    "confirmation_rejected": _l("Confirmation audit: rejected"),
+    "spotcheck_conforming": _l("Spot check: conforming"),
+    "spotcheck_minor": _l("Spot check: minor findings"),
+    "spotcheck_major": _l("Spot check: major findings"),
+    "complaint_substantiated": _l("Substantiated complaint"),
+    "sanction": _l("Sanction"),
+    "entered": _l("counted from this month"),
+    "left": _l("no longer counted"),
+}
+
+
+def rating_event_title(code: str) -> str:
+    return str(RATING_EVENT_TITLES.get(code, code))
+
+
 def template_globals() -> dict:
     return {"event_title": event_title, "field_title": field_title, "value_title": value_title,
-            "role_title": role_title, "actor_name": actor_name,
+            "role_title": role_title, "actor_name": actor_name, "rating_event_title": rating_event_title,
             "badge_colour": badge_colour}
