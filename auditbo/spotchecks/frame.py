@@ -23,7 +23,6 @@ The statistics are the engine's (:mod:`sampling`): this module only reads the da
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -37,6 +36,7 @@ from auditbo.confirmations.models import AuditStatus, ConfirmationAudit, Decisio
 from auditbo.extensions import db
 from auditbo.filings.lifecycle import add_months
 from auditbo.filings.models import Assessment, AssessmentStatus, TeamMember, TeamRole
+from auditbo.frames import read_frame
 from auditbo.orgs.models import Enterprise
 from auditbo.sanctions.models import Sanction, SanctionKind, SanctionStatus
 from auditbo.spotchecks import credit
@@ -120,26 +120,12 @@ def _epoch(col):
 
 
 def _rows(stmt, cols: list[str], text: tuple[str, ...] = ()) -> pd.DataFrame:
-    """A query's rows as a DataFrame (``text``: columns kept as strings). On PostgreSQL by ``COPY … TO STDOUT``
-    read by pandas' C parser: a million rows without a million Python row objects. Dates come back as
-    text there and as ``date`` objects elsewhere: :func:`_days` takes either."""
-    conn = db.session.connection()
-    if conn.dialect.name != "postgresql" or not COPY_READS:
+    """A query's rows as a DataFrame (``text``: columns kept as strings). On PostgreSQL by COPY into pandas'
+    C parser (:func:`auditbo.frames.read_frame`): a million rows without a million Python row objects.
+    Dates come back as text there and as ``date`` objects elsewhere: :func:`_days` takes either."""
+    if db.session.connection().dialect.name != "postgresql" or not COPY_READS:
         return pd.DataFrame(db.session.execute(stmt).all(), columns=cols)
-    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    processors = compiled._bind_processors
-    params = {k: processors[k](v) if k in processors else v for k, v in params.items()}
-    buf = io.BytesIO()
-    with conn.connection.dbapi_connection.cursor() as cur, \
-            cur.copy(f"COPY ({compiled.string}) TO STDOUT WITH (FORMAT csv)", params) as copy:
-        for chunk in copy:
-            buf.write(chunk)
-    buf.seek(0)
-    if not buf.getbuffer().nbytes:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    return pd.read_csv(buf, names=cols, header=None, dtype={c: str for c in text}, keep_default_na=False,
-                       na_values=[""], true_values=["t"], false_values=["f"])
+    return read_frame(stmt, cols, text=text)
 
 
 TEXT_COLUMNS = ("grade", "previous_grade", "assessment_type", "region_code", "industry_code", "enterprise_size")
