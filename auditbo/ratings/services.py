@@ -176,13 +176,11 @@ def _shift(p: int, months: int) -> str:
 def _behind(raw: pd.DataFrame, period: str, cfg: RatingConfig) -> dict:
     """(subject_type, subject_id) -> the events that entered or left the window this month."""
     rows = rating.events_behind_change(raw, period, cfg)
+    first = rows.groupby(["subject_type", "subject_id"], sort=False).head(MAX_CASES_BEHIND)  # in their order
     out: dict = {}
-    for (stype, sid), part in rows.groupby(["subject_type", "subject_id"], sort=False):
-        out[(stype, sid)] = [
-            {"event": e, "date": d, "case": c, "effect": f}
-            for e, d, c, f in part[["event", "event_date", "case_id", "effect"]]
-            .head(MAX_CASES_BEHIND).itertuples(index=False)
-        ]
+    for stype, sid, e, d, c, f in first[["subject_type", "subject_id", "event", "event_date", "case_id",
+                                         "effect"]].itertuples(index=False):
+        out.setdefault((stype, sid), []).append({"event": e, "date": d, "case": c, "effect": f})
     return out
 
 
