@@ -170,9 +170,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
-    """The app on a free loopback port, with its own committed SQLite database.
+    """The app on a free loopback port, with its own committed SQLite database (one per test
+    module, so that one journey's published runs, sign-in waits or records never meet another's).
 
     It does not share the per-test transaction (another thread serves the pages), so
     browser tests create what they need through ``live_server.setup(fn)``.

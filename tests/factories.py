@@ -63,6 +63,9 @@ class PersonFactory(Base):
 class EnterpriseFactory(Base):
     class Meta:
         model = Enterprise
+        # the browser tests share one committed database: an enterprise another test's filing made
+        # with the same credit code is taken, not inserted twice
+        sqlalchemy_get_or_create = ("credit_code",)
 
     credit_code = factory.Sequence(lambda n: make_credit_code("350102", _serial(n + 1, "E")))
     name = factory.Sequence(lambda n: f"示例制造{n}有限公司")
