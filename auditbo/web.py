@@ -32,9 +32,6 @@ NAVIGATION = [
     ("complaints.about_us", _l("Complaints about us"),
      lambda user: user.org is not None and not can(user, Action.handle_complaint)
      and can(user, Action.view_complaint_outcome, user.org)),
-    ("complaints.about_us", _l("Complaints about us"),
-     lambda user: user.org is not None and not can(user, Action.handle_complaint)
-     and can(user, Action.view_complaint_outcome, user.org)),
     ("ratings.index", _l("Ratings"), _may(Action.view_office_queues)),
     ("ratings.mine", _l("Our ratings"), lambda user: user.org_id is not None),
     ("orgs.index", _l("Registry"), _may(Action.view_registry)),

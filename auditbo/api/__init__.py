@@ -111,8 +111,8 @@ def register_api(app: Flask) -> None:
     from auditbo.ratings.api import blp as ratings_blp
     from auditbo.spotchecks.api import blp as spotchecks_blp
 
-    for blp in (accounts_blp, filings_blp, certificates_blp, confirmations_blp, complaints_blp, spotchecks_blp,
-                ratings_blp, checklists_blp):
+    for blp in (accounts_blp, filings_blp, certificates_blp, confirmations_blp, complaints_blp,
+                spotchecks_blp, ratings_blp, checklists_blp):
         csrf.exempt(blp)
         api.register_blueprint(blp, url_prefix=API_PREFIX)
     _name_tags(api.spec)
