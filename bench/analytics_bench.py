@@ -2,8 +2,8 @@
 
 Run (one JSON line per figure on standard output, benchlib.emit; progress on standard error)::
 
-    cd /work/main && .venv/bin/python bench/analytics_bench.py            # 1M history, ~2 minutes
-    cd /work/main && .venv/bin/python bench/analytics_bench.py --quick    # 10k history
+    cd <repository root> && .venv/bin/python bench/analytics_bench.py            # 1M history, ~2 minutes
+    cd <repository root> && .venv/bin/python bench/analytics_bench.py --quick    # 10k history
 
 What it measures (nothing is asserted):
 

@@ -2,8 +2,8 @@
 
 Run (one JSON line per figure on standard output; progress and profiles on standard error)::
 
-    cd /work/main && .venv/bin/python bench/b1_bench.py            # 1M-assessment history, 16 connections x 10 s
-    cd /work/main && .venv/bin/python bench/b1_bench.py --quick    # 10k history (auditbo_bench_quick), 3 s (~25 s)
+    cd <repository root> && .venv/bin/python bench/b1_bench.py            # 1M-assessment history, 16 connections x 10 s
+    cd <repository root> && .venv/bin/python bench/b1_bench.py --quick    # 10k history (auditbo_bench_quick), 3 s (~25 s)
 
 Nothing to install: gunicorn, psycopg 3 and the client (``http.client`` + threads) come with the
 project's virtualenv (``make setup``). The first run generates the history (bench/gen_history.py).

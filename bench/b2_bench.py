@@ -2,8 +2,8 @@
 
 Run (one JSON line per figure on standard output; progress on standard error)::
 
-    cd /work/main && .venv/bin/python bench/b2_bench.py            # 1M history, 10 s per figure at 16 connections
-    cd /work/main && .venv/bin/python bench/b2_bench.py --quick    # 10k history (auditbo_bench_quick), 1 s per figure (~40 s)
+    cd <repository root> && .venv/bin/python bench/b2_bench.py            # 1M history, 10 s per figure at 16 connections
+    cd <repository root> && .venv/bin/python bench/b2_bench.py --quick    # 10k history (auditbo_bench_quick), 1 s per figure (~40 s)
 
 Nothing to install (gunicorn and the client, ``http.client`` + threads, come with the virtualenv).
 

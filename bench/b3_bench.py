@@ -2,9 +2,9 @@
 
 Run (one JSON line per figure on standard output; the profile goes to standard error)::
 
-    cd /work/main && .venv/bin/python bench/b3_bench.py            # 100,000 rows on the 1M history
-    cd /work/main && .venv/bin/python bench/b3_bench.py --quick    # 1,000 rows on the 10k history (~20 s)
-    cd /work/main && .venv/bin/python bench/b3_bench.py --no-profile
+    cd <repository root> && .venv/bin/python bench/b3_bench.py            # 100,000 rows on the 1M history
+    cd <repository root> && .venv/bin/python bench/b3_bench.py --quick    # 1,000 rows on the 10k history (~20 s)
+    cd <repository root> && .venv/bin/python bench/b3_bench.py --no-profile
 
 Nothing to install (pandas and psycopg 3 come with the project's virtualenv).
 

@@ -2,8 +2,8 @@
 
 Run (one JSON line per figure on standard output)::
 
-    cd /work/main && .venv/bin/python bench/export_bench.py                 # 1,000,000 rows, CSV (~1 min)
-    cd /work/main && .venv/bin/python bench/export_bench.py --rows 100000 --xlsx
+    cd <repository root> && .venv/bin/python bench/export_bench.py                 # 1,000,000 rows, CSV (~1 min)
+    cd <repository root> && .venv/bin/python bench/export_bench.py --rows 100000 --xlsx
 
 Rows are made on the fly (an assessment list's columns, Chinese names, a formula-like name every
 1,000th row) and fed through ``auditbo.exports`` exactly as a list's query result is; the bytes

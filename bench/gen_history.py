@@ -2,10 +2,10 @@
 
 Run::
 
-    cd /work/main && .venv/bin/python bench/gen_history.py                 # 1,000,000 assessments -> auditbo_bench
-    cd /work/main && .venv/bin/python bench/gen_history.py --scale 0.01    # smoke (10,000) -> auditbo_bench_quick
-    cd /work/main && .venv/bin/python bench/gen_history.py --force         # drop and regenerate
-    cd /work/main && .venv/bin/python bench/gen_history.py --db auditbo_bench_x --scale 0.1   # any scale, own db
+    cd <repository root> && .venv/bin/python bench/gen_history.py                 # 1,000,000 assessments -> auditbo_bench
+    cd <repository root> && .venv/bin/python bench/gen_history.py --scale 0.01    # smoke (10,000) -> auditbo_bench_quick
+    cd <repository root> && .venv/bin/python bench/gen_history.py --force         # drop and regenerate
+    cd <repository root> && .venv/bin/python bench/gen_history.py --db auditbo_bench_x --scale 0.1   # any scale, own db
 
 Timing (2 cores, shared): ~4.5 minutes for the 1,000,000-assessment history (build in numpy ~30 s,
 event chain ~10 s, COPY ~2.5 min, indexes ~30 s, VACUUM ANALYZE ~10 s); ~3 s at scale 0.01.

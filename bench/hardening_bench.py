@@ -2,8 +2,8 @@
 
 Run (one JSON line per figure on standard output; progress on standard error)::
 
-    cd /work/main && .venv/bin/python bench/hardening_bench.py            # about a minute
-    cd /work/main && .venv/bin/python bench/hardening_bench.py --quick    # smaller files and bursts
+    cd <repository root> && .venv/bin/python bench/hardening_bench.py            # about a minute
+    cd <repository root> && .venv/bin/python bench/hardening_bench.py --quick    # smaller files and bursts
 
 It measures whatever the code does today; nothing is asserted. All on 127.0.0.1, bounded in time:
 

@@ -1,6 +1,6 @@
 """Rating benchmark: accuracy, caution, stability, backtest and B5 speed, in one command.
 
-    cd /work/main && .venv/bin/python bench/rating_bench.py [--quick] [--scenario b5|market|both]
+    cd <repository root> && .venv/bin/python bench/rating_bench.py [--quick] [--scenario b5|market|both]
 
 Prints one JSON line per figure: {"bench", "value", "baseline", "ratio", "unit"}, each
 labelled with its ``scenario``: ``b5`` (1,000,000 events, about 300,000 assessments: the

@@ -1,7 +1,7 @@
 """Rating engine on a grid of simulated worlds (issue 16): does it beat the raw bad rate
 everywhere, and do its grades separate?
 
-    cd /work/main && nice .venv/bin/python bench/rating_grid.py [--quick] [--seed N]
+    cd <repository root> && nice .venv/bin/python bench/rating_grid.py [--quick] [--seed N]
 
 The grid: evidence volume {low, high} x checker strictness spread {small, large} x
 consulting-body effect {weak, strong} x body volumes {equal, very unequal}, 16 worlds of

@@ -2,9 +2,9 @@
 
 Run (one JSON line per figure on standard output; progress on standard error)::
 
-    cd /work/main && nice .venv/bin/python bench/ratings_app_bench.py              # demo + 1M history
-    cd /work/main && nice .venv/bin/python bench/ratings_app_bench.py --quick      # demo at 0.1 + 10k history
-    cd /work/main && nice .venv/bin/python bench/ratings_app_bench.py --only demo  # or: --only history
+    cd <repository root> && nice .venv/bin/python bench/ratings_app_bench.py              # demo + 1M history
+    cd <repository root> && nice .venv/bin/python bench/ratings_app_bench.py --quick      # demo at 0.1 + 10k history
+    cd <repository root> && nice .venv/bin/python bench/ratings_app_bench.py --only demo  # or: --only history
 
 Targets, both on PostgreSQL (127.0.0.1:5432, user postgres):
 

@@ -2,8 +2,8 @@
 
 Run (one command; every figure is one JSON line on standard output)::
 
-    cd /work/main && .venv/bin/python bench/sampling_bench.py            # full: ~10 x 100 redraws + B4
-    cd /work/main && .venv/bin/python bench/sampling_bench.py --quick    # smoke: 2 x 25 redraws, 100k-unit B4
+    cd <repository root> && .venv/bin/python bench/sampling_bench.py            # full: ~10 x 100 redraws + B4
+    cd <repository root> && .venv/bin/python bench/sampling_bench.py --quick    # smoke: 2 x 25 redraws, 100k-unit B4
 
 What it measures, on the simulated market of ``bench/sampling_sim.py`` (truth known):
 

@@ -2,8 +2,8 @@
 
 Run::
 
-    cd /work/main && nice .venv/bin/python bench/sampling_grid.py                 # full: 1,000 redraws per cell
-    cd /work/main && .venv/bin/python bench/sampling_grid.py --redraws 100 --quick  # a few cells, smoke
+    cd <repository root> && nice .venv/bin/python bench/sampling_grid.py                 # full: 1,000 redraws per cell
+    cd <repository root> && .venv/bin/python bench/sampling_grid.py --redraws 100 --quick  # a few cells, smoke
 
 Each cell is a world from ``bench/sampling_world.py`` (not the simulator the
 engine was tuned on): prevalence {2, 5, 15, 30 %} × sampling fraction
