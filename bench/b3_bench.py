@@ -31,6 +31,7 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -189,12 +190,12 @@ def main(argv=None) -> int:
 
     rows = a.rows or (1_000 if a.quick else 100_000)
     dbname = benchlib.ensure_history(a.quick)
-    path = Path(f"/tmp/auditbo_b3_{dbname}_{rows}.csv")
+    path = Path(tempfile.gettempdir()) / f"auditbo_b3_{dbname}_{rows}.csv"
     t = time.perf_counter()
     run_child("csv", dbname, path, rows=rows)
     log(f"B3: wrote {rows:,} rows ({path.stat().st_size / 2**20:.1f} MiB) to {path} in {time.perf_counter() - t:.0f} s")
     prof_rows = a.profile_rows or (rows if a.quick else min(rows, 10_000))
-    prof_path = path if prof_rows >= rows else Path(f"/tmp/auditbo_b3_{dbname}_{rows}_head{prof_rows}.csv")
+    prof_path = path if prof_rows >= rows else Path(tempfile.gettempdir()) / f"auditbo_b3_{dbname}_{rows}_head{prof_rows}.csv"
     if prof_path != path:
         with open(path, encoding="utf-8-sig") as src, open(prof_path, "w", encoding="utf-8-sig") as dst:
             for i, line in enumerate(src):
