@@ -11,8 +11,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app, g, url_for
@@ -22,76 +21,12 @@ from auditbo import clock
 from auditbo.authz import scope_assessments
 from auditbo.codes import INDUSTRY_SECTIONS, PROVINCES
 from auditbo.confirmations.models import AuditStatus, ConfirmationAudit, Decision
+from auditbo.dashboard.figure import MONTHS, TOP_BODIES, Cell, Figure, _pct, _rate, month_range, period_of  # noqa: F401
+from auditbo.dashboard.outcomes import market_estimate, rating_distribution, spotcheck_findings  # noqa: F401
 from auditbo.exports import industry_section_name, province_name
 from auditbo.extensions import db
 from auditbo.filings.models import Assessment, AssessmentStatus, Grade
 from auditbo.orgs.models import Organisation
-
-MONTHS = 12
-TOP_BODIES = 15
-
-
-@dataclass
-class Cell:
-    value: object
-    href: str | None = None
-    text: str | None = None  # what the table shows, when not the value (a rate with its count)
-
-    def __str__(self) -> str:
-        return self.text if self.text is not None else ("" if self.value is None else str(self.value))
-
-
-@dataclass
-class Figure:
-    key: str
-    title: object
-    kind: str  # bar | stacked | line | interval | table (no chart)
-    x_label: object
-    y_label: object
-    columns: list  # the header: the category column, then one per series
-    rows: list[list[Cell]] = field(default_factory=list)
-    note: object = ""
-    series_from: int = 1  # the first column a chart draws (the others are the table's)
-    series_to: int | None = None
-    skip_rows: int = 0  # leading rows the chart leaves out (a count beside shares)
-    percent: bool = False  # the chart's values are shares (0..1), shown as per cent
-
-    def csv_rows(self) -> list[list]:
-        return [[str(c) for c in self.columns]] + [[c.value for c in row] for row in self.rows]
-
-    @property
-    def empty(self) -> bool:
-        return not self.rows
-
-
-def month_range(today: date, n: int = MONTHS) -> list[tuple[str, date, date]]:
-    """The last ``n`` months up to ``today``'s: (``YYYY-MM``, first day, last day), oldest first."""
-    out = []
-    first = today.replace(day=1)
-    for _ in range(n):
-        nxt = (first + timedelta(days=32)).replace(day=1)
-        out.append((first.strftime("%Y-%m"), first, nxt - timedelta(days=1)))
-        first = (first - timedelta(days=1)).replace(day=1)
-    return list(reversed(out))
-
-
-def period_of(text: str | None) -> tuple[date, date] | None:
-    """``YYYY-MM`` -> its first and last day, or None."""
-    try:
-        first = date.fromisoformat(f"{text}-01")
-    except (TypeError, ValueError):
-        return None
-    if not 1900 <= first.year <= 2199:  # no office month lies outside; and 9999-12 would overflow
-        return None
-    return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-
-
-def _rate(n: int, total: int) -> float | None:
-    return round(n / total, 4) if total else None
-
-
-def _pct(n: int, total: int) -> str:
-    return f"{n} ({n / total:.0%})" if total else "0"
 
 
 # --- filings ---------------------------------------------------------------------------------
@@ -359,143 +294,6 @@ def overdue_work(today: date) -> Figure:
     ]
     return fig
 
-
-# --- spot checks -----------------------------------------------------------------------------
-def spotcheck_findings() -> Figure | None:
-    """Closed spot checks by outcome; None when there are none."""
-    from auditbo.spotchecks.models import CheckOutcome, CheckStatus, SpotCheck
-
-    rows = dict(
-        db.session.execute(
-            sa.select(SpotCheck.outcome, sa.func.count())
-            .where(SpotCheck.status == CheckStatus.closed)
-            .group_by(SpotCheck.outcome)
-        ).all()
-    )
-    if not rows:
-        return None
-    titles = {
-        CheckOutcome.conforming: _l("Conforming"),
-        CheckOutcome.minor_findings: _l("Minor findings"),
-        CheckOutcome.major_findings: _l("Major findings"),
-    }
-    fig = Figure(
-        "spotcheck_findings",
-        _l("Spot-check results"),
-        "bar",
-        _l("Outcome"),
-        _l("Closed checks"),
-        [_l("Outcome"), _l("Closed checks")],
-    )
-    for outcome, title in titles.items():
-        fig.rows.append(
-            [
-                Cell(str(title)),
-                Cell(
-                    rows.get(outcome, 0),
-                    url_for("spotchecks.check_list", tab="closed", outcome=outcome.value),
-                ),
-            ]
-        )
-    fig.rows.append(
-        [Cell(str(_l("Total"))), Cell(sum(rows.values()), url_for("spotchecks.check_list", tab="closed"))]
-    )
-    fig.series_to = 2
-    return fig
-
-
-def market_estimate(limit: int = 6) -> Figure | None:
-    """The market nonconformity rate estimated from each drawn plan (the engine's, with its interval),
-    the last ``limit`` plans oldest first; None when no plan has closed checks."""
-    from auditbo.spotchecks.models import PlanStatus, SamplingPlan
-    from auditbo.spotchecks.services import plan_estimate
-
-    plans = list(
-        db.session.scalars(
-            sa.select(SamplingPlan)
-            .where(SamplingPlan.status.in_([PlanStatus.drawn, PlanStatus.closed]))
-            .order_by(SamplingPlan.plan_date.desc(), SamplingPlan.id.desc())
-            .limit(limit)
-        )
-    )
-    fig = Figure(
-        "market_estimate",
-        _l("Market nonconformity rate (estimate and interval)"),
-        "interval",
-        _l("Sampling plan"),
-        _l("Nonconformity rate"),
-        [_l("Sampling plan"), _l("Estimate"), _l("Lower bound"), _l("Upper bound"), _l("Closed checks")],
-        series_to=4,
-        percent=True,
-    )
-    for plan in reversed(plans):
-        est = plan_estimate(plan)
-        if est is None:
-            continue
-        label = f"{plan.plan_date.isoformat() if plan.plan_date else ''} {plan.title}".strip()
-        fig.rows.append(
-            [
-                Cell(label, url_for("spotchecks.plan", plan_id=plan.id)),
-                Cell(_round(est["rate"])),
-                Cell(_round(est["ci_low"])),
-                Cell(_round(est["ci_high"])),
-                Cell(f"{est['closed']}/{est['selected']}"),
-            ]
-        )
-    if not fig.rows:
-        return None
-    fig.note = _l("An empty estimate: the plan's checks are not all closed yet (provisional).")
-    return fig
-
-
-def _round(v):
-    return None if v is None else round(float(v), 4)
-
-
-# --- ratings ---------------------------------------------------------------------------------
-def rating_distribution(months: int = MONTHS) -> Figure | None:
-    """Assessment bodies per published grade in each published month (current versions); None without any."""
-    from auditbo.ratings.models import Rating, RatingRun, RunStatus, SubjectType
-
-    stmt = (
-        sa.select(RatingRun.period, RatingRun.id, Rating.grade, sa.func.count())
-        .join(Rating, Rating.run_id == RatingRun.id)
-        .where(
-            RatingRun.status == RunStatus.published,
-            Rating.subject_type == SubjectType.assessment_body,
-            Rating.superseded_at.is_(None),
-        )
-        .group_by(RatingRun.period, RatingRun.id, Rating.grade)
-    )
-    data: dict[tuple[str, int], dict[str, int]] = {}
-    for period, run_id, grade, n in db.session.execute(stmt):
-        data.setdefault((period, run_id), {})[grade] = n
-    if not data:
-        return None
-    try:
-        from rating.config import GRADES, NR
-
-        grades = [*GRADES, NR]
-    except ImportError:  # pragma: no cover - the engine names its scale
-        grades = sorted({k for d in data.values() for k in d})
-    grades = [k for k in grades if any(k in d for d in data.values())]
-    fig = Figure(
-        "rating_distribution",
-        _l("Ratings of assessment bodies per month"),
-        "stacked",
-        _l("Month"),
-        _l("Assessment bodies"),
-        [_l("Month"), *grades],
-        series_to=1 + len(grades),
-    )
-    for (period, run_id), counts in sorted(data.items())[-months:]:
-        fig.rows.append(
-            [
-                Cell(period, url_for("ratings.review", run_id=run_id)),
-                *[Cell(counts.get(g, 0)) for g in grades],
-            ]
-        )
-    return fig
 
 
 # --- a body's own figures against the market -------------------------------------------------
