@@ -277,3 +277,34 @@ def report_load(prefix: str, proj: LoadResult, bare: LoadResult, *, p_target: st
         log(f"{prefix}: statuses project={proj.statuses} bare={bare.statuses}; samples: {proj.samples + bare.samples}")
     if 429 in proj.statuses:
         log(f"{prefix}: the project answered 429 (rate-limited) {proj.statuses[429]} times")
+
+
+def ensure_demo(prefix: str, scale: float, ready_table: str) -> str:
+    """The demo population in its own database ``prefix[_scale]``, loaded through the app's demo
+    loader once; reused while ``ready_table`` holds rows."""
+    import time
+
+    import gen_history
+    import psycopg
+
+    name = prefix if scale == 1.0 else f"{prefix}_{str(scale).replace('.', '_')}"
+    if gen_history.database_exists(name):
+        with psycopg.connect(libpq(name)) as c:
+            if c.execute("SELECT to_regclass(%s)", (ready_table,)).fetchone()[0] is not None and \
+                    c.execute(f"SELECT count(*) FROM {ready_table}").fetchone()[0]:
+                return name
+    log(f"{name}: loading the demo (scale {scale}) through the services …")
+    gen_history.recreate_database(name)
+    gen_history.migrate(name)
+    app = make_app(name)
+    with app.app_context():
+        from auditbo.demo import load_demo
+        from auditbo.extensions import db
+
+        t = time.perf_counter()
+        stats = load_demo(scale=scale, progress=lambda m: log(f"  {m}"))
+        db.session.commit()
+        log(f"  loaded in {time.perf_counter() - t:.0f} s: {stats['assessments']:,} assessments")
+        db.engine.dispose()
+    return name
+

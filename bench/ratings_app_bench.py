@@ -69,30 +69,7 @@ DEMO_DB = "auditbo_bench_ratings_demo"
 
 
 def ensure_demo(scale: float) -> str:
-    """The demo population in its own database (loaded through the app's demo loader once)."""
-    import gen_history
-    import psycopg
-
-    name = DEMO_DB if scale == 1.0 else f"{DEMO_DB}_{str(scale).replace('.', '_')}"
-    if gen_history.database_exists(name):
-        with psycopg.connect(benchlib.libpq(name)) as c:
-            if c.execute("SELECT to_regclass('rating_runs')").fetchone()[0] is not None and \
-                    c.execute("SELECT count(*) FROM rating_runs").fetchone()[0]:
-                return name
-    log(f"{name}: loading the demo (scale {scale}) through the services …")
-    gen_history.recreate_database(name)
-    gen_history.migrate(name)
-    app = benchlib.make_app(name)
-    with app.app_context():
-        from auditbo.demo import load_demo
-        from auditbo.extensions import db
-
-        t = time.perf_counter()
-        stats = load_demo(scale=scale, progress=lambda m: log(f"  {m}"))
-        db.session.commit()
-        log(f"  loaded in {time.perf_counter() - t:.0f} s: {stats['assessments']:,} assessments")
-        db.engine.dispose()
-    return name
+    return benchlib.ensure_demo(DEMO_DB, scale, "rating_runs")
 
 
 def _median(values: list[float]) -> float:
