@@ -293,5 +293,12 @@ def run_previous_month(day, *, actor: Actor = events.SYSTEM) -> dict:
                                  .order_by(RatingRun.version.desc()).limit(1))
     if existing is not None and not existing.error:
         return {"period": period, "run": existing.id, "computed": False}
-    r = run_period(period, actor=actor)
+    try:
+        with db.session.begin_nested():
+            r = run_period(period, actor=actor)
+    except sa.exc.IntegrityError:
+        # another scheduler stored this month at the same moment (unique period and version): theirs stands
+        winner = db.session.scalar(sa.select(RatingRun.id).where(RatingRun.period == period)
+                                   .order_by(RatingRun.version.desc()).limit(1))
+        return {"period": period, "run": winner, "computed": False}
     return {"period": period, "run": r.id, "computed": True, "status": r.state}
