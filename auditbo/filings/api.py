@@ -6,7 +6,7 @@ from flask import current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from auditbo import upload_store, uploads
+from auditbo import paging, upload_store, uploads
 from auditbo.accounts.models import Role
 from auditbo.api.auth import BEARER_DOC, api_user
 from auditbo.api.problems import problems
@@ -61,6 +61,14 @@ def _json_doc(schema) -> dict:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
+class AssessmentListArgs(ListArgs, paging.CursorArgs):
+    pass
+
+
+class AssessmentListOut(AssessmentPageOut, paging.CursorPageOut):
+    pass
+
+
 @blp.route("/assessments")
 class Assessments(MethodView):
     @blp.doc(**BEARER_DOC, **_json_doc(AssessmentIn))
@@ -82,13 +90,17 @@ class Assessments(MethodView):
         return record, status, headers
 
     @blp.doc(**BEARER_DOC)
-    @blp.arguments(ListArgs, location="query", as_kwargs=True)
-    @blp.response(200, AssessmentPageOut)
-    def get(self, page, per_page, **filters):
-        """The records the caller may see, newest decision first; filters combine."""
-        user = api_user()
-        items, total = records.list_page(user, filters, page, per_page)
-        return {"items": items, "total": total, "page": page, "per_page": per_page}
+    @blp.arguments(AssessmentListArgs, location="query", as_kwargs=True)
+    @blp.response(200, AssessmentListOut)
+    def get(self, page, per_page, cursor=None, **filters):
+        """The records the caller may see, newest decision first (then by id); filters combine.
+
+        Page through a long list by following `next` (keyset paging: as fast on the thousandth page as on
+        the first); `page` counts offsets up to 10,000 records deep. `total` is exact when `total_is_exact`
+        is true; deep in a list of more than 10,000 matches it is the count taken on the first page.
+        A cursor that is not one this list handed out, or that was made under other filters, is 400.
+        """
+        return records.api_page(api_user(), filters, page=page, per_page=per_page, cursor=cursor)
 
 
 @blp.route("/assessments/<int(min=1, max=2147483647):assessment_id>")

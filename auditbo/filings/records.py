@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from auditbo import clock
+from auditbo import clock, paging
 from auditbo.accounts.models import User
 from auditbo.authz import scope_assessments
 from auditbo.confirmations.models import AuditStatus, ConfirmationAudit
@@ -218,11 +218,30 @@ def list_page(user, f: dict, page: int, per_page: int, sort: str = "-decision_da
     return [summary(r) for r in rows], total
 
 
+def api_page(user, f: dict, *, page: int, per_page: int, cursor: str | None) -> dict:
+    """The JSON list (newest decision first): offset pages up to paging.OFFSET_CAP, cursor pages anywhere."""
+    return paging.page_of(keyset_list(user, f), page=page, per_page=per_page, cursor=cursor, endpoint_args={},
+                          to_item=summary)
+
+
 def rows_select(user, f: dict, sort: str = "-decision_date") -> sa.Select:
     """The list's rows (a page's columns), filtered, scoped and ordered: pages and exports read it."""
     desc = sort.startswith("-")
     col = SORTS.get(sort.lstrip("-"), Assessment.decision_date)
     order = (col.desc(), Assessment.id.desc()) if desc else (col.asc(), Assessment.id.asc())
+    return _rows(user, f).order_by(*order)
+
+
+def keyset_list(user, f: dict, sort: str = "-decision_date") -> paging.KeysetList:
+    """The list for keyset paging (:mod:`auditbo.paging`): the order is the sort key, then id."""
+    key = sort.lstrip("-") if sort.lstrip("-") in SORTS else "decision_date"
+    order = [SORTS[key], Assessment.id] if key != "id" else [Assessment.id]
+    return paging.KeysetList(rows=_rows(user, f), matching=list_query(user, f), order=order,
+                             descending=sort.startswith("-"),
+                             fingerprint=paging.fingerprint("assessments", f"{'-' if sort.startswith('-') else ''}{key}", f))
+
+
+def _rows(user, f: dict) -> sa.Select:
     columns = sa.select(
         Assessment.id, Assessment.status, Assessment.external_ref, Assessment.certificate_no, Assessment.grade,
         Assessment.assessment_type, Assessment.decision_date, Assessment.region_code, Assessment.industry_code,
@@ -231,7 +250,7 @@ def rows_select(user, f: dict, sort: str = "-decision_date") -> sa.Select:
         Assessment.flag_surveillance_overdue, Enterprise.name.label("enterprise_name"),
         Enterprise.credit_code.label("enterprise_credit_code"), Organisation.name.label("body_name"),
     ).join(Enterprise, Enterprise.id == Assessment.enterprise_id).join(Organisation, Organisation.id == Assessment.body_id)
-    return list_query(user, f, columns).order_by(*order)
+    return list_query(user, f, columns)
 
 
 def summary(r) -> dict:
