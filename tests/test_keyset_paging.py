@@ -165,3 +165,21 @@ def test_the_openapi_document_describes_cursor_paging(client):
     props = spec["components"]["schemas"][schema_name]["properties"]
     assert {"items", "total", "page", "per_page", "next", "total_is_exact"} <= set(props)
     assert "first page" in props["total_is_exact"]["description"]
+
+
+def test_the_web_list_stops_its_offset_pages_at_the_cap(client, login, world, monkeypatch):
+    from auditbo.filings import views
+
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    monkeypatch.setattr(views, "COUNT_CAP", 4)  # 15 records: "over 4 match", the page count unknown
+    monkeypatch.setattr(views, "MAX_PAGE", 3)  # as if OFFSET_CAP were 4 rows
+    login(world["sup"])
+    resp = client.get("/assessments?page=4&grade=AA")
+    assert resp.status_code == 302 and "page=3" in resp.headers["Location"] and "grade=AA" in resp.headers["Location"]
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert 'id="pages-stop"' in html and 'id="next-disabled"' in html and 'rel="next"' not in html
+    html = client.get("/assessments?page=2&grade=AA").get_data(as_text=True)
+    assert 'rel="next"' in html and 'id="pages-stop"' not in html
+    # a short list past the cap still lands on its own last page
+    resp = client.get("/assessments?page=9&grade=A")
+    assert resp.status_code == 302 and "page=1" in resp.headers["Location"]

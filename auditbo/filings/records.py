@@ -211,11 +211,16 @@ def list_page(user, f: dict, page: int, per_page: int, sort: str = "-decision_da
     With ``count_cap`` the count stops at cap + 1 (a page shows "10,000+"), which keeps a
     list over a million records fast; the API counts exactly.
     """
-    base = list_query(user, f)
-    counted = base.limit(count_cap + 1) if count_cap else base
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery()))
+    total = count_matches(user, f, count_cap)
     rows = db.session.execute(rows_select(user, f, sort).limit(per_page).offset((page - 1) * per_page)).all()
     return [summary(r) for r in rows], total
+
+
+def count_matches(user, f: dict, cap: int | None = None) -> int:
+    """The visible records matching ``f``; with ``cap``, counting stops at cap + 1."""
+    base = list_query(user, f)
+    counted = base.limit(cap + 1) if cap else base
+    return db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery()))
 
 
 def api_page(user, f: dict, *, page: int, per_page: int, cursor: str | None) -> dict:

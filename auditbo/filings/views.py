@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from auditbo import exports, upload_store, uploads
+from auditbo import exports, paging, upload_store, uploads
 from auditbo.accounts.forms import EmptyForm
 from auditbo.authz import Action, can, require
 from auditbo.codes import INDUSTRY_SECTIONS, PROVINCES
@@ -38,6 +38,12 @@ from auditbo.transaction import discard
 bp = Blueprint("filings", __name__, url_prefix="/assessments", template_folder="templates")
 PER_PAGE = 50
 COUNT_CAP = 10_000
+MAX_PAGE = paging.OFFSET_CAP // PER_PAGE + 1  # the deepest offset page (the JSON list pages deeper by cursor)
+
+
+def _deep_pages_note() -> str:
+    return _("The pages stop after %(n)s records: narrow the filters or reverse the order to see the rest.",
+             n=f"{paging.OFFSET_CAP:,}")
 
 
 def _filters() -> dict:
@@ -75,6 +81,12 @@ def index():
     if sort.lstrip("-") not in records.SORTS:
         sort = "-decision_date"
     page = _page()
+    if page > MAX_PAGE:  # deep offsets read and drop every row before them: the pages stop at OFFSET_CAP
+        total = records.count_matches(current_user, f, COUNT_CAP)
+        if total > COUNT_CAP:
+            flash(_deep_pages_note(), "info")
+        last = min(MAX_PAGE, max(1, -(-total // PER_PAGE)))
+        return redirect(url_for("filings.index", **{**request.args.to_dict(), "page": last}))
     rows, total = records.list_page(current_user, f, page, PER_PAGE, sort, count_cap=COUNT_CAP)
     last = max(1, -(-total // PER_PAGE))
     if total <= COUNT_CAP and page > last:  # past the end: the last page, not an empty one
@@ -85,6 +97,7 @@ def index():
         .order_by(Organisation.name)).all() if office else []
     return render_template(
         "filings/list.html", rows=rows, total=total, capped=total > COUNT_CAP, page=page, per_page=PER_PAGE,
+        has_next=len(rows) == PER_PAGE and page < MAX_PAGE, deep_note=_deep_pages_note() if page == MAX_PAGE else None,
         filters=f, sort=sort, office=office, bodies=bodies, provinces=PROVINCES, sections=INDUSTRY_SECTIONS,
         statuses=list(AssessmentStatus), grades=list(Grade), types=list(AssessmentType),
         flag_names=list(records.FLAG_COLUMNS), can_file=can(current_user, Action.file_assessment),
