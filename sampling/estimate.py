@@ -51,10 +51,11 @@ Interval: logit, with Satterthwaite degrees of freedom
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import stats
 
 from ._validation import SamplingError, as_frame, binary_column, numeric_column, require_columns
 
@@ -94,44 +95,74 @@ def korn_graubard_interval(p: float, n_eff: float, confidence: float = 0.95) -> 
     return lo, hi
 
 
-def _deville_terms(values: np.ndarray, pi: np.ndarray, groups: np.ndarray) -> np.ndarray:
+def _deville_terms(values: np.ndarray, pi: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Deville's per-unit variance terms ``a_k`` of Σ values/π (non-certainty units), by group.
 
-    Groups with a single unit are collapsed into one; a lone single unit is
-    compared with ``π_k`` times the overall weighted mean.
+    ``codes`` numbers the groups 0, 1, ...  Groups with a single unit are
+    collapsed into one; a lone single unit is compared with ``π_k`` times the
+    overall weighted mean.  Vectorised over groups (``np.bincount``).
     """
-    out = np.zeros(len(values))
-    labels, counts = np.unique(groups, return_counts=True)
-    single = labels[counts == 1]
-    if len(single):
-        groups = np.where(np.isin(groups, single), "\0collapsed", groups.astype(object))
-    for g in np.unique(groups):
-        m = groups == g
-        y, p = values[m], pi[m]
-        nh = len(y)
-        if nh == 1:
-            c = 1.0 - p
-            ystar = p * np.sum(values / pi) / np.sum(1.0 / pi)
-        else:
-            c = (1.0 - p) * nh / (nh - 1.0)
-            if c.sum() <= 0:
-                continue
-            ystar = p * np.sum(c * y / p) / c.sum()
-        out[m] = c / p**2 * (y - ystar) ** 2
-    return out
+    if len(values) == 0:
+        return np.zeros(0)
+    counts = np.bincount(codes)
+    single = counts[codes] == 1
+    if single.any():
+        codes = np.where(single, counts.size, codes)
+        counts = np.bincount(codes)
+    nh = counts[codes].astype(float)
+    lone = nh == 1
+    c = (1.0 - pi) * np.where(lone, 1.0, nh / np.maximum(nh - 1.0, 1.0))
+    c_sum = np.bincount(codes, c)
+    cy_sum = np.bincount(codes, c * values / pi)
+    ok = c_sum > 0
+    ystar = pi * np.divide(cy_sum, c_sum, out=np.zeros_like(c_sum), where=ok)[codes]
+    if lone.any():
+        ystar[lone] = pi[lone] * np.sum(values / pi) / np.sum(1.0 / pi)
+    return np.where(ok[codes], c / pi**2 * (values - ystar) ** 2, 0.0)
 
 
-def _deville(values: np.ndarray, pi: np.ndarray, groups: np.ndarray) -> float:
+def _deville(values: np.ndarray, pi: np.ndarray, codes: np.ndarray) -> float:
     """Deville's variance of Σ values/π over the non-certainty units, summed over groups."""
     free = pi < _CERTAIN
-    return float(_deville_terms(values[free], pi[free], groups[free]).sum()) if free.any() else 0.0
+    return float(_deville_terms(values[free], pi[free], codes[free]).sum()) if free.any() else 0.0
 
 
-def _logit_interval(p: float, se: float, df: float, confidence: float) -> tuple[float, float]:
-    q = stats.t.ppf(1.0 - (1.0 - confidence) / 2.0, df)
-    half = q * se / (p * (1.0 - p))
-    centre = np.log(p / (1.0 - p))
-    return float(special.expit(centre - half)), float(special.expit(centre + half))
+@lru_cache(maxsize=16)
+def _z2(confidence: float) -> float:
+    return float(stats.norm.ppf(1.0 - (1.0 - confidence) / 2.0)) ** 2
+
+
+def score_interval(p: float, var: float, unseen: float, confidence: float = 0.95) -> tuple[float, float]:
+    """The score interval of the module docstring for a rate ``p`` with variance ``var``.
+
+    ``unseen`` is the variance one more rate point of the minority class adds
+    (``(w* - 1) / N``).  Solves ``(p - p0)² = z² V(p0)`` on each side in closed form;
+    a simple random sample gives Wilson's interval.
+    """
+    z2 = _z2(float(confidence))
+    flip = p > 0.5
+    q = 1.0 - p if flip else p
+    # near side (towards 0): the observed variance scaled with q0 (1 - q0), i.e. Wilson on n_eff
+    if q <= 0 or var <= 0:
+        near = q
+    else:
+        k = z2 * var / (q * (1.0 - q))
+        b = 2.0 * q + k
+        near = (b - np.sqrt(max(b * b - 4.0 * (1.0 + k) * q * q, 0.0))) / (2.0 * (1.0 + k))
+    # far side (towards 1/2 and beyond): the observed variance plus that of units not yet seen
+    a = 1.0 + z2 * unseen
+    b = z2 * unseen * (1.0 - 2.0 * q)
+    d = (b + np.sqrt(b * b + 4.0 * a * z2 * max(var, 0.0))) / (2.0 * a)
+    far = min(q + d, 1.0)
+    lo, hi = max(near, 0.0), far
+    return (1.0 - hi, 1.0 - lo) if flip else (lo, hi)
+
+
+def _stratum_codes(column: pd.Series) -> np.ndarray:
+    """Stratum labels as codes 0, 1, ... (labels compared as text, so 1 and "1" are one stratum)."""
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return np.unique(column.to_numpy(), return_inverse=True)[1].ravel()
+    return pd.factorize(column.astype(str))[0]
 
 
 def estimate_rate(
@@ -173,23 +204,23 @@ def estimate_rate(
         raise SamplingError(f"population must be a positive integer, got {population!r}")
     if N < n:
         raise SamplingError(f"population N = {N} is smaller than the number of checked units n = {n}")
-    groups = checked[strata].astype(str).to_numpy() if strata else np.zeros(n, dtype=np.int8)
+    codes = _stratum_codes(checked[strata]) if strata else np.zeros(n, dtype=np.intp)
 
     w = 1.0 / pi
     total = float(np.sum(y * w))
     rate = total / N
     N_hat = float(np.sum(w))
     hajek = total / N_hat
-    v_hajek = _deville(y - hajek, pi, groups) / N_hat**2
+    v_hajek = _deville(y - hajek, pi, codes) / N_hat**2
 
     certain = pi >= _CERTAIN
-    n_u = int((~certain).sum())
+    free = ~certain
+    n_u = int(free.sum())
     N_u = N - int(certain.sum())
     certain_total = float(y[certain].sum())
-    terms = _deville_terms(y[~certain], pi[~certain], groups[~certain]) if n_u else np.zeros(0)
+    terms = _deville_terms(y[free], pi[free], codes[free]) if n_u else np.zeros(0)
     v_u = float(terms.sum()) / N_u**2 if N_u else 0.0
     v = v_u * (N_u / N) ** 2
-    df = None
     if N_u == 0:  # a census
         lo = hi = rate
         n_eff = float(n)
@@ -199,12 +230,9 @@ def estimate_rate(
     else:
         p_u = min(max((total - certain_total) / N_u, 0.0), 1.0)
         n_eff = min(p_u * (1 - p_u) / v_u if v_u > 0 else float(n_u), float(n_u))
-        if v_u > 0 and 0 < p_u < 1:
-            h = len(np.unique(groups[~certain]))
-            df = float(min(max(terms.sum() ** 2 / np.sum(terms**2), 1.0), max(n_u - h, 1)))
-            lo_u, hi_u = _logit_interval(p_u, np.sqrt(v_u), df, confidence)
-        else:
-            lo_u, hi_u = korn_graubard_interval(p_u, float(n_u), confidence)
+        w_u = w[free]
+        w_star = float(np.sum(w_u**2) / np.sum(w_u))  # the weight of a unit not yet seen (Kish)
+        lo_u, hi_u = score_interval(p_u, v_u, max(w_star - 1.0, 0.0) / N_u, confidence)
         lo = (certain_total + N_u * lo_u) / N
         hi = (certain_total + N_u * hi_u) / N
     srs_var = rate * (1 - rate) / n * (1 - n / N) if 0 < rate < 1 else 0.0
@@ -222,5 +250,4 @@ def estimate_rate(
         effective_n=float(n_eff),
         design_effect=deff,
         confidence=float(confidence),
-        degrees_of_freedom=df,
     )

@@ -13,23 +13,51 @@ def checked(pi, y, **extra):
     return pd.DataFrame({"inclusion_probability": pi, "nonconforming": y, **extra})
 
 
-def test_srs_gives_the_textbook_variance_and_a_logit_interval():
+def test_srs_gives_the_textbook_variance_and_a_score_interval():
     n, N = 200, 4000
     y = np.r_[np.ones(14), np.zeros(n - 14)]
     est = estimate_rate(checked(np.full(n, n / N), y), population=N)
-    p = 14 / n
+    p, f = 14 / n, n / N
     s2 = n * p * (1 - p) / (n - 1)
+    v = (1 - f) * s2 / n
     assert est.rate == pytest.approx(p) and est.hajek_rate == pytest.approx(p)
-    assert est.std_error**2 == pytest.approx((1 - n / N) * s2 / n)
-    # Satterthwaite's df from the per-unit terms: 14 equal terms for the positives, 186 for the others
-    a_pos, a_neg = (1 - p) ** 2, p**2
-    df = (14 * a_pos + 186 * a_neg) ** 2 / (14 * a_pos**2 + 186 * a_neg**2)
-    assert est.degrees_of_freedom == pytest.approx(df)
-    half = stats.t.ppf(0.975, df) * est.std_error / (p * (1 - p))
-    logit = np.log(p / (1 - p))
-    assert est.ci_low == pytest.approx(1 / (1 + np.exp(-(logit - half))))
-    assert est.ci_high == pytest.approx(1 / (1 + np.exp(-(logit + half))))
+    assert est.std_error**2 == pytest.approx(v)
+    z2 = stats.norm.ppf(0.975) ** 2
+    lo, hi = est.ci_low, est.ci_high
+    # near side: the variance scaled with p0 (1 - p0) (Wilson on the effective n)
+    assert (p - lo) ** 2 == pytest.approx(z2 * v * lo * (1 - lo) / (p * (1 - p)))
+    # far side: plus an unseen unit's variance, (w* - 1) / N = (1 - f) / n for equal weights
+    assert (hi - p) ** 2 == pytest.approx(z2 * (v + (hi - p) * (1 - hi - p) * (1 - f) / n))
+    # which is Wilson's interval (with the finite-population correction) up to n / (n - 1)
+    ne = n / (1 - f)
+    c = z2 / ne
+    centre, half = (p + c / 2) / (1 + c), np.sqrt(z2 * (p * (1 - p) / ne + c / (4 * ne))) / (1 + c)
+    assert (lo, hi) == pytest.approx((centre - half, centre + half), rel=0.01)
     assert est.design_effect == pytest.approx(1.0, abs=0.02)
+
+
+def test_the_interval_mirrors_for_the_conforming_units():
+    pi = np.full(60, 0.1)
+    y = np.r_[np.ones(7), np.zeros(53)]
+    a = estimate_rate(checked(pi, y), population=600)
+    b = estimate_rate(checked(pi, 1 - y), population=600)
+    assert b.rate == pytest.approx(1 - a.rate)
+    assert (b.ci_low, b.ci_high) == pytest.approx((1 - a.ci_high, 1 - a.ci_low))
+
+
+def test_upper_bound_allows_for_nonconforming_units_where_the_draw_barely_looked():
+    """A strong model found its positives among units drawn with high π; most of the population sits
+    at low π where a few draws saw nothing.  The upper bound must allow for positives there, as
+    Wilson's zero-count bound does for a draw that looked at that part only."""
+    hi_pi = np.full(40, 0.8)
+    y_hi = np.r_[np.ones(20), np.zeros(20)]
+    N = 50 + 9000
+    light = estimate_rate(checked(np.r_[hi_pi, np.full(60, 0.0067)], np.r_[y_hi, np.zeros(60)]), population=N)
+    srs_part = estimate_rate(checked(np.full(60, 60 / 9000), np.zeros(60)), population=9000)
+    # the low-π part alone: 0 of 60 seen, bound ~ z² / 60 of 9,000 units
+    assert srs_part.ci_high == pytest.approx(stats.norm.ppf(0.975) ** 2 / (60 + 3.84), rel=0.02)
+    assert light.rate < 0.003
+    assert light.ci_high > 9000 * srs_part.ci_high / N * 0.9
 
 
 def test_no_positives_gives_a_one_sided_interval():
@@ -185,5 +213,24 @@ def test_interval_covers_93_to_97_percent_in_worlds_it_was_not_tuned_on(
     """
     cover = _coverage(
         world, N=N, n=n, prevalence=prevalence, signal=signal, mandatory=mandatory, redraws=500, spread=spread
+    )
+    assert 0.925 <= cover <= 0.975
+
+
+@pytest.mark.parametrize(
+    ("N", "signal", "mandatory", "spread"),
+    [
+        (10000, 0.93, 0, 1.4),  # a strong model: most positives live where π is tiny and few are drawn
+        (2000, 0.0, 20, 0.9),  # a score that knows nothing: ~2 positives drawn, one or two heavy
+    ],
+)
+def test_interval_covers_with_two_percent_prevalence_and_n_100(N, signal, mandatory, spread):
+    """The smallest counts: ~2 nonconforming units drawn outside the mandatory ones (400 seeded redraws).
+
+    The logit interval with Satterthwaite's df covered ~80 % in the first world and ~100 % (t on one
+    or two df) in the second; the score interval covers ~96 % and ~95 %.
+    """
+    cover = _coverage(
+        8, N=N, n=100, prevalence=0.02, signal=signal, mandatory=mandatory, redraws=400, spread=spread
     )
     assert 0.925 <= cover <= 0.975
