@@ -183,3 +183,23 @@ def test_the_web_list_stops_its_offset_pages_at_the_cap(client, login, world, mo
     # a short list past the cap still lands on its own last page
     resp = client.get("/assessments?page=9&grade=A")
     assert resp.status_code == 302 and "page=1" in resp.headers["Location"]
+
+
+def test_the_list_sends_what_its_schema_would_dump(client, world):
+    """The list's items are built JSON-ready (records.summary_json) instead of dumped by the schema
+    each time: the same fields and values as AssessmentSummaryOut's dump of records.summary."""
+    import sqlalchemy as sa
+
+    from auditbo.extensions import db
+    from auditbo.filings import records
+    from auditbo.filings.api import AssessmentListOut
+    from auditbo.filings.models import Assessment
+    from auditbo.filings.schemas import AssessmentSummaryOut
+
+    db.session.execute(sa.update(Assessment).where(Assessment.id == world["recs"][1].id)
+                       .values(flag_late=True, flag_tie=True))
+    body = client.get("/api/v1/assessments?per_page=20", headers=world["h"][world["sup"]]).get_json()
+    rows = db.session.execute(records.rows_select(world["sup"], {}).limit(20)).all()
+    assert body["items"] == [AssessmentSummaryOut().dump(records.summary(r)) for r in rows]
+    assert any(it["flags"]["late"] and it["flags"]["tie"] for it in body["items"])
+    assert set(body) == set(AssessmentListOut().fields)

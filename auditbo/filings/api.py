@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, url_for
+from flask import current_app, jsonify, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -100,7 +100,8 @@ class Assessments(MethodView):
         is true; deep in a list of more than 10,000 matches it is the count taken on the first page.
         A cursor that is not one this list handed out, or that was made under other filters, is 400.
         """
-        return records.api_page(api_user(), filters, page=page, per_page=per_page, cursor=cursor)
+        # the items are JSON-ready (records.summary_json, tested equal to the schema's dump): sent as they are
+        return jsonify(records.api_page(api_user(), filters, page=page, per_page=per_page, cursor=cursor))
 
 
 @blp.route("/assessments/<int(min=1, max=2147483647):assessment_id>")
