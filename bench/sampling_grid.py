@@ -5,6 +5,7 @@ Run::
     cd <repository root> && nice .venv/bin/python bench/sampling_grid.py            # full: 432 cells x 1,000 redraws
     cd <repository root> && .venv/bin/python bench/sampling_grid.py --redraws 100 --quick   # a few cells, smoke
     cd <repository root> && .venv/bin/python bench/sampling_grid.py --prevalence 0.02 --n 100  # a slice
+    cd <repository root> && .venv/bin/python bench/sampling_grid.py --summarise A.jsonl B.jsonl  # slices' summary
 
 Each cell is a world from ``bench/sampling_world.py`` (not the simulator the
 engine was tuned on): prevalence {2, 5, 15, 30 %} × sampling fraction
@@ -182,6 +183,7 @@ def summarise(df: pd.DataFrame, seconds: float) -> dict:
             for (p, n), g in df.groupby(["prevalence", "n"])
         },
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(time.process_time(), 1),
     }
 
 
@@ -197,8 +199,17 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--failing-case", action="store_true", help="only the outside world's 20,000 / 1,000 / 16 % case"
     )
+    ap.add_argument(
+        "--summarise", nargs="+", metavar="JSONL", help="only the summary of cells written by earlier runs"
+    )
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
+    if a.summarise:
+        lines = [json.loads(x) for f in a.summarise for x in Path(f).read_text().splitlines() if x.strip()]
+        cells = [x for x in lines if not x.get("summary")]
+        seconds = sum(x["seconds"] for x in lines if x.get("summary"))
+        print(json.dumps(summarise(pd.DataFrame(cells), seconds)))
+        return 0
     if a.failing_case:
         grid = [(0.16, 0.05, 1000, "strong", 0.0003, False)]
     else:

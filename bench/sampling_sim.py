@@ -69,9 +69,18 @@ BASE = -3.35
 class Market:
     """Entities (bodies, leads, consulting bodies) with latent effects and observed track records."""
 
-    def __init__(self, seed: int, *, n_bodies: int = 200, n_consulting: int = 2000, n_leads: int = 4000):
+    def __init__(
+        self,
+        seed: int,
+        *,
+        n_bodies: int = 200,
+        n_consulting: int = 2000,
+        n_leads: int = 4000,
+        signal: float = 1.0,
+    ):
         g = np.random.default_rng([seed, 1])
         self.seed = seed
+        self.signal = signal  # < 1 shrinks every effect towards the base rate: a weak but real signal
         self.body_eff = g.normal(0, 0.5, n_bodies)
         self.cons_eff = g.normal(0, 0.45, n_consulting)
         self.lead_eff = g.normal(0, 0.35, n_leads)
@@ -128,6 +137,8 @@ class Market:
             + self.province_eff[province]
             + g.normal(0, 0.3, n)
         )
+        if self.signal != 1.0:
+            eta = BASE + 0.5 + self.signal * (eta - BASE - 0.5)
         p = 1 / (1 + np.exp(-eta))
         y = (g.random(n) < p).astype(np.int8)
         dates = pd.Timestamp(start) + pd.to_timedelta(g.integers(0, days, n), unit="D")

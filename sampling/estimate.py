@@ -25,27 +25,44 @@ Variance
     finite-population correction.  The Hájek variance is the same formula
     applied to ``y_k - p_H`` (linearisation).
 
-Interval: logit, with Satterthwaite degrees of freedom
-    In a risk-based draw most of the population is represented by a few units
-    drawn with small π, whose weights are large; when few of those turn out
-    nonconforming the estimate is low *and* its variance estimate is low
-    together.  Two things follow.  The sampling distribution is skewed, so the
-    interval is built on the logit scale, ``logit p_u ± t · se / (p_u (1 - p_u))``
-    (R survey's ``svyciprop(method = "xlogit")``), asymmetric and inside
-    [0, 1].  And the variance estimate rests on the few units that carry most
-    of it, not on ``n``: its degrees of freedom are Satterthwaite's (1946)
-    ``df = (Σ a_k)² / Σ a_k²`` (at most ``n - H``), and ``t`` is Student's
-    quantile for them, so the interval widens when the variance hangs on a
-    handful of heavy units.  Measured on ``bench/sampling_grid.py``'s grid of
-    independent worlds: the previous Korn-Graubard interval (Clopper-Pearson
-    on the effective n, df ``n - H``) covered 82-100 % across cells (82 % with
-    2 % prevalence and a score that spread π without knowing anything, 91 % in
-    a 20,000-unit, 16 % world, 99-100 % at n = 100 with certainty units);
-    see the bench for this one's figures.  With no nonconforming (or no
-    conforming) unit outside the certainty stratum, or no variance, the
-    Clopper-Pearson bound on ``n_u`` units (:func:`korn_graubard_interval`) is used.
-    A census (every unit of the population checked with π = 1) gives a
-    zero-width interval.
+Interval: a score interval (Wilson's, generalised to unequal weights)
+    The interval is for the rate ``p_u`` of the non-certainty units, found by
+    inverting ``(p_u - p0)² = z² V(p0)`` on each side, with the variance
+    evaluated at the hypothesised rate ``p0`` rather than at the estimate (the
+    score principle that makes Wilson's interval work where Wald's fails):
+
+    * near side (towards 0 for the minority class): ``V(p0) = v · p0 (1 - p0)
+      / (p_u (1 - p_u))``, the observed variance scaled; this is Wilson's
+      interval on the Korn-Graubard effective sample size ``n_eff = p_u (1 -
+      p_u) / v`` (Korn & Graubard 1998, Survey Methodology 24; Kott & Carr
+      1997; Dean & Pagano 2015, J. Survey Stat. Methodol. 3: Wilson on the
+      effective n among the intervals that hold in complex surveys);
+    * far side: ``V(p0) = v + (p0 - p_u) (1 - p0 - p_u) (w* - 1) / N_u``: the
+      observed variance plus that of the nonconforming units the draw has not
+      seen, each carrying the weight ``w* = Σ_s w² / Σ_s w`` of a unit picked
+      at random from the population (Kish's weighting design effect is
+      ``n w* / N``).  This is the idea of Fay & Feuer's (1997) gamma interval
+      for weighted rare counts (an extra event at a large weight on the upper
+      side; Tiwari et al. 2006 use a typical rather than the largest weight),
+      in score form.
+
+    For a simple random sample both sides are Wilson's interval (with the
+    finite-population correction, up to ``n / (n - 1)``).  Why not the logit
+    interval with Satterthwaite's df (R survey's ``svyciprop(method =
+    "xlogit")``, used before): a risk-based draw estimates a rare rate from a
+    few heavy units; with one or two nonconforming units drawn the df is 1-2
+    and ``t`` explodes (coverage 99-100 %, widths of 50 pp at 2 %), while a
+    strong model that finds its positives at high π reports a small variance
+    exactly when it has missed the low-π positives (coverage 70-86 %).
+    Clopper-Pearson on the effective n (``svyciprop(method = "beta")``) shares
+    the second failure and over-covers in the first.  The score form keeps the
+    zero-count case honest (``p0 = z² c / (1 + z² c)`` with ``c = (w* - 1) /
+    N_u``, Wilson's ``z² / (n + z²)`` for equal weights) without ``t``.
+    Measured on ``bench/sampling_grid.py``'s grid of independent worlds (see
+    the bench's output for every cell).  Rates above 1/2 are handled by
+    mirroring (the conforming units are then the minority class).  With no
+    non-certainty unit checked the rest is unknown; a census (every unit of
+    the population checked with π = 1) gives a zero-width interval.
 """
 
 from __future__ import annotations
@@ -78,8 +95,8 @@ class Estimate:
     effective_n: float
     design_effect: float | None
     confidence: float
-    method: str = "horvitz-thompson, deville variance, logit interval with satterthwaite df"
-    degrees_of_freedom: float | None = None
+    method: str = "horvitz-thompson, deville variance, score interval (wilson on the effective n, unseen units at the kish weight)"
+    unseen_weight: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -174,7 +191,7 @@ def estimate_rate(
     outcome_column: str = "nonconforming",
     probability_column: str = "inclusion_probability",
 ) -> Estimate:
-    """Horvitz-Thompson and Hájek rate estimates with a logit interval (see the module docstring).
+    """Horvitz-Thompson and Hájek rate estimates with a score interval (see the module docstring).
 
     ``checked`` holds one row per checked unit with its inclusion probability
     (as the draw recorded it) and outcome (0/1); ``population`` is the frame
@@ -221,6 +238,7 @@ def estimate_rate(
     terms = _deville_terms(y[free], pi[free], codes[free]) if n_u else np.zeros(0)
     v_u = float(terms.sum()) / N_u**2 if N_u else 0.0
     v = v_u * (N_u / N) ** 2
+    w_star = None
     if N_u == 0:  # a census
         lo = hi = rate
         n_eff = float(n)
@@ -250,4 +268,5 @@ def estimate_rate(
         effective_n=float(n_eff),
         design_effect=deff,
         confidence=float(confidence),
+        unseen_weight=w_star,
     )
