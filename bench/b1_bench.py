@@ -17,13 +17,22 @@ What it does, all on 127.0.0.1 and bounded in time:
   body's registered assessors (a senior lead for AAA+), grades A..AAAAA mixed like the market
   (8/37/40/12/3 %, so ~55 % go to a confirmation audit), 60 % surveillance of the body's existing
   enterprises and 40 % initial filings of new ones, 80 % with a consulting body and consultant;
-* a closed-loop client: 16 connections for 10 s (after 1 s of warm-up) against the bare POST, then
-  the same against the project; throughput, p50/p95/p99 and errors (anything but 201);
+* a closed-loop client, 16 connections, in legs of half the time each, A B C A B C so that drift of the
+  shared machine cancels: the bare one-INSERT POST (A), the bare *same writes* POST (B: the rows a
+  filing writes, its events chained, one transaction, Core only, no validation; other filings of the
+  same kind) and the project (C); throughput, p50/p95/p99 and errors (anything but 201) of each, and
+  the project's ratio to both baselines; then the same at 2 connections (one per worker);
 * an in-process profile (cProfile, top 15 by cumulative time) of 200 filings through the Flask test
   client, and the number of SQL statements per filing.
 
-The filings stay in the bench database (a few thousand rows on top of 1,000,000); the bare rows go
-to the scratch table ``bench_bare_rows``, emptied at the end.
+``--hosts 2`` adds the scale-out figure (issue 19): the project on two gunicorn masters (two ports,
+2 workers each: two hosts' worth of workers on one machine), the client's connections spread over both,
+rate limits in the shared Redis (``AUDITBO_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/15``; sessions
+are in the database already), against one such master, legs A B A B.
+
+The filings stay in the bench database (a few thousand rows on top of 1,000,000; the same-writes rows
+too, with their events in the one chain, so ``flask events verify`` stays exact); the one-INSERT rows
+go to the scratch table ``bench_bare_rows``, emptied at the end.
 """
 
 from __future__ import annotations
@@ -151,7 +160,10 @@ def prepare(dbname: str, per_clerk: int, run: str):
         conn.execute("TRUNCATE bench_bare_rows")
     tokens = benchlib.create_tokens(dbname, clerks, name=f"bench-b1-{run}")
     payloads = {c: build_payloads(regs[c], cons, per_clerk, run, k + 1, cfg) for k, c in enumerate(clerks)}
-    return clerks, tokens, payloads
+    same = {c: [json.dumps(p, ensure_ascii=False).encode()
+                for p in payload_dicts(regs[c], cons, per_clerk, run, k + 51, cfg, prefix="BW")]
+            for k, c in enumerate(clerks)}
+    return clerks, tokens, payloads, same
 
 
 def profile_filings(dbname: str, clerk: str, token: str, payloads: list[bytes], top: int = 15) -> dict:
@@ -199,72 +211,110 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="10k history, 3 s per side, small profile")
     ap.add_argument("--seconds", type=float, default=None)
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--hosts", type=int, choices=(1, 2), default=1,
+                    help="2: also the project on two gunicorn masters (2 workers each) vs one")
     ap.add_argument("--no-profile", action="store_true")
+    ap.add_argument("--db", default=None, help="a bench database of your own (auditbo_bench*, generated at first "
+                    "use at the --quick or full scale), e.g. to keep other benches' writers off the event chain")
     a = ap.parse_args(argv)
     seconds = a.seconds or (3.0 if a.quick else 10.0)
-    dbname = benchlib.ensure_history(a.quick)
+    dbname = benchlib.ensure_history(a.quick, a.db)
     run = time.strftime("%m%d%H%M%S")
     per_clerk = 1500 if a.quick else 4000
-    log(f"B1: preparing {per_clerk} filings for each of 8 clerks on {dbname} …")
-    clerks, tokens, payloads = prepare(dbname, per_clerk, run)
+    log(f"B1: preparing {per_clerk} filings (and as many for the same-writes baseline) for each of 8 clerks "
+        f"on {dbname} …")
+    clerks, tokens, payloads, same = prepare(dbname, per_clerk, run)
 
     env = app_env(dbname)
-    bare_env = dict(env, BENCH_DATABASE_URL=db_url(dbname), PYTHONPATH=str(benchlib.BENCH))
-    bare = start_gunicorn("bare_app:app", bare_env, "bare", probe="/health")
-    proj = start_gunicorn("wsgi:app", env, "project", probe="/api/v1/openapi.json")
+    if a.hosts == 2:
+        env["AUDITBO_RATELIMIT_STORAGE_URI"] = REDIS_LIMITS
+    bare_env = dict(env, BENCH_DATABASE_URL=db_url(dbname),
+                    PYTHONPATH=os.pathsep.join([str(benchlib.ROOT), str(benchlib.BENCH)]))
+    servers = [start_gunicorn("bare_app:app", bare_env, "bare", probe="/health"),
+               start_gunicorn("wsgi:app", env, "project", probe="/api/v1/openapi.json")]
+    bare, proj = servers
+    if a.hosts == 2:
+        servers.append(start_gunicorn("wsgi:app", env, "project host 2", probe="/api/v1/openapi.json"))
+    k = len(clerks)
+    total = per_clerk * k
+    served = {"n": 0, "same": 0}
+
+    def bare_req(tid, n):
+        c = clerks[n % k]
+        return ("POST", "/bare/assessments", payloads[c][(n // k) % per_clerk], {"Content-Type": "application/json"})
+
+    def same_req(tid, n):
+        c = clerks[n % k]
+        return ("POST", "/bare/filings", same[c][n // k], {"Content-Type": "application/json"})
+
+    def proj_req(tid, n):
+        c = clerks[n % k]
+        return ("POST", "/api/v1/assessments", payloads[c][n // k],
+                {"Content-Type": "application/json", "Authorization": f"Bearer {tokens[c]}"})
+
+    def leg(side: str, connections: int, secs: float, ports=None):
+        if side == "bare":
+            return run_load(bare.port, bare_req, connections=connections, seconds=secs, expect=(201,), label=side)
+        key = "same" if side == "same" else "n"
+        r = run_load(ports or (bare.port if side == "same" else proj.port), same_req if side == "same" else proj_req,
+                     connections=connections, seconds=secs, expect=(201,), label=side, max_requests=total,
+                     start_at=served[key])
+        served[key] = r.next_index
+        return r
+
     try:
-        k = len(clerks)
-        total = per_clerk * k
-
-        def bare_req(tid, n):
-            c = clerks[n % k]
-            return ("POST", "/bare/assessments", payloads[c][(n // k) % per_clerk],
-                    {"Content-Type": "application/json"})
-
-        served = {"n": 0}
-
-        def proj_req(tid, n):
-            c = clerks[n % k]
-            return ("POST", "/api/v1/assessments", payloads[c][n // k],
-                    {"Content-Type": "application/json", "Authorization": f"Bearer {tokens[c]}"})
-
-        # ABBA: bare, project, project, bare (half the time each), so that drift of the shared machine cancels
         half = seconds / 2
-        log(f"B1: load average {os.getloadavg()}; ABBA, {a.connections} connections, {half:g} s per leg …")
-        legs = []
-        for side in ("bare", "project", "project", "bare"):
-            if side == "bare":
-                legs.append(("bare", run_load(bare.port, bare_req, connections=a.connections, seconds=half,
-                                              expect=(201,), label="bare")))
-            else:
-                legs.append(("project", run_load(proj.port, proj_req, connections=a.connections, seconds=half,
-                                                 expect=(201,), label="project", max_requests=total,
-                                                 start_at=served["n"])))
-                served["n"] = legs[-1][1].next_index
+        log(f"B1: load average {os.getloadavg()}; A B C A B C (bare, same writes, project), {a.connections} "
+            f"connections, {half:g} s per leg …")
+        legs = [(side, leg(side, a.connections, half)) for side in ("bare", "same", "project") * 2]
         log(f"B1: 2 connections (one request per worker, no queueing), {half:g} s each side …")
-        rb2 = run_load(bare.port, bare_req, connections=2, seconds=half, expect=(201,), label="bare c2")
-        rp2 = run_load(proj.port, proj_req, connections=2, seconds=half, expect=(201,), label="project c2",
-                       max_requests=total, start_at=served["n"])
-        rb = benchlib.merge([r for side, r in legs if side == "bare"])
-        rp = benchlib.merge([r for side, r in legs if side == "project"])
-        if rp2.next_index >= total:
+        c2 = {side: leg(side, 2, half) for side in ("bare", "same", "project")}
+        scale = []
+        if a.hosts == 2:
+            ports = [s.port for s in servers[1:]]
+            log(f"B1: scale-out, one master vs two (ports {ports}), {a.connections} connections, A B A B …")
+            scale = [(h, leg("project", a.connections, half, ports=ports[:h])) for h in (1, 2, 1, 2)]
+        if served["n"] >= total or served["same"] >= total:
             log("B1: WARNING: the pre-built filings ran out before the time was up")
     finally:
-        proj.stop()
-        bare.stop()
+        for srv in servers:
+            srv.stop()
+    merged = {side: benchlib.merge([r for s_, r in legs if s_ == side]) for side in ("bare", "same", "project")}
+    rb, rs, rp = merged["bare"], merged["same"], merged["project"]
     tag = f"B1 POST /api/v1/assessments ({dbname}, gunicorn 2 sync workers, {a.connections} conns, {seconds:g} s)"
-    report_load(tag, rp, rb)
-    emit(f"{tag}: requests completed, project vs bare", rp.count, rb.count, None, "count")
-    emit(f"{tag}: throughput per leg (ABBA), project 1st vs 2nd", legs[1][1].rps, legs[2][1].rps, None, "req/s")
-    emit(f"{tag}: throughput per leg (ABBA), bare 1st vs 2nd", legs[0][1].rps, legs[3][1].rps, None, "req/s")
-    tag2 = f"B1 POST /api/v1/assessments ({dbname}, 2 conns = one per worker, no queueing, {half:g} s)"
-    emit(f"{tag2}: throughput vs bare", rp2.rps, rb2.rps, rp2.rps / rb2.rps, "req/s")
+    report_load(tag, rp, rb, thr_target="ratio >= 0.25")
+    emit(f"{tag}: throughput vs same-writes baseline (ratio >= 0.6)", rp.rps, rs.rps, None, "req/s")
     for q in (50, 95, 99):
-        emit(f"{tag2}: p{q} latency vs bare", rp2.pct(q), rb2.pct(q), rp2.pct(q) / rb2.pct(q), "ms")
-    emit(f"{tag2}: errors / requests", rp2.errors, rp2.count, None, "count")
-    log(f"B1: statuses project={rp.statuses} {rp2.statuses} bare={rb.statuses} {rb2.statuses}")
-    if rp2.errors:
-        log(f"B1: samples {rp2.samples}")
+        emit(f"{tag}: p{q} latency vs same-writes baseline", rp.pct(q), rs.pct(q), None, "ms")
+    emit(f"{tag}: same-writes baseline vs bare one-INSERT", rs.rps, rb.rps, None, "req/s")
+    emit(f"{tag}: errors of the same-writes baseline / requests", rs.errors, rs.count, None, "count")
+    emit(f"{tag}: requests completed, project vs bare", rp.count, rb.count, None, "count")
+    for side in ("project", "same", "bare"):
+        per = [r.rps for s_, r in legs if s_ == side]
+        emit(f"{tag}: throughput per leg (A B C A B C), {side} 1st vs 2nd", per[0], per[1], None, "req/s")
+    tag2 = f"B1 POST /api/v1/assessments ({dbname}, 2 conns = one per worker, no queueing, {half:g} s)"
+    emit(f"{tag2}: throughput vs bare", c2["project"].rps, c2["bare"].rps, None, "req/s")
+    emit(f"{tag2}: throughput vs same-writes baseline", c2["project"].rps, c2["same"].rps, None, "req/s")
+    for q in (50, 95, 99):
+        emit(f"{tag2}: p{q} latency vs bare", c2["project"].pct(q), c2["bare"].pct(q), None, "ms")
+        emit(f"{tag2}: p{q} latency vs same-writes baseline", c2["project"].pct(q), c2["same"].pct(q), None, "ms")
+    emit(f"{tag2}: errors / requests", c2["project"].errors, c2["project"].count, None, "count")
+    log(f"B1: statuses project={rp.statuses} {c2['project'].statuses} same={rs.statuses} {c2['same'].statuses} "
+        f"bare={rb.statuses} {c2['bare'].statuses}")
+    for r in (rp, rs, c2["project"], c2["same"]):
+        if r.errors:
+            log(f"B1: samples {r.label}: {r.samples}")
+    if scale:
+        one = benchlib.merge([r for h, r in scale if h == 1])
+        two = benchlib.merge([r for h, r in scale if h == 2])
+        tag3 = (f"B1 scale-out ({dbname}, {a.connections} conns, Redis limiter): 2 gunicorn masters x 2 workers "
+                "vs 1 x 2")
+        emit(f"{tag3}: throughput", two.rps, one.rps, None, "req/s")
+        for q in (50, 95, 99):
+            emit(f"{tag3}: p{q} latency", two.pct(q), one.pct(q), None, "ms")
+        emit(f"{tag3}: errors / requests (2 masters)", two.errors, two.count, None, "count")
+        if two.errors or one.errors:
+            log(f"B1: scale-out statuses 2 masters={two.statuses} 1 master={one.statuses}; {two.samples}")
 
     if not a.no_profile:
         c = clerks[0]
@@ -274,13 +324,16 @@ def main(argv=None) -> int:
         prof = profile_filings(dbname, c, token, extra)
         emit("B1 in-process (Flask test client, no server): one filing, profiled", prof["per_request_ms"], None,
              None, "ms")
-        emit("B1 SQL statements per filing (Bearer auth + validate + insert + read back)", prof["statements"], None,
+        emit("B1 SQL statements per filing (Bearer auth + validate + insert + 201 body)", prof["statements"], None,
              None, "count")
     import psycopg
 
     with psycopg.connect(libpq(dbname)) as conn:
         conn.execute("TRUNCATE bench_bare_rows")
     return 0
+
+
+REDIS_LIMITS = "redis://127.0.0.1:6379/15"  # the --hosts 2 run's shared rate limits (a database of its own)
 
 
 def registry_for(dbname: str, clerk: str, enterprises: int = 3000) -> dict:

@@ -70,11 +70,12 @@ def make_app(dbname: str):
     return create_app({"ENV_NAME": "production", "SECRET_KEY": SECRET_KEY, "DATABASE_URL": db_url(dbname)})
 
 
-def ensure_history(quick: bool) -> str:
-    """Make sure the bench database holds its history (generating it the first time)."""
+def ensure_history(quick: bool, name: str | None = None) -> str:
+    """Make sure the bench database (``name``, default the shared one) holds its history (generating it
+    the first time)."""
     import gen_history
 
-    name = QUICK_DB if quick else FULL_DB
+    name = name or (QUICK_DB if quick else FULL_DB)
     scale = QUICK_SCALE if quick else 1.0
     gen_history.ensure(name, scale)
     return name
@@ -179,13 +180,15 @@ class LoadResult:
 Request = tuple[str, str, bytes | None, dict]  # method, path, body, headers
 
 
-def run_load(port: int, make_request: Callable[[int, int], Request], *, connections: int = 16,
+def run_load(port: int | list[int], make_request: Callable[[int, int], Request], *, connections: int = 16,
              seconds: float = 10.0, expect: tuple[int, ...] = (200,), label: str = "",
              max_requests: int | None = None, warmup: float = 1.0, start_at: int = 0) -> LoadResult:
     """A closed-loop, bounded load on 127.0.0.1:port: ``connections`` threads, each with its own
     HTTP/1.1 connection (re-opened when the server closes it), for ``seconds`` after a short
-    warm-up that is not counted. ``make_request(thread, n)`` builds each request."""
+    warm-up that is not counted. ``make_request(thread, n)`` builds each request. With a list of
+    ports (several hosts' servers) thread ``i`` talks to ``port[i % len(port)]``."""
     assert connections <= 64 and seconds <= 60
+    ports = port if isinstance(port, list) else [port]
     res = LoadResult(label, seconds)
     lock = threading.Lock()
     counter = {"n": start_at}
@@ -202,7 +205,7 @@ def run_load(port: int, make_request: Callable[[int, int], Request], *, connecti
             return n
 
     def worker(tid: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn = http.client.HTTPConnection("127.0.0.1", ports[tid % len(ports)], timeout=30)
         lat, sts, errs, samples = [], {}, 0, []
         barrier.wait()
         while True:

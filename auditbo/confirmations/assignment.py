@@ -43,18 +43,20 @@ class ReviewerPool:
     def load_from_db(cls, today: date, lookback_years: int, *, load_ttl: float = 0.0) -> ReviewerPool:
         """Reviewers and their ties, always read afresh; their open load, see :func:`open_load`."""
         pool = cls(today, lookback_years)
-        pool.reviewers = list(db.session.scalars(
-            sa.select(User.id).where(User.role == Role.supervisor, User.active.is_(True)).order_by(User.id)))
         since = lookback_start(today, lookback_years)
-        for uid, org_id, ent_id, ended in db.session.execute(
-            sa.select(Affiliation.user_id, Affiliation.org_id, Affiliation.enterprise_id, Affiliation.ended_on)
-        ):
-            if ended is None or ended >= since:
+        none_int, none_date = sa.cast(sa.null(), sa.Integer), sa.cast(sa.null(), sa.Date)
+        # one round trip: the reviewers ('u'), their affiliations ('a') and recusals ('r')
+        rows = db.session.execute(sa.union_all(
+            sa.select(sa.literal_column("'u'"), User.id, none_int, none_int, none_date)
+            .where(User.role == Role.supervisor, User.active.is_(True)),
+            sa.select(sa.literal_column("'a'"), Affiliation.user_id, Affiliation.org_id, Affiliation.enterprise_id,
+                      Affiliation.ended_on),
+            sa.select(sa.literal_column("'r'"), Recusal.user_id, Recusal.org_id, Recusal.enterprise_id, none_date),
+        )).all()
+        pool.reviewers = sorted(uid for tag, uid, *_ in rows if tag == "u")
+        for tag, uid, org_id, ent_id, ended in rows:
+            if tag == "r" or (tag == "a" and (ended is None or ended >= since)):
                 pool._tie(uid, org_id, ent_id)
-        for uid, org_id, ent_id in db.session.execute(
-            sa.select(Recusal.user_id, Recusal.org_id, Recusal.enterprise_id)
-        ):
-            pool._tie(uid, org_id, ent_id)
         pool.load = open_load(load_ttl)
         return pool
 

@@ -14,7 +14,7 @@ from auditbo.authz import Action, require
 from auditbo.errors import DomainError, Forbidden
 from auditbo.events import Actor
 from auditbo.extensions import limiter
-from auditbo.filings import imports, records, services
+from auditbo.filings import filed_body, imports, records, services
 from auditbo.filings.models import Assessment
 from auditbo.filings.schemas import (
     AmendmentIn,
@@ -84,7 +84,11 @@ class Assessments(MethodView):
         user = api_user()
         body = _body_of(user)
         result = services.file_assessment(body, json_body(), actor=Actor.of_api(user))
-        record = _record(result.assessment_id, user)
+        if result.written is not None:  # the new record from what was written: no read-back
+            record = filed_body.record_of(result.written, body, user,
+                                          show_reviewer=user.role in (Role.admin, Role.supervisor))
+        else:
+            record = _record(result.assessment_id, user)
         status = 201 if result.created else 200
         headers = {"Location": url_for("filings_api.AssessmentById", assessment_id=result.assessment_id)}
         return record, status, headers

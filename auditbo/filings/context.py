@@ -1,5 +1,6 @@
-"""Registry look-ups a filing needs, one query each for a single filing, or pre-loaded in
-bulk for an import (so that 100,000 rows cost a handful of queries, not 800,000)."""
+"""Registry look-ups a filing needs: one statement for a single filing (a UNION ALL of every
+look-up), or pre-loaded in bulk for an import, one IN-query per kind and chunk (so that
+100,000 rows cost a handful of queries, not 800,000)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from auditbo.filings.models import Assessment, AssessmentStatus
 from auditbo.orgs.models import Enterprise, Organisation, OrgKind, Person
 
 CHUNK = 900  # stays below SQLite's bound-parameter limit
+ONE_STATEMENT_MAX = 100  # keys up to which preload asks everything in one statement (a filing, a small batch)
 
 
 def _chunks(values: list, n: int = CHUNK):
@@ -52,6 +54,8 @@ class FilingContext:
         self.certs: dict[str, int | None] = {}  # certificate_no -> assessment id using it
         self.refs: dict[str, tuple[int, str] | None] = {}  # external_ref -> (id, content_hash)
         self.tie_share: dict[int, tuple[int, int]] = {}  # consulting body -> (clients here, all clients)
+        self.enterprise_rows: dict[str, tuple[str, str, int]] = {}  # credit code -> (name, size, employees)
+        self.overdue: dict[str, bool] = {}  # credit code -> has a certificate flagged surveillance-overdue
 
     # --- bulk pre-loading (imports) --------------------------------------------------
     def preload(self, payloads: Iterable[dict]) -> None:
@@ -74,13 +78,78 @@ class FilingContext:
                 certs.add(p["certificate_no"])
             if isinstance(p.get("external_ref"), str):
                 refs.add(p["external_ref"])
-        self._load_persons(sorted(pids - self.persons.keys()))
-        self._load_orgs(sorted(orgs - self.orgs.keys()))
-        self._load_enterprises(sorted(ents - self.enterprises.keys()))
-        self._load_certs(sorted(certs - self.certs.keys()))
-        self._load_refs(sorted(refs - self.refs.keys()))
+        pids, orgs = sorted(pids - self.persons.keys()), sorted(orgs - self.orgs.keys())
+        ents, certs = sorted(ents - self.enterprises.keys()), sorted(certs - self.certs.keys())
+        refs = sorted(refs - self.refs.keys())
+        if 0 < len(pids) + len(orgs) + len(ents) + len(certs) + len(refs) <= ONE_STATEMENT_MAX:
+            self._load_at_once(pids, orgs, ents, certs, refs)
+            return
+        self._load_persons(pids)
+        self._load_orgs(orgs)
+        self._load_enterprises(ents)
+        self._load_certs(certs)
+        self._load_refs(refs)
         consulting = sorted({o.pk for o in self.orgs.values() if o and o.kind == CONSULTING_BODY} - self.tie_share.keys())
         self._load_shares(consulting)
+
+    def _load_at_once(self, pids: list[str], orgs: list[str], ents: list[str], certs: list[str],
+                      refs: list[str]) -> None:
+        """Every look-up of a few keys in one round trip: a UNION ALL of one SELECT per kind, each row
+        (tag, key, pk, org_id, i1, i2, s1 … s4, d1) in plain types (enums as their strings)."""
+        parts = [sel for keys, sel in (
+            (pids, lambda: _row("p", Person.person_id, Person.id, org_id=Person.org_id, s1=Person.kind,
+                                s2=Person.qualification, s3=Person.status, s4=Person.id_number_hash,
+                                d1=Person.valid_until).where(Person.person_id.in_(pids))),
+            (orgs, lambda: _row("o", Organisation.credit_code, Organisation.id, s1=Organisation.kind,
+                                s2=Organisation.status).where(Organisation.credit_code.in_(orgs))),
+            (orgs, lambda: self._shares_by_code(orgs)),
+            (ents, lambda: _row("e", Enterprise.credit_code, Enterprise.id, i1=Enterprise.employees,
+                                s1=Enterprise.name, s2=Enterprise.size).where(Enterprise.credit_code.in_(ents))),
+            (ents, lambda: _prev_grades(ents)),
+            (ents, lambda: _row("v", Enterprise.credit_code, sa.func.min(Assessment.id)).select_from(Enterprise)
+                .join(Assessment, Assessment.enterprise_id == Enterprise.id)
+                .where(Enterprise.credit_code.in_(ents), Assessment.flag_surveillance_overdue.is_(True),
+                       Assessment.status.in_([AssessmentStatus.standing, AssessmentStatus.suspended]))
+                .group_by(Enterprise.credit_code)),
+            (certs, lambda: _row("c", Assessment.certificate_no, Assessment.id)
+                .where(Assessment.certificate_no.in_(certs))),
+            (refs, lambda: _row("r", Assessment.external_ref, Assessment.id, s1=Assessment.content_hash)
+                .where(Assessment.body_id == self.body.id, Assessment.external_ref.in_(refs))),
+        ) if keys for sel in [sel()]]
+        found: dict[str, dict] = {tag: {} for tag in "posegvcr"}
+        for r in db.session.execute(parts[0] if len(parts) == 1 else sa.union_all(*parts)):
+            found[r[0]][r[1]] = r
+        for pid in pids:
+            r = found["p"].get(pid)
+            self.persons[pid] = r and PersonRow(r.pk, r.key, r.s1, r.org_id, r.s2, r.d1, r.s3, r.s4)
+        shares = found["s"]
+        for code in orgs:
+            r = found["o"].get(code)
+            self.orgs[code] = r and OrgRow(r.pk, r.key, r.s1, r.s2)
+            if r is not None and r.s1 == CONSULTING_BODY and r.pk not in self.tie_share:
+                s = shares.get(code)
+                self.tie_share[r.pk] = (s.i1 or 0, s.i2 or 0) if s is not None else (0, 0)
+        for code in ents:
+            r = found["e"].get(code)
+            self.enterprises[code] = r and r.pk
+            if r is not None:
+                self.enterprise_rows[code] = (r.s1, r.s2, r.i1)
+            g = found["g"].get(code)
+            self.prev_level[code] = len(g.s1) if g is not None else None
+            self.overdue[code] = code in found["v"]
+        for cert in certs:
+            r = found["c"].get(cert)
+            self.certs[cert] = r and r.pk
+        for ref in refs:
+            r = found["r"].get(ref)
+            self.refs[ref] = r and (r.pk, r.s1)
+
+    def _shares_by_code(self, codes: list[str]) -> sa.Select:
+        return (_row("s", Organisation.credit_code, Assessment.consulting_body_id,
+                     i1=sa.func.count().filter(Assessment.body_id == self.body.id), i2=sa.func.count())
+                .select_from(Assessment).join(Organisation, Organisation.id == Assessment.consulting_body_id)
+                .where(Organisation.credit_code.in_(codes))
+                .group_by(Organisation.credit_code, Assessment.consulting_body_id))
 
     def _load_shares(self, consulting_ids: list[int]) -> None:
         for part in _chunks(consulting_ids):
@@ -197,6 +266,33 @@ class FilingContext:
             here, total = self.consulting_share(filing.consulting_body_pk)
             self.tie_share[filing.consulting_body_pk] = (here + 1, total + 1)
         self.prev_level.setdefault(filing.enterprise["credit_code"], None)
+
+
+def _row(tag: str, key, pk, *, org_id=None, i1=None, i2=None, s1=None, s2=None, s3=None, s4=None,
+         d1=None) -> sa.Select:
+    """One branch of the one-statement look-up: the same columns and plain types in every branch."""
+    def col(value, type_, name):  # a typed NULL (PostgreSQL resolves a UNION pair by pair), else the column
+        return (sa.cast(sa.null(), type_) if value is None else sa.type_coerce(value, type_)).label(name)
+
+    return sa.select(sa.literal_column(f"'{tag}'").label("tag"), col(key, sa.String, "key"), col(pk, sa.Integer, "pk"),
+                     col(org_id, sa.Integer, "org_id"), col(i1, sa.Integer, "i1"), col(i2, sa.Integer, "i2"),
+                     col(s1, sa.String, "s1"), col(s2, sa.String, "s2"), col(s3, sa.String, "s3"),
+                     col(s4, sa.String, "s4"), col(d1, sa.Date, "d1"))
+
+
+def _prev_grades(codes: list[str]) -> sa.Select:
+    """The grade of each enterprise's latest standing certificate (see _load_prev_levels)."""
+    ranked = (
+        sa.select(Assessment.enterprise_id, Assessment.grade,
+                  sa.func.row_number().over(partition_by=Assessment.enterprise_id,
+                                            order_by=(Assessment.decision_date.desc(), Assessment.id.desc()))
+                  .label("rn"))
+        .where(Assessment.enterprise_id.in_(sa.select(Enterprise.id).where(Enterprise.credit_code.in_(codes))),
+               Assessment.status == AssessmentStatus.standing)
+        .subquery()
+    )
+    return (_row("g", Enterprise.credit_code, ranked.c.enterprise_id, s1=ranked.c.grade).select_from(ranked)
+            .join(Enterprise, Enterprise.id == ranked.c.enterprise_id).where(ranked.c.rn == 1))
 
 
 ASSESSMENT_BODY = OrgKind.assessment_body.value

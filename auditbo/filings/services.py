@@ -43,6 +43,17 @@ BATCH = 2000
 class FileResult:
     assessment_id: int
     created: bool  # False: an identical re-filing of an existing record
+    written: Written | None = None  # what a new filing wrote (its 201 body is built from it, no read-back)
+
+
+@dataclass(frozen=True)
+class Written:
+    """The rows one new filing wrote, as :mod:`auditbo.filings.filed_body` needs them."""
+
+    row: dict  # the assessment row as inserted
+    filing: Filing
+    enterprise: tuple[str, str, int]  # the stored enterprise's name, size, employees
+    audit: dict | None  # the confirmation audit opened (id, round, status, assignee_id, due_date), if any
 
 
 def _needs_confirmation(level: int) -> bool:
@@ -74,8 +85,9 @@ def file_assessment(body: Organisation, payload, *, actor: Actor) -> FileResult:
             return FileResult(existing[0], created=False)
         raise Conflict(f"external_ref {filing.external_ref} was filed before with other content; "
                        "amend that record instead")
-    ids = persist(body, [filing], ctx, actor=actor)
-    return FileResult(ids[0], created=True)
+    written: list[Written] = []
+    ids = persist(body, [filing], ctx, actor=actor, written=written)
+    return FileResult(ids[0], created=True, written=written[0] if written else None)
 
 
 def file_many(body: Organisation, payloads: list, *, actor: Actor, row_offset: int = 2,
@@ -164,22 +176,25 @@ def _write(body, filings: list[Filing], ctx, actor, filed: int, pending: int) ->
 
 
 
-def persist(body: Organisation, filings: list[Filing], ctx: FilingContext, *, actor: Actor) -> list[int]:
-    """Insert validated filings in bulk (Core inserts in batches) with their events."""
+def persist(body: Organisation, filings: list[Filing], ctx: FilingContext, *, actor: Actor,
+            written: list[Written] | None = None) -> list[int]:
+    """Insert validated filings in bulk (Core inserts in batches) with their events; with ``written``,
+    what each wrote is appended to it (when the context knows its stored enterprise)."""
     now, today = utcnow(), _today()
     ids: list[int] = []
     for start in range(0, len(filings), BATCH):
-        ids += _persist_batch(body, filings[start:start + BATCH], ctx, actor, now, today)
+        ids += _persist_batch(body, filings[start:start + BATCH], ctx, actor, now, today, written)
     return ids
 
 
-def insert_enterprises(rows: list[dict]) -> dict[str, int]:
+def insert_enterprises(rows: list[dict], ours: set[str] | None = None) -> dict[str, int]:
     """Create the enterprises of ``rows`` (new credit codes) and return {credit code: id}.
 
     Another request creating one of them at the same moment is not an error: its row is used.
     On PostgreSQL our INSERT waits for that request's commit and is then refused; the savepoint
     takes the refusal back and the committed row is read (a later statement sees it). On SQLite
-    the write lock taken at BEGIN (IMMEDIATE) serialises the two requests.
+    the write lock taken at BEGIN (IMMEDIATE) serialises the two requests. ``ours`` collects the
+    codes this call inserted itself.
     """
     ids: dict[str, int] = {}
     pending = rows
@@ -201,6 +216,8 @@ def insert_enterprises(rows: list[dict]) -> dict[str, int]:
                 return ids
             continue
         ids.update(zip((r["credit_code"] for r in pending), new_ids, strict=True))
+        if ours is not None:
+            ours.update(r["credit_code"] for r in pending)
         return ids
     raise Conflict("enterprise.credit_code: other requests keep registering the same enterprises; try again")
 
@@ -211,7 +228,7 @@ def _is_unique_violation(exc: Exception) -> bool:
     return isinstance(exc, sa.exc.IntegrityError) or getattr(orig, "sqlstate", None) == "23505"
 
 
-def _persist_batch(body, batch: list[Filing], ctx, actor, now, today) -> list[int]:
+def _persist_batch(body, batch: list[Filing], ctx, actor, now, today, written: list | None = None) -> list[int]:
     # enterprises: create the new ones (first occurrence in the batch wins)
     new_ents: dict[str, dict] = {}
     for f in batch:
@@ -222,7 +239,11 @@ def _persist_batch(body, batch: list[Filing], ctx, actor, now, today) -> list[in
                               "industry_code": e["industry_code"], "size": e["size"], "employees": e["employees"],
                               "created_at": now, "updated_at": now}
     if new_ents:
-        ctx.enterprises.update(insert_enterprises(list(new_ents.values())))
+        ours: set[str] = set()
+        ctx.enterprises.update(insert_enterprises(list(new_ents.values()), ours))
+        for code in ours:  # as stored (one another request made at the same moment: not known here)
+            row = new_ents[code]
+            ctx.enterprise_rows[code] = (row["name"], row["size"], row["employees"])
     a_rows = []
     for f in batch:
         level, d = f.grade_level, f.data
@@ -266,15 +287,34 @@ def _persist_batch(body, batch: list[Filing], ctx, actor, now, today) -> list[in
                         (StatusChange, changes)):
         if rows:
             bulk_insert(model, rows)
-    evs += confirmations.open_audits(audits, today)
-    events.record_many(evs)
+    audit_evs = confirmations.open_audits(audits, today)
+    events.record_many(evs + audit_evs)
     later: dict[int, date] = {}  # a later assessment resets the surveillance clock of earlier certificates
-    for row in a_rows:
+    for f, row in zip(batch, a_rows, strict=True):
+        if ctx.overdue.get(f.enterprise["credit_code"]) is False:
+            continue  # the look-up found no certificate of it flagged overdue (or no enterprise): nothing to lift
         ent, decided = row["enterprise_id"], row["decision_date"]
         later[ent] = max(later.get(ent, decided), decided)
     lifecycle.lift_surveillance_suspensions(later.keys(), later, actor=SYSTEM,
                                             reason="a later assessment of the enterprise was filed")
+    if written is not None:
+        _note_written(written, ids, batch, a_rows, ctx, audit_evs, today)
     return list(ids)
+
+
+def _note_written(written: list, ids: list[int], batch: list[Filing], a_rows: list[dict], ctx,
+                  audit_evs: list[tuple], today: date) -> None:
+    opened = {}  # assessment id -> its audit, from the events open_audits returned
+    for _actor, _type, audit_id, action, _before, after, _reason in audit_evs:
+        opened[after["assessment_id"]] = {
+            "id": audit_id, "round": after["round"], "status": "assigned" if action == "assigned" else "pending",
+            "assignee_id": after.get("assignee_id"),
+            "due_date": date.fromisoformat(after["due_date"]) if "due_date" in after
+            else confirmations.due_date_for(today)}
+    for aid, f, row in zip(ids, batch, a_rows, strict=True):
+        stored = ctx.enterprise_rows.get(f.enterprise["credit_code"])
+        if stored is not None:
+            written.append(Written({**row, "id": aid}, f, stored, opened.get(aid)))
 
 
 # --- transitions -----------------------------------------------------------------------------
