@@ -54,7 +54,7 @@ def walk(client, url, headers) -> tuple[list[int], list[dict]]:
         assert resp.status_code == 200, resp.get_json()
         body = resp.get_json()
         pages.append(body)
-        ids += [it["id"] for it in body["items"]]
+        ids += [it["id"] for it in body["items"] if "id" in it]
         url = body["next"]
         assert len(pages) < 50
     return ids, pages
@@ -203,3 +203,23 @@ def test_the_list_sends_what_its_schema_would_dump(client, world):
     assert body["items"] == [AssessmentSummaryOut().dump(records.summary(r)) for r in rows]
     assert any(it["flags"]["late"] and it["flags"]["tie"] for it in body["items"])
     assert set(body) == set(AssessmentListOut().fields)
+
+
+def test_a_plans_frame_units_page_by_cursor(client):
+    from tests.spot_support import drawn_plan, make_market
+
+    m = make_market(9)
+    plan = drawn_plan(m, size=3)
+    api = f"/api/v1/sampling-plans/{plan.id}/units"
+    everything = client.get(f"{api}?per_page=500", headers=m.h(m.author)).get_json()
+    assert everything["total"] == 9 and everything["next"] is None
+    ids, pages = walk(client, f"{api}?per_page=2", m.h(m.author))
+    assert ids == [] and len(pages) == 5  # units carry assessment_id, not id
+    got = [u["assessment_id"] for p in pages for u in p["items"]]
+    assert got == sorted(u["assessment_id"] for u in everything["items"])
+    assert f"/sampling-plans/{plan.id}/units?" in pages[0]["next"]
+    chosen = client.get(f"{api}?per_page=2&selected=true", headers=m.h(m.author)).get_json()
+    assert chosen["total"] == 3 and len(chosen["items"]) == 2 and chosen["next"]
+    # the cursor of the selected units is refused on all units (other filters)
+    token = parse_qs(urlsplit(chosen["next"]).query)["cursor"][0]
+    assert client.get(f"{api}?per_page=2&cursor={token}", headers=m.h(m.author)).status_code == 400

@@ -13,7 +13,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from auditbo import evidence
+from auditbo import evidence, paging
 from auditbo.api.auth import BEARER_DOC, api_user
 from auditbo.api.problems import problems
 from auditbo.authz import Action, require
@@ -160,17 +160,28 @@ class Draw(MethodView):
         return _plan_out(plan_id)
 
 
+class UnitListArgs(s.UnitListArgs, paging.CursorArgs):
+    pass
+
+
+class UnitPageOut(s.UnitPageOut, paging.CursorPageOut):
+    pass
+
+
 @blp.route("/sampling-plans/<int:plan_id>/units")
 class Units(MethodView):
     @problems(403)
     @blp.doc(**BEARER_DOC)
-    @blp.arguments(s.UnitListArgs, location="query", as_kwargs=True)
-    @blp.response(200, s.UnitPageOut)
-    def get(self, page, per_page, selected=None, plan_id=None):
-        """Every frame unit of a drawn plan with its risk, π, selection and mandatory flag."""
+    @blp.arguments(UnitListArgs, location="query", as_kwargs=True)
+    @blp.response(200, UnitPageOut)
+    def get(self, page, per_page, selected=None, plan_id=None, cursor=None):
+        """Every frame unit of a drawn plan with its risk, π, selection and mandatory flag, by assessment id.
+
+        Follow `next` to page through a large frame (keyset paging); `page` offsets stop at 10,000 units.
+        """
         _office()
-        items, total = queries.units_page(queries.get_plan(plan_id), page, per_page, selected)
-        return {"items": items, "total": total, "page": page, "per_page": per_page}
+        return queries.units_keyset_page(queries.get_plan(plan_id), page=page, per_page=per_page, cursor=cursor,
+                                         selected=selected)
 
 
 @blp.route("/sampling-plans/<int:plan_id>/verification")

@@ -100,16 +100,30 @@ def plans_page(page: int, per_page: int, status: str | None = None) -> tuple[lis
     return list(rows), total
 
 
-def units_page(plan: SamplingPlan, page: int, per_page: int, selected: bool | None = None) -> tuple[list[dict], int]:
+def _units_select(plan: SamplingPlan, selected: bool | None) -> sa.Select:
     stmt = sa.select(PlanUnit.assessment_id, PlanUnit.risk, PlanUnit.inclusion_probability, PlanUnit.selected,
                      PlanUnit.mandatory, PlanUnit.reasons).where(PlanUnit.plan_id == plan.id)
-    if selected is not None:
-        stmt = stmt.where(PlanUnit.selected.is_(selected))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
-    rows = db.session.execute(stmt.order_by(PlanUnit.assessment_id).limit(per_page)
-                              .offset((page - 1) * per_page)).all()
-    return [{"assessment_id": r[0], "risk": r[1], "inclusion_probability": r[2], "selected": r[3],
-             "mandatory": r[4], "reasons": r[5]} for r in rows], total
+    return stmt if selected is None else stmt.where(PlanUnit.selected.is_(selected))
+
+
+def _unit(r) -> dict:
+    return {"assessment_id": r[0], "risk": r[1], "inclusion_probability": r[2], "selected": r[3],
+            "mandatory": r[4], "reasons": r[5]}
+
+
+def units_keyset_page(plan: SamplingPlan, *, page: int, per_page: int, cursor: str | None,
+                      selected: bool | None = None) -> dict:
+    """The frame's units by assessment id, with keyset paging (auditbo.paging): a frame over the whole
+    history holds hundreds of thousands of units."""
+    from auditbo import paging
+
+    stmt = _units_select(plan, selected)
+    lst = paging.KeysetList(rows=stmt, matching=stmt.with_only_columns(PlanUnit.assessment_id),
+                            order=[PlanUnit.assessment_id], descending=False,
+                            fingerprint=paging.fingerprint("plan-units", "assessment_id",
+                                                           {"plan": plan.id, "selected": selected}))
+    return paging.page_of(lst, page=page, per_page=per_page, cursor=cursor, endpoint_args={"plan_id": plan.id},
+                          to_item=_unit)
 
 
 # --- spot checks ---------------------------------------------------------------------------------
