@@ -34,9 +34,11 @@ Interval: a score interval (Wilson's, generalised to unequal weights)
     * near side (towards 0 for the minority class): ``V(p0) = v · p0 (1 - p0)
       / (p_u (1 - p_u))``, the observed variance scaled; this is Wilson's
       interval on the Korn-Graubard effective sample size ``n_eff = p_u (1 -
-      p_u) / v`` (Korn & Graubard 1998, Survey Methodology 24; Kott & Carr
-      1997; Dean & Pagano 2015, J. Survey Stat. Methodol. 3: Wilson on the
-      effective n among the intervals that hold in complex surveys);
+      p_u) / v`` (Korn & Graubard 1998, Survey Methodology 24: the effective
+      n; Franco, Little, Louis & Slud 2019, J. Survey Stat. Methodol. 7,
+      recommend the Wilson form on it after comparing seven intervals, as
+      Dean & Pagano 2015, ibid. 3, compared them in clustered surveys; Kott
+      2017, Survey Methodology 43, on Wilson intervals from complex samples);
     * far side: ``V(p0) = v + (p0 - p_u) (1 - p0 - p_u) (w* - 1) / N_u``: the
       observed variance plus that of the nonconforming units the draw has not
       seen, each carrying the weight ``w* = Σ_s w² / Σ_s w`` of a unit picked

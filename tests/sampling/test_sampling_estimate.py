@@ -234,3 +234,35 @@ def test_interval_covers_with_two_percent_prevalence_and_n_100(N, signal, mandat
         8, N=N, n=100, prevalence=0.02, signal=signal, mandatory=mandatory, redraws=400, spread=spread
     )
     assert 0.925 <= cover <= 0.975
+
+
+def _deville_loop(values, pi, groups):
+    """The per-group loop the vectorised terms replaced (kept here as the reference)."""
+    out = np.zeros(len(values))
+    labels, counts = np.unique(groups, return_counts=True)
+    single = labels[counts == 1]
+    if len(single):
+        groups = np.where(np.isin(groups, single), -1, groups)
+    for g in np.unique(groups):
+        m = groups == g
+        y, p = values[m], pi[m]
+        if m.sum() == 1:
+            c = 1.0 - p
+            ystar = p * np.sum(values / pi) / np.sum(1.0 / pi)
+        else:
+            c = (1.0 - p) * m.sum() / (m.sum() - 1.0)
+            ystar = p * np.sum(c * y / p) / c.sum()
+        out[m] = c / p**2 * (y - ystar) ** 2
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_vectorised_deville_terms_match_the_per_group_loop(seed):
+    from sampling.estimate import _deville_terms
+
+    g = np.random.default_rng(seed)
+    n = int(g.integers(2, 60))
+    pi = g.uniform(0.01, 0.99, n)
+    y = (g.random(n) < 0.3).astype(float)
+    groups = g.integers(0, max(1, n // 4), n)  # some groups of one unit
+    assert np.allclose(_deville_terms(y, pi, groups), _deville_loop(y, pi, groups))
