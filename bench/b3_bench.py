@@ -81,8 +81,12 @@ def vm(key: str) -> float:
     return float("nan")
 
 
-def child_project(dbname: str, path: str, profile: bool) -> dict:
+def child_project(dbname: str, path: str, profile: bool, serial: bool = False) -> dict:
     import sqlalchemy as sa
+
+    from auditbo.filings import bulk
+
+    bulk.OVERLAP = not serial
 
     from auditbo.accounts.models import User
     from auditbo.events import Actor
@@ -113,7 +117,7 @@ def child_project(dbname: str, path: str, profile: bool) -> dict:
         if prof is not None:
             prof.disable()
         db.session.rollback()  # the 1M history stays as it was
-        out.update(rows=len(payloads), read_s=t1 - t0, file_s=t2 - t1, seconds=t2 - t0, result=result)
+        out.update(rows=result["rows"], read_s=t1 - t0, file_s=t2 - t1, seconds=t2 - t0, result=result)
         if prof is not None:
             import io
             import pstats
@@ -122,7 +126,7 @@ def child_project(dbname: str, path: str, profile: bool) -> dict:
                 buf = io.StringIO()
                 st = pstats.Stats(prof, stream=buf).sort_stats(key)
                 st.print_stats(restrict, 15) if restrict else st.print_stats(15)
-                log(f"--- B3 profile of the import ({len(payloads):,} rows), top 15 "
+                log(f"--- B3 profile of the import ({result['rows']:,} rows), top 15 "
                     f"{'auditbo functions ' if restrict else ''}by {key}")
                 log(buf.getvalue())
         db.engine.dispose()
@@ -170,15 +174,18 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="1,000 rows on the 10k history")
     ap.add_argument("--rows", type=int, default=None)
     ap.add_argument("--no-profile", action="store_true")
+    ap.add_argument("--keep-csv", action="store_true",
+                    help="keep the generated CSV in the temp directory and reuse it on the next run")
     ap.add_argument("--profile-rows", type=int, default=None,
                     help="rows of the profiled import (default: 10,000; the whole file with --quick)")
     ap.add_argument("--child", choices=("project", "baseline", "csv"), help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
     ap.add_argument("--csv", help=argparse.SUPPRESS)
     ap.add_argument("--profile", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--serial", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child == "project":
-        print(json.dumps(child_project(a.db, a.csv, a.profile), default=str))
+        print(json.dumps(child_project(a.db, a.csv, a.profile, a.serial), default=str))
         return 0
     if a.child == "baseline":
         print(json.dumps(child_baseline(a.db, a.csv)))
@@ -192,7 +199,10 @@ def main(argv=None) -> int:
     dbname = benchlib.ensure_history(a.quick)
     path = Path(tempfile.gettempdir()) / f"auditbo_b3_{dbname}_{rows}.csv"
     t = time.perf_counter()
-    run_child("csv", dbname, path, rows=rows)
+    if a.keep_csv and path.exists():
+        log(f"B3: reusing {path} (--keep-csv)")
+    else:
+        run_child("csv", dbname, path, rows=rows)
     log(f"B3: wrote {rows:,} rows ({path.stat().st_size / 2**20:.1f} MiB) to {path} in {time.perf_counter() - t:.0f} s")
     prof_rows = a.profile_rows or (rows if a.quick else min(rows, 10_000))
     prof_path = path if prof_rows >= rows else Path(tempfile.gettempdir()) / f"auditbo_b3_{dbname}_{rows}_head{prof_rows}.csv"
@@ -239,8 +249,9 @@ def main(argv=None) -> int:
 
         with psycopg.connect(libpq(dbname)) as conn:
             conn.execute("DROP TABLE IF EXISTS bench_b3_scratch")
-        path.unlink(missing_ok=True)
-        prof_path.unlink(missing_ok=True)
+        if not a.keep_csv:
+            path.unlink(missing_ok=True)
+            prof_path.unlink(missing_ok=True)
     return 0
 
 

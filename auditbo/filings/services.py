@@ -21,6 +21,7 @@ from auditbo.errors import Conflict, ErrorCollector, FieldError, ValidationFaile
 from auditbo.events import SYSTEM, Actor
 from auditbo.extensions import db
 from auditbo.filings import lifecycle
+from auditbo.filings.bulk import BatchWriter
 from auditbo.filings.context import FilingContext
 from auditbo.filings.models import (
     Assessment,
@@ -118,44 +119,51 @@ def file_many(body: Organisation, payloads: list, *, actor: Actor, row_offset: i
     total = unchanged = filed = pending = 0
     seen_refs: dict[str, int] = {}
     seen_certs: dict[str, int] = {}
-    for chunk in _batches(rows, BATCH):
-        ctx.preload(payload for _row, payload in chunk)  # a few IN-queries per batch
-        for row, payload in chunk:
-            total += 1
-            if read_problems is not None:
-                errors.extend(row, read_problems(row))
-            try:
-                filing = validate_filing(payload, ctx, cfg, today)
-            except ValidationFailed as exc:
-                errors.extend(row, exc.errors)
-                continue
-            ref, cert = filing.external_ref, filing.certificate_no
-            if ref in seen_refs:
-                errors.add(row, "external_ref", f"{ref} also appears in row {seen_refs[ref]}")
-                continue
-            if cert in seen_certs:
-                errors.add(row, "certificate_no", f"{cert} also appears in row {seen_certs[cert]}")
-                continue
-            seen_refs[ref], seen_certs[cert] = row, row
-            existing = ctx.existing(ref)
-            if existing is not None:
-                if existing[1] == filing.content_hash:
-                    unchanged += 1
+    writer = BatchWriter(body, ctx, actor, persist)  # PostgreSQL: a batch is written while the next is checked
+    try:
+        for chunk in _batches(rows, BATCH):
+            writer.wait()  # the connection is the loop's again
+            ctx.preload(payload for _row, payload in chunk)  # a few IN-queries per batch
+            writer.start()  # the batch checked last is written while this chunk is checked
+            for row, payload in chunk:
+                total += 1
+                if read_problems is not None:
+                    errors.extend(row, read_problems(row))
+                try:
+                    filing = validate_filing(payload, ctx, cfg, today)
+                except ValidationFailed as exc:
+                    errors.extend(row, exc.errors)
                     continue
-                errors.add(row, "external_ref", f"{ref} was filed before with other content")
-                continue
-            if errors:
-                continue  # nothing more is written once a row failed; the caller rolls back what was
-            to_file.append(filing)
-            if len(to_file) >= BATCH:
-                filed, pending = _write(body, to_file, ctx, actor, filed, pending)
-                to_file = []
+                ref, cert = filing.external_ref, filing.certificate_no
+                if ref in seen_refs:
+                    errors.add(row, "external_ref", f"{ref} also appears in row {seen_refs[ref]}")
+                    continue
+                if cert in seen_certs:
+                    errors.add(row, "certificate_no", f"{cert} also appears in row {seen_certs[cert]}")
+                    continue
+                seen_refs[ref], seen_certs[cert] = row, row
+                existing = ctx.existing(ref)
+                if existing is not None:
+                    if existing[1] == filing.content_hash:
+                        unchanged += 1
+                        continue
+                    errors.add(row, "external_ref", f"{ref} was filed before with other content")
+                    continue
+                if errors:
+                    continue  # nothing more is written once a row failed; the caller rolls back what was
+                to_file.append(filing)
+                if len(to_file) >= BATCH:
+                    filed, pending = _write(writer, to_file, filed, pending)
+                    to_file = []
+    finally:
+        writer.wait()  # never leave the thread writing behind an error
     if errors:
         raise errors.refuse(f"{errors.rows} row(s) are invalid; nothing was filed")
     if total == 0:  # a header alone "files" nothing: say so rather than report success
         raise ValidationFailed([FieldError("file", NO_DATA_ROWS)], detail="the file has no data rows; nothing was filed")
     if to_file:
-        filed, pending = _write(body, to_file, ctx, actor, filed, pending)
+        filed, pending = _write(writer, to_file, filed, pending)
+    writer.finish()
     return {"rows": total, "filed": filed, "unchanged": unchanged, "pending_confirmation": pending}
 
 
@@ -170,8 +178,8 @@ def _batches(items, size: int):
         yield batch
 
 
-def _write(body, filings: list[Filing], ctx, actor, filed: int, pending: int) -> tuple[int, int]:
-    persist(body, filings, ctx, actor=actor)
+def _write(writer: BatchWriter, filings: list[Filing], filed: int, pending: int) -> tuple[int, int]:
+    writer.submit(filings)
     return filed + len(filings), pending + sum(1 for f in filings if _needs_confirmation(f.grade_level))
 
 
