@@ -22,6 +22,8 @@ What it does, all on 127.0.0.1 and bounded in time:
   filing writes, its events chained, one transaction, Core only, no validation; other filings of the
   same kind) and the project (C); throughput, p50/p95/p99 and errors (anything but 201) of each, and
   the project's ratio to both baselines; then the same at 2 connections (one per worker);
+* during the project's legs, pg_stat_activity sampled every ~5 ms: the share of the busy backends'
+  time spent waiting for the event chain's advisory lock (issue 19: what the chain costs under load);
 * an in-process profile (cProfile, top 15 by cumulative time) of 200 filings through the Flask test
   client, and the number of SQL statements per filing.
 
@@ -206,6 +208,45 @@ def profile_filings(dbname: str, clerk: str, token: str, payloads: list[bytes], 
     return {"per_request_ms": 1000 * wall / n, "statements": statements["n"] / n, "statuses": statuses}
 
 
+class LockWatch:
+    """Samples pg_stat_activity every ~5 ms while the project is loaded: how many of the database's
+    backends wait for the event chain's advisory lock, and how many are busy (in a statement or a
+    transaction). waiting / busy is the share of the workers' request time spent queueing for the chain."""
+
+    def __init__(self, dbname: str):
+        import threading
+
+        self.dbname, self.samples, self.waiting, self.busy = dbname, 0, 0, 0
+        self._on = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(libpq(self.dbname), autocommit=True) as c:
+            while not self._stop.is_set():
+                if self._on.wait(0.05):
+                    w, b = c.execute(
+                        "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'), "
+                        "count(*) FILTER (WHERE state IN ('active', 'idle in transaction')) FROM pg_stat_activity "
+                        "WHERE datname = %s AND pid <> pg_backend_pid()", (self.dbname,)).fetchone()
+                    self.samples, self.waiting, self.busy = self.samples + 1, self.waiting + w, self.busy + b
+                    time.sleep(0.005)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(5)
+
+    @property
+    def share(self) -> float:
+        return self.waiting / self.busy if self.busy else float("nan")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="10k history, 3 s per side, small profile")
@@ -266,7 +307,12 @@ def main(argv=None) -> int:
         half = seconds / 2
         log(f"B1: load average {os.getloadavg()}; A B C A B C (bare, same writes, project), {a.connections} "
             f"connections, {half:g} s per leg …")
-        legs = [(side, leg(side, a.connections, half)) for side in ("bare", "same", "project") * 2]
+        with LockWatch(dbname) as watch:
+            legs = []
+            for side in ("bare", "same", "project") * 2:
+                (watch._on.set if side == "project" else watch._on.clear)()
+                legs.append((side, leg(side, a.connections, half)))
+            watch._on.clear()
         log(f"B1: 2 connections (one request per worker, no queueing), {half:g} s each side …")
         c2 = {side: leg(side, 2, half) for side in ("bare", "same", "project")}
         scale = []
@@ -292,6 +338,8 @@ def main(argv=None) -> int:
     for side in ("project", "same", "bare"):
         per = [r.rps for s_, r in legs if s_ == side]
         emit(f"{tag}: throughput per leg (A B C A B C), {side} 1st vs 2nd", per[0], per[1], None, "req/s")
+    emit(f"{tag}: share of the workers' request time spent waiting for the event chain's advisory lock "
+         f"({watch.samples} samples of pg_stat_activity)", watch.share, None, None, "share")
     tag2 = f"B1 POST /api/v1/assessments ({dbname}, 2 conns = one per worker, no queueing, {half:g} s)"
     emit(f"{tag2}: throughput vs bare", c2["project"].rps, c2["bare"].rps, None, "req/s")
     emit(f"{tag2}: throughput vs same-writes baseline", c2["project"].rps, c2["same"].rps, None, "req/s")

@@ -4,6 +4,7 @@ look-up), or pre-loaded in bulk for an import, one IN-query per kind and chunk (
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -96,28 +97,9 @@ class FilingContext:
                       refs: list[str]) -> None:
         """Every look-up of a few keys in one round trip: a UNION ALL of one SELECT per kind, each row
         (tag, key, pk, org_id, i1, i2, s1 … s4, d1) in plain types (enums as their strings)."""
-        parts = [sel for keys, sel in (
-            (pids, lambda: _row("p", Person.person_id, Person.id, org_id=Person.org_id, s1=Person.kind,
-                                s2=Person.qualification, s3=Person.status, s4=Person.id_number_hash,
-                                d1=Person.valid_until).where(Person.person_id.in_(pids))),
-            (orgs, lambda: _row("o", Organisation.credit_code, Organisation.id, s1=Organisation.kind,
-                                s2=Organisation.status).where(Organisation.credit_code.in_(orgs))),
-            (orgs, lambda: self._shares_by_code(orgs)),
-            (ents, lambda: _row("e", Enterprise.credit_code, Enterprise.id, i1=Enterprise.employees,
-                                s1=Enterprise.name, s2=Enterprise.size).where(Enterprise.credit_code.in_(ents))),
-            (ents, lambda: _prev_grades(ents)),
-            (ents, lambda: _row("v", Enterprise.credit_code, sa.func.min(Assessment.id)).select_from(Enterprise)
-                .join(Assessment, Assessment.enterprise_id == Enterprise.id)
-                .where(Enterprise.credit_code.in_(ents), Assessment.flag_surveillance_overdue.is_(True),
-                       Assessment.status.in_([AssessmentStatus.standing, AssessmentStatus.suspended]))
-                .group_by(Enterprise.credit_code)),
-            (certs, lambda: _row("c", Assessment.certificate_no, Assessment.id)
-                .where(Assessment.certificate_no.in_(certs))),
-            (refs, lambda: _row("r", Assessment.external_ref, Assessment.id, s1=Assessment.content_hash)
-                .where(Assessment.body_id == self.body.id, Assessment.external_ref.in_(refs))),
-        ) if keys for sel in [sel()]]
         found: dict[str, dict] = {tag: {} for tag in "posegvcr"}
-        for r in db.session.execute(parts[0] if len(parts) == 1 else sa.union_all(*parts)):
+        for r in db.session.execute(_lookup_statement(), {"pids": pids, "orgs": orgs, "ents": ents, "certs": certs,
+                                                          "refs": refs, "body_id": self.body.id}):
             found[r[0]][r[1]] = r
         for pid in pids:
             r = found["p"].get(pid)
@@ -143,13 +125,6 @@ class FilingContext:
         for ref in refs:
             r = found["r"].get(ref)
             self.refs[ref] = r and (r.pk, r.s1)
-
-    def _shares_by_code(self, codes: list[str]) -> sa.Select:
-        return (_row("s", Organisation.credit_code, Assessment.consulting_body_id,
-                     i1=sa.func.count().filter(Assessment.body_id == self.body.id), i2=sa.func.count())
-                .select_from(Assessment).join(Organisation, Organisation.id == Assessment.consulting_body_id)
-                .where(Organisation.credit_code.in_(codes))
-                .group_by(Organisation.credit_code, Assessment.consulting_body_id))
 
     def _load_shares(self, consulting_ids: list[int]) -> None:
         for part in _chunks(consulting_ids):
@@ -280,7 +255,40 @@ def _row(tag: str, key, pk, *, org_id=None, i1=None, i2=None, s1=None, s2=None, 
                      col(s4, sa.String, "s4"), col(d1, sa.Date, "d1"))
 
 
-def _prev_grades(codes: list[str]) -> sa.Select:
+@functools.cache
+def _lookup_statement() -> sa.CompoundSelect:
+    """The one-statement look-up (built once): one SELECT per kind on expanding IN-lists
+    ``pids``, ``orgs``, ``ents``, ``certs``, ``refs`` (an empty list matches nothing), and ``body_id``."""
+    def keys(name: str):
+        return sa.bindparam(name, expanding=True)
+
+    return sa.union_all(
+        _row("p", Person.person_id, Person.id, org_id=Person.org_id, s1=Person.kind, s2=Person.qualification,
+             s3=Person.status, s4=Person.id_number_hash, d1=Person.valid_until).where(Person.person_id.in_(keys("pids"))),
+        _row("o", Organisation.credit_code, Organisation.id, s1=Organisation.kind, s2=Organisation.status)
+        .where(Organisation.credit_code.in_(keys("orgs"))),
+        # a consulting body's clients here and in all (the tie share)
+        _row("s", Organisation.credit_code, Assessment.consulting_body_id,
+             i1=sa.func.count().filter(Assessment.body_id == sa.bindparam("body_id")), i2=sa.func.count())
+        .select_from(Assessment).join(Organisation, Organisation.id == Assessment.consulting_body_id)
+        .where(Organisation.credit_code.in_(keys("orgs")))
+        .group_by(Organisation.credit_code, Assessment.consulting_body_id),
+        _row("e", Enterprise.credit_code, Enterprise.id, i1=Enterprise.employees, s1=Enterprise.name,
+             s2=Enterprise.size).where(Enterprise.credit_code.in_(keys("ents"))),
+        _prev_grades(keys("ents")),
+        # enterprises with a certificate the surveillance job flagged (a new filing may lift it)
+        _row("v", Enterprise.credit_code, sa.func.min(Assessment.id)).select_from(Enterprise)
+        .join(Assessment, Assessment.enterprise_id == Enterprise.id)
+        .where(Enterprise.credit_code.in_(keys("ents")), Assessment.flag_surveillance_overdue.is_(True),
+               Assessment.status.in_([AssessmentStatus.standing, AssessmentStatus.suspended]))
+        .group_by(Enterprise.credit_code),
+        _row("c", Assessment.certificate_no, Assessment.id).where(Assessment.certificate_no.in_(keys("certs"))),
+        _row("r", Assessment.external_ref, Assessment.id, s1=Assessment.content_hash)
+        .where(Assessment.body_id == sa.bindparam("body_id"), Assessment.external_ref.in_(keys("refs"))),
+    )
+
+
+def _prev_grades(codes) -> sa.Select:
     """The grade of each enterprise's latest standing certificate (see _load_prev_levels)."""
     ranked = (
         sa.select(Assessment.enterprise_id, Assessment.grade,

@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+import sqlalchemy.dialects.postgresql
+import sqlalchemy.dialects.sqlite  # noqa: F401 - their INSERT … ON CONFLICT
 from flask import current_app
 
 from auditbo import events
 from auditbo.clock import to_local
 from auditbo.clock import today as _today
 from auditbo.confirmations import services as confirmations
-from auditbo.database import bulk_insert, utcnow
+from auditbo.database import COPY_MIN_ROWS, bulk_insert, utcnow
 from auditbo.errors import Conflict, ErrorCollector, FieldError, ValidationFailed
 from auditbo.events import SYSTEM, Actor
 from auditbo.extensions import db
@@ -204,6 +206,8 @@ def insert_enterprises(rows: list[dict], ours: set[str] | None = None) -> dict[s
     the write lock taken at BEGIN (IMMEDIATE) serialises the two requests. ``ours`` collects the
     codes this call inserted itself.
     """
+    if len(rows) < COPY_MIN_ROWS:
+        return _insert_few_enterprises(rows, ours)
     ids: dict[str, int] = {}
     pending = rows
     for _attempt in range(3):
@@ -228,6 +232,25 @@ def insert_enterprises(rows: list[dict], ours: set[str] | None = None) -> dict[s
             ours.update(r["credit_code"] for r in pending)
         return ids
     raise Conflict("enterprise.credit_code: other requests keep registering the same enterprises; try again")
+
+
+def _insert_few_enterprises(rows: list[dict], ours: set[str] | None) -> dict[str, int]:
+    """A filing's new enterprises without a savepoint: INSERT … ON CONFLICT DO NOTHING (which waits
+    for another request inserting the same code, as the plain INSERT did) returns the rows it made;
+    those another request made are then read (a later statement sees their commit)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = {"postgresql": sa.dialects.postgresql.insert, "sqlite": sa.dialects.sqlite.insert}[dialect]
+    stmt = (insert(Enterprise).on_conflict_do_nothing(index_elements=[Enterprise.credit_code])
+            .returning(Enterprise.credit_code, Enterprise.id))
+    ids = dict(db.session.execute(stmt, rows[0]).all()) if len(rows) == 1 else \
+        dict(db.session.execute(stmt.values(rows)).all())
+    if ours is not None:
+        ours.update(ids)
+    missing = [r["credit_code"] for r in rows if r["credit_code"] not in ids]
+    if missing:
+        ids.update(db.session.execute(sa.select(Enterprise.credit_code, Enterprise.id)
+                                      .where(Enterprise.credit_code.in_(missing))).all())
+    return ids
 
 
 def _is_unique_violation(exc: Exception) -> bool:
@@ -291,10 +314,8 @@ def _persist_batch(body, batch: list[Filing], ctx, actor, now, today, written: l
             audits.append({"assessment_id": aid, "body_id": body.id, "consulting_body_id": f.consulting_body_pk,
                            "enterprise_id": row["enterprise_id"], "round": 1})
         ctx.note_filed(f)
-    for model, rows in ((TeamMember, team), (AssessmentConsultant, consultants), (Capability, caps),
-                        (StatusChange, changes)):
-        if rows:
-            bulk_insert(model, rows)
+    _insert_children([(TeamMember, team), (AssessmentConsultant, consultants), (Capability, caps),
+                      (StatusChange, changes)])
     audit_evs = confirmations.open_audits(audits, today)
     events.record_many(evs + audit_evs)
     later: dict[int, date] = {}  # a later assessment resets the surveillance clock of earlier certificates
@@ -323,6 +344,21 @@ def _note_written(written: list, ids: list[int], batch: list[Filing], a_rows: li
         stored = ctx.enterprise_rows.get(f.enterprise["credit_code"])
         if stored is not None:
             written.append(Written({**row, "id": aid}, f, stored, opened.get(aid)))
+
+
+def _insert_children(tables: list[tuple[type, list[dict]]]) -> None:
+    """The rows of an assessment's child tables. A few rows (one filing) on PostgreSQL go in one
+    statement (each table's INSERT a data-modifying WITH of the last one's); otherwise one bulk
+    insert per table."""
+    present = [(model, rows) for model, rows in tables if rows]
+    if (len(present) > 1 and sum(len(rows) for _m, rows in present) < COPY_MIN_ROWS
+            and db.session.get_bind().dialect.name == "postgresql"):
+        ctes = [sa.insert(model).values(rows).cte(f"w_{model.__tablename__}") for model, rows in present[:-1]]
+        model, rows = present[-1]
+        db.session.execute(sa.insert(model).values(rows).add_cte(*ctes))
+        return
+    for model, rows in present:
+        bulk_insert(model, rows)
 
 
 # --- transitions -----------------------------------------------------------------------------
