@@ -19,7 +19,7 @@ from auditbo.orgs.models import Enterprise, Organisation
 
 FULL = (
     selectinload(Assessment.team).joinedload(TeamMember.person),
-    selectinload(Assessment.capabilities),
+    joinedload(Assessment.capabilities),  # a few rows: joined to the record's row (one round trip less)
     selectinload(Assessment.consultants).joinedload(AssessmentConsultant.person),
     selectinload(Assessment.history),
     joinedload(Assessment.enterprise),
@@ -31,7 +31,7 @@ FULL = (
 def get_visible(assessment_id: int, user) -> Assessment:
     """The record if ``user`` may see it; 404 otherwise (also for another body's record)."""
     stmt = scope_assessments(sa.select(Assessment).where(Assessment.id == assessment_id), user).options(*FULL)
-    a = db.session.scalar(stmt)
+    a = db.session.scalars(stmt).unique().first()
     if a is None:
         raise NotFound("no such assessment")
     return a
@@ -73,15 +73,18 @@ def _body_sees_reviewer(decided: bool) -> bool:
 
 
 def confirmation_of(a: Assessment, *, show_reviewer: bool, today: date | None = None) -> dict | None:
-    audit = db.session.scalar(
-        sa.select(ConfirmationAudit).options(selectinload(ConfirmationAudit.findings))
-        .where(ConfirmationAudit.assessment_id == a.id).order_by(ConfirmationAudit.round.desc()).limit(1))
-    if audit is None:
+    row = db.session.execute(  # the latest round, its findings and its reviewer's name: one round trip
+        sa.select(ConfirmationAudit, User.display_name).outerjoin(User, User.id == ConfirmationAudit.assignee_id)
+        .options(joinedload(ConfirmationAudit.findings))
+        .where(ConfirmationAudit.assessment_id == a.id).order_by(ConfirmationAudit.round.desc()).limit(1)
+    ).unique().first()
+    if row is None:
         return None
+    audit, reviewer_name = row
     decided = audit.status is AuditStatus.decided
     reviewer = None
     if audit.assignee_id and (show_reviewer or _body_sees_reviewer(decided)):
-        reviewer = db.session.scalar(sa.select(User.display_name).where(User.id == audit.assignee_id))
+        reviewer = reviewer_name
     person_ids = {}
     if decided and audit.findings:
         from auditbo.orgs.models import Person
@@ -104,10 +107,27 @@ def confirmation_of(a: Assessment, *, show_reviewer: bool, today: date | None = 
 
 def _reviewers_the_body_sees(a: Assessment) -> set[int]:
     """The confirmation reviewers of this record whom its body may see by name
-    (CONFIRMATION_REVIEWER_TO_BODY)."""
-    rows = db.session.execute(sa.select(ConfirmationAudit.assignee_id, ConfirmationAudit.status)
-                              .where(ConfirmationAudit.assessment_id == a.id)).all()
-    return {uid for uid, status in rows if uid and _body_sees_reviewer(status is AuditStatus.decided)}
+    (CONFIRMATION_REVIEWER_TO_BODY); read once per request (the history and the timeline both ask)."""
+    from flask import g
+
+    key = f"_reviewers_seen_{a.id}"
+    if key not in g:
+        rows = db.session.execute(sa.select(ConfirmationAudit.assignee_id, ConfirmationAudit.status)
+                                  .where(ConfirmationAudit.assessment_id == a.id)).all()
+        setattr(g, key, {uid for uid, status in rows if uid and _body_sees_reviewer(status is AuditStatus.decided)})
+    return getattr(g, key)
+
+
+def actors_of(a: Assessment, usernames: set[str] = frozenset()) -> list[tuple[int, str, int | None]]:
+    """(id, username, org_id) of the users behind the record's status history and of ``usernames`` (its
+    timeline's actors): one look-up for both (:func:`history_of` and :func:`actor_as_seen` take it)."""
+    ids = {h.actor_id for h in a.history if h.actor_id}
+    names = {n for n in usernames if n not in (None, "", "system")}
+    if not ids and not names:
+        return []
+    return [tuple(r) for r in db.session.execute(sa.select(User.id, User.username, User.org_id).where(
+        sa.or_(User.id.in_(ids), User.username.in_(names)) if ids and names
+        else User.id.in_(ids) if ids else User.username.in_(names))).all()]
 
 
 def _shown_actors(a: Assessment, users: list[tuple[int, str, int | None]], *, office: bool) -> dict[str, str]:
@@ -120,33 +140,42 @@ def _shown_actors(a: Assessment, users: list[tuple[int, str, int | None]], *, of
     return {name: name if org_id == a.body_id or uid in reviewers else OFFICE_ACTOR for uid, name, org_id in users}
 
 
-def actor_as_seen(a: Assessment, names: set[str], *, office: bool) -> dict[str, str]:
-    """Event actors (usernames) as the viewer may see them (see :func:`_shown_actors`)."""
+def actor_as_seen(a: Assessment, names: set[str], *, office: bool, users: list | None = None) -> dict[str, str]:
+    """Event actors (usernames) as the viewer may see them (see :func:`_shown_actors`); ``users`` from
+    :func:`actors_of` saves the look-up."""
     names = {n for n in names if n not in (None, "", "system")}
-    users = db.session.execute(sa.select(User.id, User.username, User.org_id)
-                               .where(User.username.in_(names))).all() if names else []
+    if users is not None:
+        users = [u for u in users if u[1] in names]
+    else:
+        users = db.session.execute(sa.select(User.id, User.username, User.org_id)
+                                   .where(User.username.in_(names))).all() if names else []
     shown = _shown_actors(a, users, office=office)
     return {n: shown.get(n, n if office else OFFICE_ACTOR) for n in names} | {"system": "system", None: "system"}
 
 
-def history_of(a: Assessment, *, office: bool) -> list[dict]:
-    """The record's status changes, each actor as the viewer may see them."""
+def history_of(a: Assessment, *, office: bool, users: list | None = None) -> list[dict]:
+    """The record's status changes, each actor as the viewer may see them (``users``: see :func:`actors_of`)."""
     ids = {h.actor_id for h in a.history if h.actor_id}
-    users = db.session.execute(sa.select(User.id, User.username, User.org_id).where(User.id.in_(ids))).all() if ids else []
+    if users is not None:
+        users = [u for u in users if u[0] in ids]
+    else:
+        users = db.session.execute(sa.select(User.id, User.username, User.org_id)
+                                   .where(User.id.in_(ids))).all() if ids else []
     shown = _shown_actors(a, users, office=office)
     actors = {uid: shown[name] for uid, name, _org in users}
     return [{"from_status": h.from_status.value if h.from_status else None, "to_status": h.to_status.value,
              "at": h.at, "actor": actors.get(h.actor_id, "system"), "reason": h.reason} for h in a.history]
 
 
-def to_dict(a: Assessment, *, show_reviewer: bool) -> dict:
+def to_dict(a: Assessment, *, show_reviewer: bool, users: list | None = None) -> dict:
     out = payload_of(a)
     for key in ("onsite_start", "onsite_end", "decision_date", "valid_until"):
         out[key] = date.fromisoformat(out[key])
     out.update(
         id=a.id, status=a.status.value, body={"credit_code": a.body.credit_code, "name": a.body.name},
         grade=a.grade.value, filed_grade=a.filed_grade.value, person_days_min=a.person_days_min,
-        filed_at=a.filed_at, updated_at=a.updated_at, flags=flags_of(a), history=history_of(a, office=show_reviewer),
+        filed_at=a.filed_at, updated_at=a.updated_at, flags=flags_of(a),
+        history=history_of(a, office=show_reviewer, users=users),
         confirmation=confirmation_of(a, show_reviewer=show_reviewer),
     )
     return out

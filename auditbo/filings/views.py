@@ -150,10 +150,12 @@ _FLAG_ATTRS = {"late": "flag_late", "grade_jump": "flag_grade_jump", "reduced_pe
 def detail(assessment_id: int):
     a = records.get_visible(assessment_id, current_user)
     office = can(current_user, Action.view_office_queues)
-    rec = records.to_dict(a, show_reviewer=office)
     events = timeline("assessment", a.id) if can(current_user, Action.read_events, a) else []
+    actors = {e.actor for e in events}
+    users = records.actors_of(a, actors)  # the history's and the timeline's actors: one look-up
+    rec = records.to_dict(a, show_reviewer=office, users=users)
     return render_template("filings/detail.html", a=a, rec=rec, events=events, office=office,
-                           event_actor=records.actor_as_seen(a, {e.actor for e in events}, office=office),
+                           event_actor=records.actor_as_seen(a, actors, office=office, users=users),
                            can_amend=can(current_user, Action.amend_assessment, a) and a.status in services.AMENDABLE,
                            can_withdraw=can(current_user, Action.withdraw_assessment, a) and a.status in (
                                AssessmentStatus.filed, AssessmentStatus.pending_confirmation,
