@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import operator
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -130,16 +131,46 @@ def _copy_rows(session, table: sa.Table, rows: list[dict], returning) -> list:
         if col.key not in keys and col.default is not None and not col.primary_key:
             defaults[col.key] = col.default
     columns = keys + list(defaults)
-    processors = [table.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in columns]
     names = ", ".join(dialect.identifier_preparer.quote(table.c[k].name) for k in columns)
+    convert = _row_converter(table, keys, defaults, dialect)
     cursor = conn.connection.driver_connection.cursor()
     with cursor.copy(f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN") as copy:
+        write = copy.write_row
         for row in rows:
-            values = [row[k] for k in keys]
-            for d in defaults.values():
-                values.append(d.arg(None) if d.is_callable else d.arg)
-            copy.write_row([v if p is None else p(v) for v, p in zip(values, processors, strict=True)])
+            write(convert(row))
     return ids
+
+
+def _row_converter(table: sa.Table, keys: list[str], defaults: dict, dialect):
+    """``row dict -> list of values`` for COPY, each through its column's bind processing (what Core
+    would send). A processor's answer is remembered per value for the plain values a batch repeats
+    (enums, flags, the batch's timestamp); JSON and other unhashable values are processed each time."""
+    get = operator.itemgetter(*keys) if len(keys) > 1 else (lambda row, k=keys[0]: (row[k],))
+    work = []
+    for i, k in enumerate(keys + list(defaults)):
+        p = table.c[k].type.dialect_impl(dialect).bind_processor(dialect)
+        if p is not None:
+            work.append((i, p, None if isinstance(table.c[k].type, sa.JSON) else {}))
+    extra = list(defaults.values())
+
+    def convert(row: dict) -> list:
+        values = list(get(row))
+        for d in extra:
+            values.append(d.arg(None) if d.is_callable else d.arg)
+        for i, p, memo in work:
+            v = values[i]
+            if memo is None:
+                values[i] = p(v)
+                continue
+            try:
+                values[i] = memo[v]
+            except KeyError:
+                values[i] = memo[v] = p(v)
+            except TypeError:  # unhashable
+                values[i] = p(v)
+        return values
+
+    return convert
 
 
 LIKE_ESCAPE = "\\"

@@ -217,6 +217,16 @@ class Sheet:
     @property
     def rows(self) -> Rows:
         width, text = self.width, self._text
+        if self.encoding != "xlsx":  # CSV: every cell is already a str (text() would give it back as it is)
+            blank = text(None)
+            for number, values in self._raw:
+                cells = values[:width]
+                if not any(map(str.strip, cells)):
+                    continue
+                if len(cells) < width:
+                    cells += [blank] * (width - len(cells))
+                yield number, cells
+            return
         for number, values in self._raw:
             cells = [text(v) for v in values[:width]]
             if is_blank(cells):

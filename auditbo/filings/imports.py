@@ -27,6 +27,7 @@ EXAMPLE = ["PJ-2026-0113", "initial", "示例机械股份有限公司", "9135010
            "AAA", "智能生产与现场作业管控能力:CL3", "91110108MA01C0QX26", "C-0042", "A-1001:lead;A-1002:member",
            "12", "", "2026-09-14", "2026-09-17", "2026-10-09", "IIMS-2026-AAA-000113", ""]
 MAX_COLUMNS = 60
+_FORMULA_FIRST = frozenset("=+-@")  # a stripped cell can be a formula only if it starts so (uploads.is_formula)
 
 
 def header_label(field: str, zh: str) -> str:
@@ -61,13 +62,15 @@ class Payloads:
         if self._used:
             raise RuntimeError("an upload's payloads are read once")
         self._used = True
+        columns = [(i, f) for i, f in enumerate(self._fields) if f]
+        may_be_formula = uploads.is_formula
         with self._sheet as sheet:
             for number, cells in sheet.rows:
                 if self.count >= self._limit:
                     raise uploads.FileTooLarge(f"at most {self._limit} rows per file")
                 self.count += 1
-                rec = {f: cells[i].strip() for i, f in enumerate(self._fields) if f}
-                formulas = [f for f, v in rec.items() if uploads.is_formula(v)]
+                rec = {f: cells[i].strip() for i, f in columns}
+                formulas = [f for f, v in rec.items() if v and v[0] in _FORMULA_FIRST and may_be_formula(v)]
                 if formulas:
                     self._formulas[number] = formulas
                 payload = _payload(rec)
@@ -110,7 +113,9 @@ def _text(v) -> str:
 
 
 def _split(value: str) -> list[str]:
-    return [p.strip() for p in value.replace("；", ";").split(";") if p.strip()]
+    if not value:
+        return []
+    return [p for p in map(str.strip, value.replace("；", ";").split(";")) if p]
 
 
 def _number(value: str):
