@@ -223,3 +223,24 @@ def test_a_plans_frame_units_page_by_cursor(client):
     # the cursor of the selected units is refused on all units (other filters)
     token = parse_qs(urlsplit(chosen["next"]).query)["cursor"][0]
     assert client.get(f"{api}?per_page=2&cursor={token}", headers=m.h(m.author)).status_code == 400
+
+
+def test_the_confirmation_queue_pages_by_cursor_in_its_own_orders(client):
+    from tests.confirm_support import file_aaa, make_office
+
+    office = make_office(2)
+    audits = [file_aaa(office)[1] for _ in range(5)]
+    h = office.h(office.admin)
+    ids, pages = walk(client, "/api/v1/confirmations?per_page=2", h)
+    assert ids == sorted(a.id for a in audits) and len(pages) == 3  # the same due date: by id
+    assert all(p["total"] == 5 and p["total_is_exact"] for p in pages)
+    for audit in audits[:3]:  # decided newest first: the last decided comes first
+        sup = office.user(audit.assignee_id)
+        v = client.get(f"/api/v1/confirmations/{audit.id}", headers=office.h(sup)).get_json()["version"]
+        assert client.post(f"/api/v1/confirmations/{audit.id}/decision", headers=office.h(sup),
+                           json={"decision": "confirmed", "version": v}).status_code == 200
+    decided, _ = walk(client, "/api/v1/confirmations?status=decided&per_page=2", h)
+    assert decided == [a.id for a in reversed(audits[:3])]
+    first = client.get("/api/v1/confirmations?status=decided&per_page=2", headers=h).get_json()
+    token = parse_qs(urlsplit(first["next"]).query)["cursor"][0]
+    assert client.get(f"/api/v1/confirmations?status=assigned&cursor={token}", headers=h).status_code == 400

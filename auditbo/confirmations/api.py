@@ -12,6 +12,7 @@ import functools
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from auditbo import paging
 from auditbo.api.auth import BEARER_DOC, api_user
 from auditbo.api.problems import problems
 from auditbo.authz import Action, require
@@ -62,21 +63,29 @@ def _out(audit_id: int) -> dict:
     return queries.to_dict(queries.get_audit(audit_id), today())
 
 
+class CursorListArgs(ListArgs, paging.CursorArgs):
+    pass
+
+
+class CursorPageOut(ConfirmationPageOut, paging.CursorPageOut):
+    pass
+
+
 @blp.route("/confirmations")
 class Confirmations(MethodView):
     @blp.doc(**BEARER_DOC)
     @problems(403)
-    @blp.arguments(ListArgs, location="query", as_kwargs=True)
-    @blp.response(200, ConfirmationPageOut)
-    def get(self, page, per_page, status=None, assignee=None, **filters):
+    @blp.arguments(CursorListArgs, location="query", as_kwargs=True)
+    @blp.response(200, CursorPageOut)
+    def get(self, page, per_page, status=None, assignee=None, cursor=None, **filters):
         """The audits visible to the caller (the whole office's), open ones by due date, decided ones newest first.
 
-        Without `status`, every audit is listed (cancelled ones included).
+        Without `status`, every audit is listed (cancelled ones included). Follow `next` to page through a long
+        queue (keyset paging); `page` offsets stop at 10,000 audits.
         """
         user = _office_user()
         f = QueueFilter(tab=status or "all", assignee_me=assignee == "me", **filters)
-        items, total = queries.queue_page(f, user, today(), page, per_page)
-        return {"items": items, "total": total, "page": page, "per_page": per_page}
+        return queries.queue_keyset_page(f, user, today(), page=page, per_page=per_page, cursor=cursor)
 
 
 @blp.route("/confirmations/<int:audit_id>")
