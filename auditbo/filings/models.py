@@ -169,7 +169,7 @@ class Assessment(IdMixin, db.Model):
         sa.Index("ix_assessments_body_decision", "body_id", "decision_date"),
         sa.Index("ix_assessments_status_decision", "status", "decision_date"),
         sa.Index("ix_assessments_grade_decision", "grade", "decision_date"),
-        sa.Index("ix_assessments_region_decision", "region_code", "decision_date"),
+        # no (region_code, …) index: region filters are prefixes, which it cannot serve (migration 0012)
         sa.Index("ix_assessments_decision_id", "decision_date", "id"),
         # the list pages filter by status and grade and sort by decision date (office, and per body)
         sa.Index("ix_assessments_status_grade_decision", "status", "grade", "decision_date", "id"),
