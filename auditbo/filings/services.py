@@ -294,16 +294,15 @@ def _persist_batch(body, batch: list[Filing], ctx, actor, now, today, written: l
             "flag_tie": f.flags["tie"], "flag_surveillance_overdue": False, "content_hash": f.content_hash,
             "filed_by_id": actor.id, "filed_at": now, "updated_at": now, "version": 1,
         })
-    ids = bulk_insert(Assessment, a_rows, returning=Assessment.id)
-    team, consultants, caps, changes, evs, audits = [], [], [], [], [], []
+    kids = [_children_of(f, row, actor, now) for f, row in zip(batch, a_rows, strict=True)]
+    if len(batch) == 1 and db.session.get_bind().dialect.name == "postgresql":
+        ids = [_insert_with_children(a_rows[0], kids[0])]  # one statement for the filing's rows
+    else:
+        ids = bulk_insert(Assessment, a_rows, returning=Assessment.id)
+        _insert_children([(model, [{"assessment_id": aid, **r} for aid, k in zip(ids, kids, strict=True)
+                                   for r in k[model]]) for model in CHILDREN])
+    evs, audits = [], []
     for aid, f, row in zip(ids, batch, a_rows, strict=True):
-        team += [{"assessment_id": aid, "person_id": pk, "role": role} for pk, role in f.team]
-        consultants += [{"assessment_id": aid, "person_id": pk} for pk in f.consultant_pks]
-        caps += [{"assessment_id": aid, "name": c["name"], "level": int(c["level"][2])} for c in f.capabilities]
-        changes.append({"assessment_id": aid, "from_status": None, "to_status": S.filed.value,
-                        "actor_id": actor.id, "reason": None, "at": now})
-        changes.append({"assessment_id": aid, "from_status": S.filed.value, "to_status": row["status"],
-                        "actor_id": None, "reason": None, "at": now})
         flags = sorted(k for k, v in f.flags.items() if v)
         evs.append((actor, "assessment", aid, "filed", None,
                     {"external_ref": row["external_ref"], "grade": row["grade"],
@@ -314,8 +313,6 @@ def _persist_batch(body, batch: list[Filing], ctx, actor, now, today, written: l
             audits.append({"assessment_id": aid, "body_id": body.id, "consulting_body_id": f.consulting_body_pk,
                            "enterprise_id": row["enterprise_id"], "round": 1})
         ctx.note_filed(f)
-    _insert_children([(TeamMember, team), (AssessmentConsultant, consultants), (Capability, caps),
-                      (StatusChange, changes)])
     audit_evs = confirmations.open_audits(audits, today)
     events.record_many(evs + audit_evs)
     later: dict[int, date] = {}  # a later assessment resets the surveillance clock of earlier certificates
@@ -344,6 +341,38 @@ def _note_written(written: list, ids: list[int], batch: list[Filing], a_rows: li
         stored = ctx.enterprise_rows.get(f.enterprise["credit_code"])
         if stored is not None:
             written.append(Written({**row, "id": aid}, f, stored, opened.get(aid)))
+
+
+CHILDREN = (TeamMember, AssessmentConsultant, Capability, StatusChange)
+
+
+def _children_of(f: Filing, row: dict, actor: Actor, now) -> dict[type, list[dict]]:
+    """A new assessment's rows in its child tables (without the assessment's id)."""
+    return {
+        TeamMember: [{"person_id": pk, "role": role} for pk, role in f.team],
+        AssessmentConsultant: [{"person_id": pk} for pk in f.consultant_pks],
+        Capability: [{"name": c["name"], "level": int(c["level"][2])} for c in f.capabilities],
+        StatusChange: [
+            {"from_status": None, "to_status": S.filed.value, "actor_id": actor.id, "reason": None, "at": now},
+            {"from_status": S.filed.value, "to_status": row["status"], "actor_id": None, "reason": None, "at": now},
+        ],
+    }
+
+
+def _insert_with_children(row: dict, kids: dict[type, list[dict]]) -> int:
+    """PostgreSQL: the assessment and its child rows in one statement (data-modifying WITH clauses:
+    each child table's INSERT selects the new id from the assessment's); returns the new id."""
+    new = sa.insert(Assessment.__table__).values(row).returning(Assessment.__table__.c.id).cte("new_assessment")
+    ctes = []
+    for model, rows in kids.items():
+        if not rows:
+            continue
+        table, cols = model.__table__, list(rows[0])
+        given = sa.values(*[sa.column(c, table.c[c].type) for c in cols], name=f"v_{table.name}").data(
+            [tuple(r[c] for c in cols) for r in rows])
+        pick = sa.select(new.c.id, *[given.c[c] for c in cols]).select_from(new).join(given, sa.true())
+        ctes.append(sa.insert(table).from_select(["assessment_id", *cols], pick).cte(f"w_{table.name}"))
+    return db.session.execute(sa.select(new.c.id).add_cte(*ctes)).scalar_one()
 
 
 def _insert_children(tables: list[tuple[type, list[dict]]]) -> None:
