@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .config import EVENTS, GRADES, INDICATORS, NR, RatingConfig, RatingError
-from .events import encode, parse_period
+from .events import EventCounts, encode, parse_period
 from .reasons import INDICATOR_EN, INDICATOR_ZH
 
 EVENT_ZH = {
@@ -176,14 +176,18 @@ def compare(previous: pd.DataFrame | None, current: pd.DataFrame) -> pd.DataFram
     return out
 
 
-def events_behind_change(events: pd.DataFrame, period, config: RatingConfig | None = None) -> pd.DataFrame:
+def events_behind_change(
+    events: pd.DataFrame, period, config: RatingConfig | None = None, *, codes: EventCounts | None = None
+) -> pd.DataFrame:
     """The raw events that entered (the rated month) or left (aged out) the window at ``period``.
 
     Returns the matching rows of ``events`` (a copy) with a column ``effect``:
-    ``entered`` or ``left``.
+    ``entered`` or ``left``. ``codes``: ``encode(events)`` when the caller has it already
+    (the events are not encoded a second time).
     """
     cfg = config or RatingConfig()
-    codes = encode(events)
+    if codes is None or len(codes.subject) != len(events):
+        codes = encode(events)
     p = parse_period(period)
     if codes.day is None:
         raise RatingError("events_behind_change needs raw events (with event_date), not counts")

@@ -29,13 +29,14 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from auditbo.clock import office_zone, start_of
 from auditbo.extensions import db
 from auditbo.frames import read_frame
-from rating import RatingConfig, earliest_month, parse_period
+from rating import EVENTS, RatingConfig, earliest_month, parse_period
 
 COLUMNS = ["subject_id", "subject_type", "event_date", "event", "checker_id", "case_id"]
 
@@ -88,6 +89,32 @@ def window(period: str, config: RatingConfig | None = None) -> tuple[date, date]
     return first, last
 
 
+# The outcomes travel as integer codes until the frame is built (a million records hold millions
+# of events: strings per row would be hashed, compared and copied at every step).
+# An outcome's source: a kind (its text order) and the row's id; as text ("c12", "f3", "q1", ...)
+# it orders the events of a day and names one outcome for the duplicate check.
+KINDS = ("c", "f", "q", "s", "x")  # confirmation, filing, complaint, spot check, sanction
+ROLES = tuple(ROLE_TYPE)
+HOLDINGS = tuple(HOLDING)
+TYPES = tuple(sorted(set(ROLE_TYPE.values())))  # subject types in text order
+EVENT_NAMES = tuple(sorted(EVENTS))
+_ALLOWED = np.array([[r in HOLDING[h] for r in ROLES] for h in HOLDINGS])
+_ROLE_TYPE = np.array([TYPES.index(ROLE_TYPE[r]) for r in ROLES])
+_OUTCOME = ["case", "event", "day", "checker", "holding", "kind", "src"]
+
+
+def _postgres() -> bool:
+    return db.session.connection().dialect.name == "postgresql"
+
+
+def _office_day(col):
+    """A UTC timestamp column as the office day: computed by PostgreSQL (a date), or the
+    timestamp itself elsewhere (:func:`_days` converts it)."""
+    if _postgres():
+        return sa.cast(sa.func.timezone(str(office_zone()), col), sa.Date)
+    return _stamp(col)
+
+
 def _office_dates(values: pd.Series) -> pd.Series:
     """UTC timestamps -> office dates (vectorised)."""
     if values.empty:
@@ -96,8 +123,17 @@ def _office_dates(values: pd.Series) -> pd.Series:
     return stamps.dt.date
 
 
-def _frame(rows, columns) -> pd.DataFrame:
-    return pd.DataFrame(list(rows), columns=columns)
+def _days(values: pd.Series, *, stamps: bool = False) -> np.ndarray:
+    """Day numbers (days since 1970-01-01) of dates (text or ``date``), or with ``stamps`` of
+    UTC timestamps taken as office days; each distinct value is converted once."""
+    if not len(values):
+        return np.empty(0, dtype=np.int64)
+    codes, uniques = pd.factorize(values)
+    u = pd.Series(uniques, dtype=object)
+    if stamps and not _postgres():
+        u = _office_dates(u)
+    days = pd.to_datetime(u.astype(str), format="%Y-%m-%d").to_numpy("datetime64[D]").astype(np.int64)
+    return days[codes]
 
 
 def _text(col):
@@ -110,8 +146,33 @@ def _stamp(col):
     return sa.type_coerce(col, sa.DateTime(timezone=True))
 
 
+def _coded(values: pd.Series, names: dict, vocabulary: tuple) -> np.ndarray:
+    """Codes (positions in ``vocabulary``) of stored texts mapped through ``names``."""
+    codes, uniques = pd.factorize(values.astype(object))
+    lut = np.array([vocabulary.index(names[u]) for u in uniques], dtype=np.int64)
+    return lut[codes]
+
+
+def _outcomes(case, event, day, checker, holding: str, kind: str, src) -> pd.DataFrame:
+    n = len(case)
+    return pd.DataFrame({
+        "case": np.asarray(case, dtype=np.int64),
+        "event": np.broadcast_to(np.asarray(event, dtype=np.int64), (n,)),
+        "day": np.asarray(day, dtype=np.int64),
+        "checker": np.broadcast_to(np.asarray(checker, dtype=np.int64), (n,)),
+        "holding": np.broadcast_to(np.asarray(holding, dtype=np.int64), (n,)),
+        "kind": KINDS.index(kind),
+        "src": np.asarray(src, dtype=np.int64),
+    })
+
+
+def _checkers(values: pd.Series) -> np.ndarray:
+    """User ids (-1: none)."""
+    return pd.to_numeric(values, errors="coerce").fillna(-1).to_numpy(np.int64)
+
+
 def _case_events(first: date, last: date) -> pd.DataFrame:
-    """Outcomes of assessments: case, event, date, checker, holding, source."""
+    """Outcomes of assessments: case, event, day, checker, holding, kind, src (all codes)."""
     from auditbo.confirmations.models import AuditStatus, ConfirmationAudit, FindingAgainst
     from auditbo.confirmations.models import Finding as ConfirmationFinding
     from auditbo.filings.models import Assessment
@@ -119,27 +180,18 @@ def _case_events(first: date, last: date) -> pd.DataFrame:
 
     since, until = start_of(first), start_of(date.fromordinal(last.toordinal() + 1))
     parts = []
-
     filed = read_frame(
-        sa.select(Assessment.id, _stamp(Assessment.filed_at), Assessment.flag_late).where(
+        sa.select(Assessment.id, _office_day(Assessment.filed_at), Assessment.flag_late).where(
             Assessment.filed_at >= since, Assessment.filed_at < until
         ),
         ["case", "at", "late"],
         ints=("case",),
     )
     if len(filed):
-        parts.append(
-            pd.DataFrame(
-                {
-                    "case": filed["case"],
-                    "event": filed["late"].astype(bool).map({True: "filing_late", False: "filing_on_time"}),
-                    "date": _office_dates(filed["at"]),
-                    "checker": None,
-                    "holding": "filing",
-                    "source": "f" + filed["case"].astype(str),
-                }
-            )
-        )
+        late = filed["late"].astype(bool).to_numpy()
+        event = np.where(late, EVENT_NAMES.index("filing_late"), EVENT_NAMES.index("filing_on_time"))
+        parts.append(_outcomes(filed["case"], event, _days(filed["at"], stamps=True), -1,
+                               HOLDINGS.index("filing"), "f", filed["case"]))
 
     consultant_finding = (
         sa.select(ConfirmationFinding.id)
@@ -154,7 +206,7 @@ def _case_events(first: date, last: date) -> pd.DataFrame:
             ConfirmationAudit.id,
             ConfirmationAudit.assessment_id,
             _text(ConfirmationAudit.decision),
-            _stamp(ConfirmationAudit.decided_at),
+            _office_day(ConfirmationAudit.decided_at),
             sa.func.coalesce(ConfirmationAudit.decided_by_id, ConfirmationAudit.assignee_id),
             consultant_finding,
         ).where(
@@ -164,24 +216,16 @@ def _case_events(first: date, last: date) -> pd.DataFrame:
             ConfirmationAudit.decided_at < until,
         ),
         ["id", "case", "decision", "at", "checker", "about_consultant"],
-        text=("decision",),
+        categories=("decision",),
         ints=("id", "case"),
     )
     if len(audits):
-        decision = audits["decision"].map(CONFIRMATION_EVENT)
-        own_side = (decision == "confirmation_returned") & ~audits["about_consultant"].astype(bool)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "case": audits["case"],
-                    "event": decision,
-                    "date": _office_dates(audits["at"]),
-                    "checker": _user_ids(audits["checker"]),
-                    "holding": own_side.map({True: "check_own_side", False: "check"}),
-                    "source": "c" + audits["id"].astype(str),
-                }
-            )
-        )
+        event = _coded(audits["decision"], CONFIRMATION_EVENT, EVENT_NAMES)
+        own_side = (event == EVENT_NAMES.index("confirmation_returned")) & ~audits["about_consultant"].astype(
+            bool).to_numpy()
+        holding = np.where(own_side, HOLDINGS.index("check_own_side"), HOLDINGS.index("check"))
+        parts.append(_outcomes(audits["case"], event, _days(audits["at"], stamps=True),
+                               _checkers(audits["checker"]), holding, "c", audits["id"]))
 
     first_inspector = (
         sa.select(sa.func.min(SpotCheckInspector.user_id))
@@ -202,31 +246,15 @@ def _case_events(first: date, last: date) -> pd.DataFrame:
             SpotCheck.closed_on <= last,
         ),
         ["id", "case", "outcome", "on", "checker"],
-        text=("outcome",),
+        categories=("outcome",),
         ints=("id", "case"),
     )
     if len(checks):
-        parts.append(
-            pd.DataFrame(
-                {
-                    "case": checks["case"],
-                    "event": checks["outcome"].map(SPOTCHECK_EVENT),
-                    "date": pd.to_datetime(checks["on"]).dt.date,  # text (COPY) or dates
-                    "checker": _user_ids(checks["checker"]),
-                    "holding": "check",
-                    "source": "s" + checks["id"].astype(str),
-                }
-            )
-        )
+        parts.append(_outcomes(checks["case"], _coded(checks["outcome"], SPOTCHECK_EVENT, EVENT_NAMES),
+                               _days(checks["on"]), _checkers(checks["checker"]), HOLDINGS.index("check"), "s",
+                               checks["id"]))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["case", "event", "date", "checker", "holding", "source"]
-    )
-
-
-def _user_ids(values: pd.Series) -> pd.Series:
-    num = pd.to_numeric(values, errors="coerce")
-    ids = "U" + num.fillna(0).astype("int64").astype(str)
-    return ids.astype(object).where(num.notna(), None)
+        {c: np.empty(0, dtype=np.int64) for c in _OUTCOME})
 
 
 def _complaints(first: date, last: date) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -234,8 +262,8 @@ def _complaints(first: date, last: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     from auditbo.complaints.models import Complaint, ComplaintStatus
     from auditbo.orgs.models import Organisation, Person
 
-    rows = _frame(
-        db.session.execute(
+    rows = pd.DataFrame(
+        list(db.session.execute(
             sa.select(
                 Complaint.id,
                 Complaint.closed_on,
@@ -253,36 +281,27 @@ def _complaints(first: date, last: date) -> tuple[pd.DataFrame, pd.DataFrame]:
                 Complaint.closed_on >= first,
                 Complaint.closed_on <= last,
             )
-        ),
-        ["id", "on", "case", "org_code", "org_kind", "person_code", "person_kind"],
+        )),
+        columns=["id", "on", "case", "org_code", "org_kind", "person_code", "person_kind"],
     )
+    complaint = EVENT_NAMES.index("complaint_substantiated")
     named = []
-    for _, r in rows.iterrows():
-        code, kind = (r["org_code"], r["org_kind"]) if r["org_code"] else (r["person_code"], r["person_kind"])
+    for r in rows.itertuples(index=False):
+        code, kind = (r.org_code, r.org_kind) if r.org_code else (r.person_code, r.person_kind)
         if code:
-            named.append(
-                {
-                    "subject_id": code,
-                    "subject_type": str(kind),
-                    "event_date": r["on"],
-                    "event": "complaint_substantiated",
-                    "checker_id": None,
-                    "case_id": None if pd.isna(r["case"]) else f"A{int(r['case'])}",
-                    "source": f"q{r['id']}",
-                }
-            )
+            case = -1 if pd.isna(r.case) else int(r.case)
+            named.append((code, TYPES.index(str(kind)), r.on, complaint, -1, case, KINDS.index("q"), int(r.id)))
     about = rows[rows["case"].notna()]
-    cases = pd.DataFrame(
-        {
-            "case": about["case"].astype("int64"),
-            "event": "complaint_substantiated",
-            "date": about["on"],
-            "checker": None,
-            "holding": "complaint",
-            "source": "q" + about["id"].astype(str),
-        }
-    )
-    return pd.DataFrame(named, columns=COLUMNS + ["source"]), cases
+    cases = _outcomes(about["case"].astype("int64"), complaint, _days(about["on"]), -1,
+                      HOLDINGS.index("complaint"), "q", about["id"].astype("int64"))
+    return _named(named), cases
+
+
+def _named(rows: list) -> pd.DataFrame:
+    """Outcomes held against the subject they name: subject (text), type, day, event, checker, case, kind, src."""
+    frame = pd.DataFrame(rows, columns=["subject", "type", "on", "event", "checker", "case", "kind", "src"])
+    frame["day"] = _days(frame["on"])
+    return frame.drop(columns="on")
 
 
 def _sanctions(first: date, last: date) -> pd.DataFrame:
@@ -313,60 +332,51 @@ def _sanctions(first: date, last: date) -> pd.DataFrame:
         if not first <= day <= last:
             continue
         code, kind = (org_code, org_kind) if org_code else (person_code, person_kind)
-        out.append(
-            {
-                "subject_id": code,
-                "subject_type": str(kind),
-                "event_date": day,
-                "event": "sanction",
-                "checker_id": None,
-                "case_id": None,
-                "source": f"x{sid}",
-            }
-        )
-    return pd.DataFrame(out, columns=COLUMNS + ["source"])
+        out.append((code, TYPES.index(str(kind)), day, EVENT_NAMES.index("sanction"), -1, -1, KINDS.index("x"), sid))
+    return _named(out)
 
 
 def _parties(cases: sa.Select) -> pd.DataFrame:
-    """Every party of the assessments selected by ``cases`` (a select of ids): case, role, subject."""
+    """Every party of the assessments selected by ``cases`` (a select of ids): case, role (code) and
+    the party's row id (organisation or person), read as integers."""
     from auditbo.filings.models import Assessment, AssessmentConsultant, TeamMember
-    from auditbo.orgs.models import Organisation, Person
 
-    consulting = sa.orm.aliased(Organisation)
     ids = cases.subquery()
     bodies = read_frame(
-        sa.select(Assessment.id, Organisation.credit_code, consulting.credit_code)
-        .join(Organisation, Organisation.id == Assessment.body_id)
-        .outerjoin(consulting, consulting.id == Assessment.consulting_body_id)
+        sa.select(Assessment.id, Assessment.body_id, Assessment.consulting_body_id)
         .where(Assessment.id.in_(sa.select(ids.c.id))),
         ["case", "body", "consulting_body"],
-        text=("body", "consulting_body"),
-        ints=("case",),
+        ints=("case", "body"),
     )
     team = read_frame(
-        sa.select(TeamMember.assessment_id, _text(TeamMember.role), Person.person_id)
-        .join(Person, Person.id == TeamMember.person_id)
+        sa.select(TeamMember.assessment_id, _text(TeamMember.role), TeamMember.person_id)
         .where(TeamMember.assessment_id.in_(sa.select(ids.c.id))),
-        ["case", "role", "subject_id"],
-        text=("role", "subject_id"),
-        ints=("case",),
+        ["case", "role", "party"],
+        categories=("role",),
+        ints=("case", "party"),
     )
     consultants = read_frame(
-        sa.select(AssessmentConsultant.assessment_id, Person.person_id)
-        .join(Person, Person.id == AssessmentConsultant.person_id)
+        sa.select(AssessmentConsultant.assessment_id, AssessmentConsultant.person_id)
         .where(AssessmentConsultant.assessment_id.in_(sa.select(ids.c.id))),
-        ["case", "subject_id"],
-        text=("subject_id",),
-        ints=("case",),
+        ["case", "party"],
+        ints=("case", "party"),
     )
-    with_consulting = bodies[bodies["consulting_body"].notna()]
+    consulting = pd.to_numeric(bodies["consulting_body"], errors="coerce")
+    with_consulting = consulting.notna().to_numpy()
+
+    def part(case, role, party):
+        n = len(case)
+        return pd.DataFrame({"case": np.asarray(case, dtype=np.int64),
+                             "role": np.broadcast_to(np.asarray(role, dtype=np.int64), (n,)),
+                             "party": np.asarray(party, dtype=np.int64)})
+
     return pd.concat(
         [
-            pd.DataFrame({"case": bodies["case"], "role": "body", "subject_id": bodies["body"]}),
-            pd.DataFrame({"case": with_consulting["case"], "role": "consulting_body",
-                          "subject_id": with_consulting["consulting_body"]}),
-            team,
-            consultants.assign(role="consultant")[["case", "role", "subject_id"]],
+            part(bodies["case"], ROLES.index("body"), bodies["body"]),
+            part(bodies["case"].to_numpy()[with_consulting], ROLES.index("consulting_body"),
+                 consulting.to_numpy()[with_consulting]),
+            part(team["case"], _coded(team["role"], {r: r for r in ROLES}, ROLES), team["party"]),
+            part(consultants["case"], ROLES.index("consultant"), consultants["party"]),
         ],
         ignore_index=True,
     )
@@ -399,35 +409,78 @@ def _case_ids(first: date, last: date) -> sa.Select:
     )
 
 
+def _codes_of(model, code_col) -> pd.Series:
+    """Row id -> subject id (credit code or registry person id) of every organisation or person."""
+    rows = db.session.execute(sa.select(model.id, code_col)).all()
+    return pd.Series([r[1] for r in rows], index=pd.Index([r[0] for r in rows], dtype="int64"), dtype=object)
+
+
+def _from_codes(codes: np.ndarray, names) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes, pd.Index(np.asarray(names, dtype=object), dtype=object))
+
+
+def _labelled(values: np.ndarray, prefix: str) -> pd.Categorical:
+    """Ids as text codes ("U12", "A7"); -1 is missing."""
+    has = values >= 0
+    uniques, inverse = np.unique(values[has], return_inverse=True)
+    codes = np.full(len(values), -1, dtype=np.int64)
+    codes[has] = inverse
+    return _from_codes(codes, [f"{prefix}{v}" for v in uniques.tolist()])
+
+
+def _text_order(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keys that order non-negative integers as their decimal texts do ("12" < "3" < "30")."""
+    digits = np.searchsorted(10 ** np.arange(1, 19, dtype=np.int64), ids, side="right") + 1
+    width = int(digits.max()) if len(ids) else 1
+    return ids * 10 ** (width - digits), digits
+
+
 def rating_events(period: str, config: RatingConfig | None = None) -> pd.DataFrame:
-    """The engine's raw events for a run of ``period`` (sorted, one row per subject and outcome)."""
+    """The engine's raw events for a run of ``period`` (sorted, one row per subject and outcome).
+
+    The columns are categorical (texts as categories; a missing checker or case is NaN)."""
+    from auditbo.orgs.models import Organisation, Person
+
     first, last = window(period, config)
     outcomes = _case_events(first, last)
     named, complaint_cases = _complaints(first, last)
     outcomes = pd.concat([outcomes, complaint_cases], ignore_index=True) if len(complaint_cases) else outcomes
-    held = pd.DataFrame(columns=COLUMNS + ["source"])
+    named = pd.concat([named, _sanctions(first, last)], ignore_index=True)
+    held = outcomes.iloc[:0].assign(role=np.empty(0, dtype=np.int64), party=np.empty(0, dtype=np.int64))
     if len(outcomes):
-        parties = _parties(_case_ids(first, last))
-        held = outcomes.merge(parties, on="case", how="inner")
-        allowed = pd.MultiIndex.from_tuples([(h, r) for h, roles in HOLDING.items() for r in roles])
-        held = held[pd.MultiIndex.from_arrays([held["holding"], held["role"]]).isin(allowed)]
-        held = pd.DataFrame(
-            {
-                "subject_id": held["subject_id"],
-                "subject_type": held["role"].map(ROLE_TYPE),
-                "event_date": held["date"],
-                "event": held["event"],
-                "checker_id": held["checker"],
-                "case_id": "A" + held["case"].astype("int64").astype(str),
-                "source": held["source"],
-            }
-        )
-    frames = [f for f in (held, named, _sanctions(first, last)) if len(f)]
-    if not frames:
+        held = outcomes.merge(_parties(_case_ids(first, last)), on="case", how="inner")
+        held = held[_ALLOWED[held["holding"].to_numpy(), held["role"].to_numpy()]]
+    if not len(held) and not len(named):
         return pd.DataFrame(columns=COLUMNS)
-    out = pd.concat(frames, ignore_index=True)
+    orgs, persons = _codes_of(Organisation, Organisation.credit_code), _codes_of(Person, Person.person_id)
+    vocabulary = pd.Index(np.unique(np.concatenate([orgs.to_numpy(), persons.to_numpy(),
+                                                     named["subject"].to_numpy(dtype=object)])))
+    role, party = held["role"].to_numpy(), held["party"].to_numpy()
+    is_org = np.isin(role, [ROLES.index("body"), ROLES.index("consulting_body")])
+    subject = np.empty(len(held), dtype=np.int64)
+    for sel, table in ((is_org, orgs), (~is_org, persons)):
+        subject[sel] = vocabulary.get_indexer(table.to_numpy()[table.index.get_indexer(party[sel])])
+
+    def column(name: str, held_values) -> np.ndarray:
+        return np.concatenate([np.asarray(held_values, dtype=np.int64), named[name].to_numpy(np.int64)])
+
+    sid = np.concatenate([subject, vocabulary.get_indexer(named["subject"].to_numpy(dtype=object))])
+    stype = column("type", _ROLE_TYPE[role])
+    kind, src = column("kind", held["kind"]), column("src", held["src"])
     # one outcome counts once per subject (a complaint naming a body about that body's record)
-    out = out.drop_duplicates(subset=["source", "subject_type", "subject_id"])
-    out["event_date"] = pd.to_datetime(out["event_date"]).dt.strftime("%Y-%m-%d")
-    out = out.sort_values(["event_date", "source", "subject_type", "subject_id"], kind="stable")
-    return out[COLUMNS].reset_index(drop=True)
+    keep = ~pd.DataFrame({"k": kind, "s": src, "t": stype, "i": sid}).duplicated().to_numpy()
+    day, event = column("day", held["day"])[keep], column("event", held["event"])[keep]
+    checker, case = column("checker", held["checker"])[keep], column("case", held["case"])[keep]
+    sid, stype, kind, src = sid[keep], stype[keep], kind[keep], src[keep]
+    # the order of the texts: day, source ("c12" < "c3"), subject type, subject id
+    pad, digits = _text_order(src)
+    order = np.lexsort((sid, stype, digits, pad, kind, day))
+    days, day_codes = np.unique(day[order], return_inverse=True)
+    return pd.DataFrame({
+        "subject_id": _from_codes(sid[order], vocabulary),
+        "subject_type": _from_codes(stype[order], TYPES),
+        "event_date": _from_codes(day_codes, np.datetime_as_string(days.astype("datetime64[D]")).tolist()),
+        "event": _from_codes(event[order], EVENT_NAMES),
+        "checker_id": _labelled(checker[order], "U"),
+        "case_id": _labelled(case[order], "A"),
+    })

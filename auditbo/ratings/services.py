@@ -165,7 +165,7 @@ def _compute(period: str, cfg: RatingConfig) -> tuple[pd.DataFrame, dict, dict]:
     current = Rater(cfg, explain=True).fit_transform(codes, period, previous)
     report = rating.validation_report(codes, period, cfg, current=current, previous=previous, past=past)
     table = rating.compare(previous, current)
-    return table, report.to_dict(), _behind(raw, period, cfg)
+    return table, report.to_dict(), _behind(raw, period, cfg, codes)
 
 
 def _shift(p: int, months: int) -> str:
@@ -173,14 +173,15 @@ def _shift(p: int, months: int) -> str:
     return f"{q // 12:04d}-{q % 12 + 1:02d}"
 
 
-def _behind(raw: pd.DataFrame, period: str, cfg: RatingConfig) -> dict:
+def _behind(raw: pd.DataFrame, period: str, cfg: RatingConfig, codes: rating.EventCounts | None = None) -> dict:
     """(subject_type, subject_id) -> the events that entered or left the window this month."""
-    rows = rating.events_behind_change(raw, period, cfg)
-    first = rows.groupby(["subject_type", "subject_id"], sort=False).head(MAX_CASES_BEHIND)  # in their order
-    out: dict = {}
+    rows = rating.events_behind_change(raw, period, cfg, codes=codes)
+    first = rows.groupby(["subject_type", "subject_id"], sort=False, observed=True).head(MAX_CASES_BEHIND)
+    out: dict = {}  # in their order
     for stype, sid, e, d, c, f in first[["subject_type", "subject_id", "event", "event_date", "case_id",
-                                         "effect"]].itertuples(index=False):
-        out.setdefault((stype, sid), []).append({"event": e, "date": d, "case": c, "effect": f})
+                                         "effect"]].astype(object).itertuples(index=False):
+        out.setdefault((stype, sid), []).append({"event": e, "date": d, "case": None if pd.isna(c) else c,
+                                                 "effect": f})
     return out
 
 
