@@ -206,7 +206,10 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     if a.summarise:
         lines = [json.loads(x) for f in a.summarise for x in Path(f).read_text().splitlines() if x.strip()]
-        cells = [x for x in lines if not x.get("summary")]
+        key = ["prevalence", "fraction", "n", "model", "mandatory", "strata"]
+        cells = (
+            pd.DataFrame([x for x in lines if not x.get("summary")]).drop_duplicates(key).to_dict("records")
+        )
         seconds = sum(x["seconds"] for x in lines if x.get("summary"))
         print(json.dumps(summarise(pd.DataFrame(cells), seconds)))
         return 0
