@@ -82,16 +82,48 @@ def _text(value) -> str:
     return str(value).strip()
 
 
+def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (-1: missing) and the distinct values they index, in no particular order.
+
+    A categorical column is taken as it is encoded (its codes, its categories that occur)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy().astype(np.int64)
+        used = np.zeros(len(values.cat.categories) + 1, dtype=bool)
+        used[codes] = True  # -1 marks the last slot
+        used[-1] = False
+        occurring = np.flatnonzero(used)
+        lut = np.full(len(used), -1, dtype=np.int64)
+        lut[occurring] = np.arange(len(occurring))
+        return lut[codes], np.asarray(values.cat.categories, dtype=object)[occurring]
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _clean_texts(uniques: np.ndarray) -> pd.Series:
+    values = pd.Series(uniques, dtype=object)
+    if len(values) and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values.str.strip()  # the usual case, without a Python call per value
+    return pd.Series([_text(v) for v in uniques], dtype=object)
+
+
+def _sorted_codes(clean: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """pd.factorize(clean, sort=True) (None: missing), skipping the sort when already in order."""
+    index = pd.Index(clean, dtype=object)
+    if len(index) and not index.hasnans and index.is_unique and index.is_monotonic_increasing:
+        return np.arange(len(index), dtype=np.int64), clean.to_numpy(dtype=object)
+    return pd.factorize(clean, sort=True, use_na_sentinel=True)
+
+
 def _factorize_text(
     frame: pd.DataFrame, col: str, source: str | None, *, required: bool
 ) -> tuple[np.ndarray, np.ndarray]:
     """Codes and stripped unique values of a text column (hashing once, cleaning the uniques).
 
     Missing or blank values get code -1 (an error when ``required``)."""
-    codes, uniques = pd.factorize(frame[col], use_na_sentinel=True)
-    clean = pd.Series([_text(v) for v in np.asarray(uniques, dtype=object)], dtype=object)
+    codes, uniques = _factorize(frame[col])
+    clean = _clean_texts(uniques)
     blank = (clean == "").to_numpy()
-    recode, cleaned = pd.factorize(clean.where(~blank, None), sort=True, use_na_sentinel=True)
+    recode, cleaned = _sorted_codes(clean.where(~blank, None))
     recode = np.append(recode, -1)  # index -1 (missing) stays missing
     out = recode[codes]
     if required:
@@ -121,7 +153,7 @@ def _month_index(frame, col, fmt, what, source) -> tuple[np.ndarray, np.ndarray]
         if d.isna().any():
             raise RatingError(f"{_where(source, np.flatnonzero(d.isna()), frame)}: empty {col}")
         return (d.year * 12 + d.month - 1).to_numpy(np.int32), d.to_numpy("datetime64[D]")
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    codes, uniques = _factorize(s)
     parsed = pd.to_datetime(pd.Series(uniques, dtype=object).astype(str), format=fmt, errors="coerce")
     okay = parsed.notna().to_numpy()
     bad = np.flatnonzero((codes < 0) | ~okay[np.maximum(codes, 0)])
@@ -173,7 +205,10 @@ def encode(events: pd.DataFrame, *, source: str | None = None) -> EventCounts:
         n = np.ones(len(events), dtype=np.float64)
     # subjects: (type, id) pairs, sorted so that codes are deterministic
     key = id_codes.astype(np.int64) * len(SUBJECT_TYPES) + stype
-    skeys, subject = np.unique(key, return_inverse=True)
+    present = np.zeros(len(id_uniques) * len(SUBJECT_TYPES), dtype=bool)
+    present[key] = True  # np.unique(key, return_inverse=True) without sorting the rows
+    skeys = np.flatnonzero(present)
+    subject = (np.cumsum(present) - 1)[key]
     subjects = pd.DataFrame(
         {
             "subject_id": np.asarray(id_uniques, dtype=object)[skeys // len(SUBJECT_TYPES)],
