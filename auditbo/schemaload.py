@@ -168,7 +168,7 @@ def compile_field_loader(schema: Schema, *, memo: int = 4096, finish: Callable |
     for name, field in schema.load_fields.items():
         others = tuple(n for n in names if n != name)
         plan.append((field.data_key or name, field.attribute or name, field.required, field.load_default,
-                     _field_converter(field), others))
+                     _field_converter(field), others, _nested_loader(field, memo)))
     remembered: dict[str, dict] = {key: {} for key, *_ in plan}
 
     def slow(key, value, others):
@@ -181,7 +181,7 @@ def compile_field_loader(schema: Schema, *, memo: int = 4096, finish: Callable |
     def load(value: dict) -> tuple[dict, dict | list]:
         data: dict = {}
         messages: dict | list = {} if finish is None else []
-        for key, attr, required, default, convert, others in plan:
+        for key, attr, required, default, convert, others, nested in plan:
             raw = value.get(key, missing)
             cache = remembered[key]
             token = _token(raw) if cache else None  # a value this field refused before is not tried again
@@ -195,11 +195,15 @@ def compile_field_loader(schema: Schema, *, memo: int = 4096, finish: Callable |
                         pass
                 elif not required and default is missing:
                     continue
-                answer = slow(key, raw, others)
-                if token is None:
-                    token = _token(raw)
-                if token is not None and len(cache) < memo:
-                    cache[token] = answer
+                if nested is not None and type(raw) is dict:  # a nested object: field by field, as above
+                    part, errs = nested(key, attr, raw)
+                    answer = part, (errs if finish is None or not errs else finish(key, raw, errs))
+                else:  # (a nested object's parts are remembered; the whole rarely comes back)
+                    answer = slow(key, raw, others)
+                    if token is None:
+                        token = _token(raw)
+                    if token is not None and len(cache) < memo:
+                        cache[token] = answer
             part, errs = answer
             if attr in part:
                 kept = part[attr]  # shared with the memo when the field has errors: a caller drops such parts
@@ -209,6 +213,26 @@ def compile_field_loader(schema: Schema, *, memo: int = 4096, finish: Callable |
             elif errs:
                 messages.extend(errs)
         return data, messages
+
+    return load
+
+
+def _nested_loader(field: fields.Field, memo: int) -> Callable | None:
+    """For a nested object field (one object, EXCLUDE, no hooks or validators of its own): its
+    answer from its own fields' answers, as marshmallow gives it: the valid part (absent when
+    empty) and ``{key: messages}``, so that an object with one bad field costs that field only."""
+    if type(field) is not fields.Nested or field.many or field.validators:
+        return None
+    try:
+        inner = compile_field_loader(field.schema, memo=memo)
+    except TypeError:
+        return None
+
+    def load(key, attr, raw: dict):
+        part, messages = inner(raw)
+        if not messages:
+            return {attr: part}, {}
+        return ({attr: part} if part else {}), {key: messages}  # marshmallow keeps a bad object's valid part
 
     return load
 
