@@ -6,6 +6,7 @@ append events, and return; the request, CLI command or job commits once.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
@@ -362,17 +363,32 @@ def _children_of(f: Filing, row: dict, actor: Actor, now) -> dict[type, list[dic
 def _insert_with_children(row: dict, kids: dict[type, list[dict]]) -> int:
     """PostgreSQL: the assessment and its child rows in one statement (data-modifying WITH clauses:
     each child table's INSERT selects the new id from the assessment's); returns the new id."""
-    new = sa.insert(Assessment.__table__).values(row).returning(Assessment.__table__.c.id).cte("new_assessment")
-    ctes = []
+    shape = (tuple(row), tuple((model, tuple(rows[0]), len(rows)) for model, rows in kids.items() if rows))
+    params = {f"a_{k}": v for k, v in row.items()}
     for model, rows in kids.items():
-        if not rows:
-            continue
-        table, cols = model.__table__, list(rows[0])
-        given = sa.values(*[sa.column(c, table.c[c].type) for c in cols], name=f"v_{table.name}").data(
-            [tuple(r[c] for c in cols) for r in rows])
+        for i, r in enumerate(rows):
+            params.update({f"{model.__tablename__}_{i}_{k}": v for k, v in r.items()})
+    return db.session.execute(_with_children_statement(shape), params).scalar_one()
+
+
+@functools.lru_cache(maxsize=256)
+def _with_children_statement(shape: tuple) -> sa.Select:
+    """The statement of :func:`_insert_with_children` for one shape (the assessment's columns, and per
+    child table its columns and row count), built once: bound parameters ``a_<column>`` and
+    ``<table>_<row>_<column>``."""
+    a_cols, children = shape
+    table = Assessment.__table__
+    new = (sa.insert(table).values({c: sa.bindparam(f"a_{c}", type_=table.c[c].type) for c in a_cols})
+           .returning(table.c.id).cte("new_assessment"))
+    ctes = []
+    for model, cols, n in children:
+        t = model.__table__
+        rows = [sa.select(*[sa.bindparam(f"{t.name}_{i}_{c}", type_=t.c[c].type).label(c) for c in cols])
+                for i in range(n)]  # a UNION ALL of the rows (SQLAlchemy caches it; a VALUES list it compiles anew)
+        given = (rows[0] if n == 1 else sa.union_all(*rows)).subquery(f"v_{t.name}")
         pick = sa.select(new.c.id, *[given.c[c] for c in cols]).select_from(new).join(given, sa.true())
-        ctes.append(sa.insert(table).from_select(["assessment_id", *cols], pick).cte(f"w_{table.name}"))
-    return db.session.execute(sa.select(new.c.id).add_cte(*ctes)).scalar_one()
+        ctes.append(sa.insert(t).from_select(["assessment_id", *cols], pick).cte(f"w_{t.name}"))
+    return sa.select(new.c.id).add_cte(*ctes)
 
 
 def _insert_children(tables: list[tuple[type, list[dict]]]) -> None:
