@@ -60,6 +60,26 @@ def _events_texts(dicts: list) -> tuple[np.ndarray, np.ndarray]:
     return np.add.reduceat(zh, starts), np.add.reduceat(en, starts)
 
 
+def key_positions(left: pd.DataFrame, right: pd.DataFrame) -> np.ndarray | None:
+    """For each row of ``left``, the position of the row of ``right`` with the same subject_id and
+    subject_type (-1: none); None when a side repeats a subject (the caller's merge says so).
+
+    One integer key per subject (both sides' texts hashed once together) instead of a merge on two
+    text columns."""
+    n = len(left)
+    ids, _ = pd.factorize(np.concatenate([left["subject_id"].to_numpy(object), right["subject_id"].to_numpy(object)]))
+    types, names = pd.factorize(
+        np.concatenate([left["subject_type"].to_numpy(object), right["subject_type"].to_numpy(object)])
+    )
+    if (ids < 0).any() or (types < 0).any():
+        return None  # missing keys: as pandas merges them
+    key = ids.astype(np.int64) * max(len(names), 1) + types
+    a, b = pd.Index(key[:n]), pd.Index(key[n:])
+    if not (a.is_unique and b.is_unique):
+        return None
+    return b.get_indexer(a)
+
+
 def compare(previous: pd.DataFrame | None, current: pd.DataFrame) -> pd.DataFrame:
     """Return ``current`` with the change since ``previous`` (both outputs of a Rater).
 
@@ -80,7 +100,18 @@ def compare(previous: pd.DataFrame | None, current: pd.DataFrame) -> pd.DataFram
         previous = pd.DataFrame(columns=KEYS + ["grade", "score"] + contrib)
     cols = KEYS + ["grade", "score"] + [c for c in contrib if c in previous.columns]
     prev = previous[cols].rename(columns={c: c + "_prev" for c in cols if c not in KEYS})
-    m = out[KEYS].merge(prev, how="left", on=KEYS, validate="one_to_one")
+    at = key_positions(out, prev) if len(prev) and len(out) else None
+    if at is None:
+        m = out[KEYS].merge(prev, how="left", on=KEYS, validate="one_to_one")
+    else:  # the same columns as that merge: previous values, NaN where the subject is new
+        m = {}
+        for c in prev.columns.drop(KEYS):
+            v = prev[c].to_numpy()[np.maximum(at, 0)]
+            if (at < 0).any():
+                v = v.astype(v.dtype if v.dtype.kind in "fc" else object)
+                v[at < 0] = np.nan
+            m[c] = v
+        m = pd.DataFrame(m, index=pd.RangeIndex(len(out)))
     out["grade_previous"] = m["grade_prev"].to_numpy()
     out["score_previous"] = pd.to_numeric(m["score_prev"], errors="coerce").to_numpy()
     out["score_change"] = out["score"] - out["score_previous"]

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from .changes import key_positions
 from .config import EVENT_CODE, GRADES, NR, SUBJECT_TYPES, RatingConfig
 from .events import encode, format_period, parse_period
 from .model import Rater
@@ -136,9 +137,23 @@ def transitions(
     """Transition counts previous grade -> current grade, share of rated subjects (rated in
     both months) that changed grade, number of jumps of two grades or more, and the PSI of
     the rated grade distribution."""
-    m = current[KEYS + ["grade"]].merge(
-        previous[KEYS + ["grade"]], on=KEYS, how="outer", suffixes=("", "_prev")
-    )
+    at = key_positions(current, previous) if len(current) and len(previous) else None
+    if at is None:
+        m = current[KEYS + ["grade"]].merge(
+            previous[KEYS + ["grade"]], on=KEYS, how="outer", suffixes=("", "_prev")
+        )
+    else:  # the outer merge's pairs (their order does not matter here): matched, new, gone
+        prev_grade = previous["grade"].to_numpy(object)
+        gone = np.ones(len(previous), dtype=bool)
+        gone[at[at >= 0]] = False
+        m = pd.DataFrame(
+            {
+                "grade": np.concatenate([current["grade"].to_numpy(object), np.full(gone.sum(), NR, object)]),
+                "grade_prev": np.concatenate(
+                    [np.where(at >= 0, prev_grade[np.maximum(at, 0)], NR), prev_grade[gone]]
+                ),
+            }
+        )
     m = m.fillna({"grade": NR, "grade_prev": NR})
     tab = pd.crosstab(m["grade_prev"], m["grade"]).reindex(index=ALL_GRADES, columns=ALL_GRADES, fill_value=0)
     matrix = {a: {b: int(tab.loc[a, b]) for b in ALL_GRADES} for a in ALL_GRADES}
@@ -166,7 +181,15 @@ def outcome_labels(codes, period: int, months: int) -> pd.DataFrame:
 
 def backtest(rated: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     """Rated subjects (ratings from the backtest month) with a later event, with ``adverse``."""
-    m = rated.loc[rated["grade"] != NR, KEYS + ["grade", "score"]].merge(labels, on=KEYS, how="inner")
+    r = rated.loc[rated["grade"] != NR, KEYS + ["grade", "score"]]
+    at = key_positions(r, labels) if len(r) and len(labels) else None
+    if at is None:
+        m = r.merge(labels, on=KEYS, how="inner")
+    else:  # that inner merge: the rated rows found in labels, in their order, with the labels' columns
+        found = at >= 0
+        m = r[found].reset_index(drop=True)
+        for c in labels.columns.drop(KEYS):
+            m[c] = labels[c].to_numpy()[at[found]]
     m = m[m["later_events"] > 0].copy()
     m["adverse"] = m["later_adverse"] > 0
     return m
