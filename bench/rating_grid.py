@@ -21,6 +21,7 @@ quote the worst cell of each goal; ``--json`` adds one JSON line per cell and ty
 from __future__ import annotations
 
 import argparse
+import ast
 import itertools
 import json
 import sys
@@ -111,8 +112,15 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", action="store_true", help="also one JSON line per cell and type")
     ap.add_argument("--only", default=None, help="cells whose label contains this text (e.g. 'low/large')")
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a RatingConfig field for this run (a Python literal), e.g. --set joint_fit=False",
+    )
     args = ap.parse_args(argv)
-    cfg = rating.RatingConfig()
+    cfg = rating.RatingConfig(**dict(_override(s) for s in args.set))
     header = (
         f"{'evidence/strictness/consulting/volumes':40} {'type':4} {'n':>4} {'rho':>6} {'raw':>6} "
         f"{'d':>6} {'oracle':>6} {'maxsh':>5} {'AAA':>4} {'C':>4}"
@@ -143,6 +151,11 @@ def main(argv=None) -> int:
         )
     summary(results)
     return 0
+
+
+def _override(text: str) -> tuple[str, object]:
+    key, _, value = text.partition("=")
+    return key.strip(), ast.literal_eval(value.strip())
 
 
 def summary(results) -> None:

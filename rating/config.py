@@ -114,6 +114,20 @@ class RatingConfig:
     # checker strictness: pseudo-checks that pull a checker towards "average"
     strictness_prior: float = 20.0
     strictness_iterations: int = 8
+    # joint fit (rating/strictness.py fit_joint): where events carry case_id, the checks'
+    # outcomes are modelled over everyone named on the check at once (assessment body,
+    # staff, consulting body, consultant, checker), so that a subject is judged on what
+    # its cases did beyond what the other parties and the checker explain
+    joint_fit: bool = True
+    joint_iterations: int = 12
+    # the penalties: the marginal empirical-Bayes prior strengths (a re-estimate inside
+    # the joint fit, joint_eb, converges slowly and was no better on bench/rating_grid.py)
+    joint_eb: bool = False
+    # persons whose level (the person_body_share part) is their bodies' joint effect; the
+    # others' is their body's other cases (a consultancy has a few consultants, and its
+    # joint effect is mostly the consultant's own cases: on the grid the leave-one-out
+    # rate ranked consultants better)
+    joint_person_level: tuple[str, ...] = ("assessor",)
     backtest_months: int = 6
     n_reasons: int = 3
     # persons vs their body: a person linked to a body (through case_id or body_id) is
@@ -194,6 +208,10 @@ class RatingConfig:
             raise RatingError("need 0 < min_prior_strength <= max_prior_strength")
         if not 0 <= self.person_body_share <= 1:
             raise RatingError(f"person_body_share must be in [0, 1], got {self.person_body_share}")
+        if not set(self.joint_person_level) <= {"assessor", "consultant"}:
+            raise RatingError(
+                f"joint_person_level names persons only (assessor, consultant), got {self.joint_person_level}"
+            )
         self._validate_scale()
         if self.min_effective_n < 0 or self.strictness_prior < 0 or self.backtest_months < 1:
             raise RatingError("min_effective_n and strictness_prior must be >= 0, backtest_months >= 1")

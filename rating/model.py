@@ -2,6 +2,11 @@
 
 - Each criterion's rate is shrunk by empirical Bayes towards the subject type's average
   (beta-binomial prior per type and criterion), after taking out checker strictness.
+- Where events carry case_id, the checked criteria (confirmation, spot checks) come from
+  one joint fit per criterion over everyone named on a check and its checker
+  (rating/joint.py): a body's rate there is its type's average plus what its checks did
+  beyond what the other parties and the checker explain, and an assessor's level is its
+  bodies' joint effects. Without case_id (counts) the marginal rates as below.
 - A person linked to a body (an assessor's assessment body, a consultant's consulting
   body, through case_id or body_id) is shrunk towards its body's rate on the body's other
   cases instead, and its score carries ``person_body_share`` of the body's level plus all
@@ -25,7 +30,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from . import scale
+from . import joint, scale
 from ._columns import _event_dicts, contributions_column
 from .config import EVENT_CODE, EVENTS, INDICATORS, SUBJECT_TYPES, RatingConfig, RatingError
 from .events import PERSON_BODY, EventCounts, encode, format_period, parse_period
@@ -33,7 +38,7 @@ from .evidence import N_EVENTS, Evidence, gather
 from .grades import assign, previous_grade_index
 from .reasons import reasons
 from .shrinkage import fit_beta_prior, posterior
-from .strictness import fit_checker_effects
+from .strictness import checker_fit
 
 N_TYPES = len(SUBJECT_TYPES)
 SANCTION = EVENT_CODE["sanction"]
@@ -152,32 +157,14 @@ class Rater:
         nc = codes.n_checkers
         effects = np.zeros((nc, len(self.criteria_)))
         checks = np.zeros(nc)
+        self.joint_lambda_, joint_chk = joint.fit_penalties(
+            codes, ev, self.criteria_, cfg, self.correct_strictness
+        )
+        if joint_chk is not None and self.correct_strictness:
+            effects = joint_chk
         if self.correct_strictness and nc:
-            sel = codes.checker[ev.rows] >= 0
-            r, w = ev.rows[sel], ev.weights[sel]
-            # fit on one subject type only, so that a case held against several subjects
-            # counts once: the assessment bodies (every check concerns one), or failing
-            # them the type with the most checked evidence
-            tw = np.bincount(stype[codes.subject[r]], weights=w, minlength=N_TYPES)
-            ref = stype[codes.subject[r]] == (0 if tw[0] > 0 else int(np.argmax(tw)))
-            r, w = r[ref], w[ref]
-            checks = np.bincount(codes.checker[r], weights=w, minlength=nc)
-            for j, c in enumerate(self.criteria_):
-                if not c.checked:
-                    continue
-                bad = [EVENT_CODE[e] for e in c.bad]
-                member = np.isin(codes.event[r], bad + [EVENT_CODE[e] for e in c.clean])
-                rr = r[member]
-                effects[:, j] = fit_checker_effects(
-                    codes.subject[rr],
-                    codes.checker[rr],
-                    np.isin(codes.event[rr], bad).astype(np.float64),
-                    w[member],
-                    codes.n_subjects,
-                    nc,
-                    prior=cfg.strictness_prior,
-                    iterations=cfg.strictness_iterations,
-                )
+            checks, marginal = checker_fit(codes, ev, self.criteria_, cfg, stype, skip=joint_chk is not None)
+            effects = effects if joint_chk is not None else marginal
         names = [c.name for c in self.criteria_]
         self.checker_strictness_ = pd.DataFrame(
             effects, index=pd.Index(codes.checkers, name="checker_id"), columns=names
@@ -295,13 +282,28 @@ class Rater:
         strength = np.where(person_type[:, None], alpha[stype] + beta[stype], np.nan)
         m, has = self._body_expectation(ev, x, n, stype)
         m = np.clip(m * self.link_ratio_.to_numpy()[stype], 0.0, 1.0)
+        # bodies' checked criteria from the joint fit (a person's level: its bodies' there)
+        body_level = np.full_like(m, np.nan)
+        jm = joint.joint_effects(
+            codes,
+            ev,
+            crit,
+            getattr(self, "joint_lambda_", None),
+            self._strictness_for(codes),
+            cfg.joint_iterations,
+        )
+        if jm is not None:
+            mean, var, body_level = joint.override(
+                ev, stype, mean, var, prior_mean, *jm, cfg.joint_person_level
+            )
         linked = has[:, None] & np.isfinite(strength)
         if linked.any():
             s = np.where(linked, strength, 1.0)
             mm = np.where(linked, m, prior_mean)
             own, own_var = posterior(x, n, s * mm, s * (1.0 - mm))
             share = cfg.person_body_share
-            person = np.clip(prior_mean + share * (mm - prior_mean) + (own - mm), 0.0, 1.0)
+            level = np.where(np.isfinite(body_level), body_level, mm)
+            person = np.clip(prior_mean + share * (level - prior_mean) + (own - mm), 0.0, 1.0)
             mean = np.where(linked, person, mean)
             var = np.where(linked, own_var, var)
         step = np.array([c.step * cfg.indicator_weights[c.indicator] for c in crit])

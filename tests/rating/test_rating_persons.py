@@ -72,10 +72,16 @@ def test_body_id_in_counts_links_like_case_id_in_raw_events():
         .rename("n")
         .reset_index()
     )
-    a = rate(ev.drop(columns=["month", "body_id"]), "2024-06")
-    b = rate(counts, "2024-06")
+    # the joint fit of the checks needs whole cases (case_id), which counts do not carry:
+    # without it the two inputs give the same ratings
+    cfg = RatingConfig(joint_fit=False)
+    a = rate(ev.drop(columns=["month", "body_id"]), "2024-06", cfg)
+    b = rate(counts, "2024-06", cfg)
     np.testing.assert_allclose(a["score"], b["score"], rtol=1e-9)
     assert (a["grade"] == b["grade"]).all()
+    # with it (the default) the counts are rated as before, the raw events by the joint fit
+    np.testing.assert_allclose(rate(counts, "2024-06")["score"], b["score"], rtol=1e-9)
+    assert not np.allclose(rate(ev.drop(columns=["month", "body_id"]), "2024-06")["score"], a["score"])
 
 
 def test_scaled_grades_spread_and_adverse_order_holds(pop_events):

@@ -1,0 +1,148 @@
+"""The joint fit of the checks: where events carry case_id, one additive model per checked
+criterion over everyone named on a check (assessment body, lead, members, consulting body,
+consultant) and its checker (rating/strictness.py ``fit_joint``).
+
+A subject's marginal bad rate mixes its own effect with its cases' other parties': a
+consulting body that works with weak assessment bodies in a strict checker's region looks
+bad on its own rates. In the joint fit each subject's effect is what its checks did beyond
+what the other parties on them and the checker explain, shrunk to 0 by a ridge penalty per
+subject type: the type's empirical-Bayes prior strength (plus 1) for the criterion, pooled
+over the type's checked criteria (geometric mean). The bodies' checked criteria are then
+the type's average plus the body's joint effect; an assessor's level (the
+``person_body_share`` part of its rating) is its bodies' joint effects. Counts (auditbo's
+aggregated input) carry no case_id: they are rated without it, as before.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+import pandas as pd
+
+from .config import EVENT_CODE, SUBJECT_TYPES
+from .events import PERSON_BODY, EventCounts
+from .evidence import Evidence
+from .shrinkage import fit_beta_prior
+from .strictness import fit_joint
+
+N_TYPES = len(SUBJECT_TYPES)
+_CASE_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def case_codes(codes: EventCounts) -> np.ndarray | None:
+    """Per row: a code of its case_id (-1: none), or None without case ids (remembered per
+    encoded events)."""
+    if codes.case is None:
+        return None
+    if codes not in _CASE_MEMO:
+        case, _ = pd.factorize(pd.Series(codes.case, dtype=object), use_na_sentinel=True)
+        _CASE_MEMO[codes] = case.astype(np.int64) if (case >= 0).any() else None
+    return _CASE_MEMO[codes]
+
+
+def check_rows(codes: EventCounts, ev: Evidence, case: np.ndarray, c):
+    """(unit, subject, y, w, checker of unit) of criterion ``c``'s checked rows that name a
+    case: one unit per check (case, checker, month), held against everyone on it."""
+    r, w = ev.rows, ev.weights
+    events = [EVENT_CODE[e] for e in (*c.bad, *c.clean)]
+    sel = (codes.checker[r] >= 0) & (case[r] >= 0) & np.isin(codes.event[r], events) & (w > 0)
+    if not sel.any():
+        return None
+    r, w = r[sel], w[sel]
+    key = np.stack([case[r], codes.checker[r], codes.month[r]], axis=1)
+    _, first, unit = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    y = np.isin(codes.event[r], [EVENT_CODE[e] for e in c.bad]).astype(np.float64)
+    return unit.ravel(), codes.subject[r], y, w, codes.checker[r][first]
+
+
+def fit_penalties(codes: EventCounts, ev: Evidence, criteria, cfg, correct_strictness: bool):
+    """Per type and criterion the ridge penalties, and per checker and criterion its
+    strictness from the joint fit (None, None without case ids or checkers)."""
+    case = case_codes(codes) if cfg.joint_fit else None
+    nc = codes.n_checkers
+    if case is None or not nc:
+        return None, None
+    stype = codes.subject_type_codes()
+    lam = np.zeros((N_TYPES, len(criteria)))
+    effects = np.zeros((nc, len(criteria)))
+    checked = []
+    for j, c in enumerate(criteria):
+        rows = check_rows(codes, ev, case, c) if c.checked else None
+        if rows is None:
+            continue
+        checked.append(j)
+        bad = [EVENT_CODE[e] for e in c.bad]
+        x = ev.decayed[:, bad].sum(axis=1)
+        n = x + ev.decayed[:, [EVENT_CODE[e] for e in c.clean]].sum(axis=1)
+        a0, b0 = fit_beta_prior(
+            x, n, stype, N_TYPES, min_strength=cfg.min_prior_strength, max_strength=cfg.max_prior_strength
+        )
+        _, _, effects[:, j], lam[:, j] = fit_joint(
+            *rows,
+            codes.n_subjects,
+            nc,
+            a0 + b0 + 1.0,
+            group_of=stype,
+            checker_effects=None if correct_strictness else np.zeros(nc),
+            checker_prior=cfg.strictness_prior,
+            iterations=cfg.joint_iterations,
+            eb=cfg.joint_eb,
+        )
+    if not checked:
+        return None, None
+    # one penalty per type, the geometric mean over its checked criteria: a sparse
+    # criterion's own estimate wobbles month to month, and a type's criteria move together
+    pooled = np.exp(np.log(np.maximum(lam[:, checked], 1e-9)).mean(axis=1))
+    lam[:, checked] = pooled[:, None]
+    return lam, effects
+
+
+def joint_effects(codes: EventCounts, ev: Evidence, criteria, lam, strictness, iterations: int):
+    """Per subject and checked criterion: its joint effect on the bad rate (NaN where it has
+    no checked case) and the effect's posterior variance; None without case ids."""
+    case = case_codes(codes)
+    if lam is None or case is None:
+        return None
+    stype = codes.subject_type_codes()
+    ns = codes.n_subjects
+    eff = np.full((ns, len(criteria)), np.nan)
+    var = np.full_like(eff, np.nan)
+    for j, c in enumerate(criteria):
+        rows = check_rows(codes, ev, case, c) if c.checked else None
+        if rows is None:
+            continue
+        e, v, _, _ = fit_joint(
+            *rows,
+            ns,
+            codes.n_checkers,
+            lam[:, j],
+            group_of=stype,
+            checker_effects=strictness[:, j] if strictness is not None else np.zeros(codes.n_checkers),
+            iterations=iterations,
+            eb=False,
+        )
+        has = np.bincount(rows[1], minlength=ns) > 0
+        eff[has, j], var[has, j] = e[has], v[has]
+    return eff, var
+
+
+def override(ev: Evidence, stype, mean, var, prior_mean, eff, jvar, person_level):
+    """The bodies' checked criteria from the joint fit (the type's average plus the body's
+    effect), and per person of a type in ``person_level`` the level of its bodies there:
+    its type's average plus its linked bodies' effects, weighted by its rows linked to
+    each (NaN where unknown or for the other persons)."""
+    person = np.isin(stype, [SUBJECT_TYPES.index(t) for t in PERSON_BODY])[:, None]
+    ok = np.isfinite(eff) & ~person
+    body_mean = np.where(ok, np.clip(prior_mean + eff, 0.0, 1.0), mean)
+    level = np.full_like(eff, np.nan)
+    if ev.affiliation is not None:
+        a = ev.affiliation
+        known = np.asarray(a @ np.isfinite(eff).astype(np.float64))
+        tot = np.asarray(a.sum(axis=1)).ravel()[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            avg = np.asarray(a @ np.nan_to_num(eff)) / known
+        use = np.isin(stype, [SUBJECT_TYPES.index(t) for t in person_level])[:, None]
+        use = use & (known > 0) & (known >= 0.5 * tot)
+        level = np.where(use, prior_mean + avg, np.nan)
+    return body_mean, np.where(ok, jvar, var), level
