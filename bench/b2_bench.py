@@ -4,6 +4,9 @@ Run (one JSON line per figure on standard output; progress on standard error)::
 
     cd <repository root> && .venv/bin/python bench/b2_bench.py            # 1M history, 10 s per figure at 16 connections
     cd <repository root> && .venv/bin/python bench/b2_bench.py --quick    # 10k history (auditbo_bench_quick), 1 s per figure (~40 s)
+    # before/after in one run (A B A B): an older commit's app beside this one
+    cd <repository root> && git archive <commit> | tar -x -C <dir> && ln -s "$PWD/.venv" <dir>/.venv \
+        && .venv/bin/python bench/b2_bench.py --compare <dir> [--only "deep"]
 
 Nothing to install (gunicorn and the client, ``http.client`` + threads, come with the virtualenv).
 

@@ -63,11 +63,11 @@ def _out(audit_id: int) -> dict:
     return queries.to_dict(queries.get_audit(audit_id), today())
 
 
-class CursorListArgs(ListArgs, paging.CursorArgs):
+class ConfirmationCursorArgs(ListArgs, paging.CursorArgs):
     pass
 
 
-class CursorPageOut(ConfirmationPageOut, paging.CursorPageOut):
+class ConfirmationListOut(ConfirmationPageOut, paging.CursorPageOut):
     pass
 
 
@@ -75,8 +75,8 @@ class CursorPageOut(ConfirmationPageOut, paging.CursorPageOut):
 class Confirmations(MethodView):
     @blp.doc(**BEARER_DOC)
     @problems(403)
-    @blp.arguments(CursorListArgs, location="query", as_kwargs=True)
-    @blp.response(200, CursorPageOut)
+    @blp.arguments(ConfirmationCursorArgs, location="query", as_kwargs=True)
+    @blp.response(200, ConfirmationListOut)
     def get(self, page, per_page, status=None, assignee=None, cursor=None, **filters):
         """The audits visible to the caller (the whole office's), open ones by due date, decided ones newest first.
 
