@@ -6,7 +6,6 @@ append events, and return; the request, CLI command or job commits once.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,7 +22,7 @@ from auditbo.database import COPY_MIN_ROWS, bulk_insert, utcnow
 from auditbo.errors import Conflict, ErrorCollector, FieldError, ValidationFailed
 from auditbo.events import SYSTEM, Actor
 from auditbo.extensions import db
-from auditbo.filings import lifecycle
+from auditbo.filings import lifecycle, writes
 from auditbo.filings.bulk import BatchWriter
 from auditbo.filings.context import FilingContext
 from auditbo.filings.models import (
@@ -31,7 +30,6 @@ from auditbo.filings.models import (
     AssessmentConsultant,
     AssessmentStatus,
     Capability,
-    StatusChange,
     TeamMember,
 )
 from auditbo.filings.validation import Filing, validate_filing
@@ -295,13 +293,13 @@ def _persist_batch(body, batch: list[Filing], ctx, actor, now, today, written: l
             "flag_tie": f.flags["tie"], "flag_surveillance_overdue": False, "content_hash": f.content_hash,
             "filed_by_id": actor.id, "filed_at": now, "updated_at": now, "version": 1,
         })
-    kids = [_children_of(f, row, actor, now) for f, row in zip(batch, a_rows, strict=True)]
+    kids = [writes.children_of(f, row, actor, now) for f, row in zip(batch, a_rows, strict=True)]
     if len(batch) == 1 and db.session.get_bind().dialect.name == "postgresql":
-        ids = [_insert_with_children(a_rows[0], kids[0])]  # one statement for the filing's rows
+        ids = [writes.insert_with_children(a_rows[0], kids[0])]  # one statement for the filing's rows
     else:
         ids = bulk_insert(Assessment, a_rows, returning=Assessment.id)
-        _insert_children([(model, [{"assessment_id": aid, **r} for aid, k in zip(ids, kids, strict=True)
-                                   for r in k[model]]) for model in CHILDREN])
+        writes.insert_children([(model, [{"assessment_id": aid, **r} for aid, k in zip(ids, kids, strict=True)
+                                         for r in k[model]]) for model in writes.CHILDREN])
     evs, audits = [], []
     for aid, f, row in zip(ids, batch, a_rows, strict=True):
         flags = sorted(k for k, v in f.flags.items() if v)
@@ -342,68 +340,6 @@ def _note_written(written: list, ids: list[int], batch: list[Filing], a_rows: li
         stored = ctx.enterprise_rows.get(f.enterprise["credit_code"])
         if stored is not None:
             written.append(Written({**row, "id": aid}, f, stored, opened.get(aid)))
-
-
-CHILDREN = (TeamMember, AssessmentConsultant, Capability, StatusChange)
-
-
-def _children_of(f: Filing, row: dict, actor: Actor, now) -> dict[type, list[dict]]:
-    """A new assessment's rows in its child tables (without the assessment's id)."""
-    return {
-        TeamMember: [{"person_id": pk, "role": role} for pk, role in f.team],
-        AssessmentConsultant: [{"person_id": pk} for pk in f.consultant_pks],
-        Capability: [{"name": c["name"], "level": int(c["level"][2])} for c in f.capabilities],
-        StatusChange: [
-            {"from_status": None, "to_status": S.filed.value, "actor_id": actor.id, "reason": None, "at": now},
-            {"from_status": S.filed.value, "to_status": row["status"], "actor_id": None, "reason": None, "at": now},
-        ],
-    }
-
-
-def _insert_with_children(row: dict, kids: dict[type, list[dict]]) -> int:
-    """PostgreSQL: the assessment and its child rows in one statement (data-modifying WITH clauses:
-    each child table's INSERT selects the new id from the assessment's); returns the new id."""
-    shape = (tuple(row), tuple((model, tuple(rows[0]), len(rows)) for model, rows in kids.items() if rows))
-    params = {f"a_{k}": v for k, v in row.items()}
-    for model, rows in kids.items():
-        for i, r in enumerate(rows):
-            params.update({f"{model.__tablename__}_{i}_{k}": v for k, v in r.items()})
-    return db.session.execute(_with_children_statement(shape), params).scalar_one()
-
-
-@functools.lru_cache(maxsize=256)
-def _with_children_statement(shape: tuple) -> sa.Select:
-    """The statement of :func:`_insert_with_children` for one shape (the assessment's columns, and per
-    child table its columns and row count), built once: bound parameters ``a_<column>`` and
-    ``<table>_<row>_<column>``."""
-    a_cols, children = shape
-    table = Assessment.__table__
-    new = (sa.insert(table).values({c: sa.bindparam(f"a_{c}", type_=table.c[c].type) for c in a_cols})
-           .returning(table.c.id).cte("new_assessment"))
-    ctes = []
-    for model, cols, n in children:
-        t = model.__table__
-        rows = [sa.select(*[sa.bindparam(f"{t.name}_{i}_{c}", type_=t.c[c].type).label(c) for c in cols])
-                for i in range(n)]  # a UNION ALL of the rows (SQLAlchemy caches it; a VALUES list it compiles anew)
-        given = (rows[0] if n == 1 else sa.union_all(*rows)).subquery(f"v_{t.name}")
-        pick = sa.select(new.c.id, *[given.c[c] for c in cols]).select_from(new).join(given, sa.true())
-        ctes.append(sa.insert(t).from_select(["assessment_id", *cols], pick).cte(f"w_{t.name}"))
-    return sa.select(new.c.id).add_cte(*ctes)
-
-
-def _insert_children(tables: list[tuple[type, list[dict]]]) -> None:
-    """The rows of an assessment's child tables. A few rows (one filing) on PostgreSQL go in one
-    statement (each table's INSERT a data-modifying WITH of the last one's); otherwise one bulk
-    insert per table."""
-    present = [(model, rows) for model, rows in tables if rows]
-    if (len(present) > 1 and sum(len(rows) for _m, rows in present) < COPY_MIN_ROWS
-            and db.session.get_bind().dialect.name == "postgresql"):
-        ctes = [sa.insert(model).values(rows).cte(f"w_{model.__tablename__}") for model, rows in present[:-1]]
-        model, rows = present[-1]
-        db.session.execute(sa.insert(model).values(rows).add_cte(*ctes))
-        return
-    for model, rows in present:
-        bulk_insert(model, rows)
 
 
 # --- transitions -----------------------------------------------------------------------------
