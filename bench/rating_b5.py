@@ -22,7 +22,7 @@ import rating
 from rating import Rater
 
 DSN = os.environ.get("RATING_BENCH_DSN", "host=127.0.0.1 user=postgres dbname=test")
-TABLE = "bench_rating_events"
+TABLE = os.environ.get("RATING_BENCH_TABLE", "bench_rating_events")  # own name: runs side by side
 PERIOD = "2024-12"
 BENCH = Path(__file__).resolve().parent / "rating_bench.py"
 

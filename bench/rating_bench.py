@@ -8,7 +8,7 @@ B5 scale) and ``market`` (spec/performance.md's market: 1,000,000 assessments ov
 years, several million events, fed to the engine as SQL-style counts).
 The world is simulated (bench/rating_sim.py) with fixed latent qualities, so "truth" is
 known and a month-over-month change is noise. B5 loads the same events into PostgreSQL
-(127.0.0.1, database ``test``, scratch table ``bench_rating_events``, dropped after) and
+(127.0.0.1, database ``test``, scratch table ``bench_rating_events`` or $RATING_BENCH_TABLE, dropped after) and
 compares the rating path (SQL pre-aggregation per subject x month x event x checker,
 fetched with COPY, then the engine: ratings of this month, last month and the backtest
 month, validation report, changes) with a bare ``GROUP BY subject, month`` fetched the
@@ -51,7 +51,7 @@ from rating.validation import (  # noqa: E402
 )
 
 DSN = os.environ.get("RATING_BENCH_DSN", "host=127.0.0.1 user=postgres dbname=test")
-TABLE = "bench_rating_events"
+TABLE = os.environ.get("RATING_BENCH_TABLE", "bench_rating_events")  # own name: runs side by side
 START = "2020-01"
 MONTHS = 60
 PERIOD = "2024-12"
