@@ -104,8 +104,10 @@ class RatingConfig:
     # widened by this many points on either side (0: no hysteresis); below the smallest
     # gap between cut points, so that a kept grade is never two grades off its score's.
     # 3 rather than 2 since the scale spreads the grades (more subjects near a cut point:
-    # 2 let 5.5 % of a small unchanging market change grade in a month, 3 let 4.4 %)
-    hysteresis_points: float = 3.0
+    # 2 let 5.5 % of a small unchanging market change grade in a month, 3 let 4.4 %); 4
+    # since scale_min_gap went from 0.5 to 0.3 (bench/rating_grid.py: the worst world's
+    # month-over-month changes 5.8 % with 3 at a gap of 0.2 or 0.3, 4.1 % with 4 at 0.2)
+    hysteresis_points: float = 4.0
     sanction_cap: str = "C"
     interval: float = 0.9
     # empirical-Bayes prior: concentration (alpha + beta) is kept within these bounds
@@ -153,7 +155,10 @@ class RatingConfig:
     )
     scale_reference_month: int = 12
     scale_min_subjects: int = 20
-    scale_min_gap: float = 0.5
+    # 0.3, not 0.5: with 0.5 a type whose checks say little (consulting bodies and
+    # consultants where their effect on outcomes is weak) stayed 70 % in one grade; below
+    # 0.3 a population of equals (pure noise) starts to reach C and AAA
+    scale_min_gap: float = 0.3
     scale: Mapping[str, tuple[float, ...]] | None = None
     scale_period: str | None = None
 

@@ -50,8 +50,10 @@ def check_rows(codes: EventCounts, ev: Evidence, case: np.ndarray, c):
     if not sel.any():
         return None
     r, w = r[sel], w[sel]
-    key = np.stack([case[r], codes.checker[r], codes.month[r]], axis=1)
-    _, first, unit = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    month = codes.month[r].astype(np.int64)
+    span = int(month.max() - month.min()) + 1
+    key = (case[r] * (codes.n_checkers + 1) + codes.checker[r]) * span + (month - month.min())
+    _, first, unit = np.unique(key, return_index=True, return_inverse=True)
     y = np.isin(codes.event[r], [EVENT_CODE[e] for e in c.bad]).astype(np.float64)
     return unit.ravel(), codes.subject[r], y, w, codes.checker[r][first]
 
