@@ -39,3 +39,22 @@ def test_events_are_sorted_by_day_and_unique_per_subject_and_outcome(app):
     assert len(complaints[complaints["subject_type"] == "assessment_body"]) == 1
     assert set(text.loc[text["event"] == "confirmation_confirmed", "case_id"]) == {f"A{a.id}" for a in records}
     assert (text.loc[text["event"] == "confirmation_confirmed", "checker_id"] == f"U{m.reviewer.id}").all()
+
+
+def test_unordered_reads_give_the_rows_of_the_copy_reader(app):
+    import pytest
+    import sqlalchemy as sa
+
+    from auditbo.extensions import db
+    from auditbo.frames import read_frame
+
+    if db.session.connection().dialect.name != "postgresql":
+        pytest.skip("the unordered reader is PostgreSQL's")
+    v = sa.values(sa.column("a", sa.Integer), sa.column("b", sa.String), sa.column("c", sa.Boolean), name="v").data(
+        [(1, 'x,"y"', True), (2, None, False), (3, "line\nbreak", None), (4, "", True), (5, "lead", False)]
+    )
+    stmt = sa.select(v.c.a, v.c.b, v.c.c)
+    plain = read_frame(stmt, ["a", "b", "c"], ints=("a",), text=("b",))
+    joined = read_frame(stmt, ["a", "b", "c"], ints=("a",), text=("b",), unordered=True)
+    assert plain["b"].tolist()[0] == 'x,"y"' and plain["b"].tolist()[2] == "line\nbreak"
+    pd.testing.assert_frame_equal(joined.sort_values("a").reset_index(drop=True), plain)

@@ -89,6 +89,8 @@ def window(period: str, config: RatingConfig | None = None) -> tuple[date, date]
     return first, last
 
 
+# The reads are ``unordered`` (PostgreSQL joins the rows into a few large texts): the frame's order
+# is its sort on (day, source, subject type, subject id), unique once duplicates are dropped.
 # The outcomes travel as integer codes until the frame is built (a million records hold millions
 # of events: strings per row would be hashed, compared and copied at every step).
 # An outcome's source: a kind (its text order) and the row's id; as text ("c12", "f3", "q1", ...)
@@ -186,6 +188,7 @@ def _case_events(first: date, last: date) -> pd.DataFrame:
         ),
         ["case", "at", "late"],
         ints=("case",),
+        unordered=True,
     )
     if len(filed):
         late = filed["late"].astype(bool).to_numpy()
@@ -218,6 +221,7 @@ def _case_events(first: date, last: date) -> pd.DataFrame:
         ["id", "case", "decision", "at", "checker", "about_consultant"],
         categories=("decision",),
         ints=("id", "case"),
+        unordered=True,
     )
     if len(audits):
         event = _coded(audits["decision"], CONFIRMATION_EVENT, EVENT_NAMES)
@@ -248,6 +252,7 @@ def _case_events(first: date, last: date) -> pd.DataFrame:
         ["id", "case", "outcome", "on", "checker"],
         categories=("outcome",),
         ints=("id", "case"),
+        unordered=True,
     )
     if len(checks):
         parts.append(_outcomes(checks["case"], _coded(checks["outcome"], SPOTCHECK_EVENT, EVENT_NAMES),
@@ -347,6 +352,7 @@ def _parties(cases: sa.Select) -> pd.DataFrame:
         .where(Assessment.id.in_(sa.select(ids.c.id))),
         ["case", "body", "consulting_body"],
         ints=("case", "body"),
+        unordered=True,
     )
     team = read_frame(
         sa.select(TeamMember.assessment_id, _text(TeamMember.role), TeamMember.person_id)
@@ -354,12 +360,14 @@ def _parties(cases: sa.Select) -> pd.DataFrame:
         ["case", "role", "party"],
         categories=("role",),
         ints=("case", "party"),
+        unordered=True,
     )
     consultants = read_frame(
         sa.select(AssessmentConsultant.assessment_id, AssessmentConsultant.person_id)
         .where(AssessmentConsultant.assessment_id.in_(sa.select(ids.c.id))),
         ["case", "party"],
         ints=("case", "party"),
+        unordered=True,
     )
     consulting = pd.to_numeric(bodies["consulting_body"], errors="coerce")
     with_consulting = consulting.notna().to_numpy()
