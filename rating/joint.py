@@ -41,9 +41,21 @@ def case_codes(codes: EventCounts) -> np.ndarray | None:
     return _CASE_MEMO[codes]
 
 
+_ROWS_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_FIT_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def check_rows(codes: EventCounts, ev: Evidence, case: np.ndarray, c):
     """(unit, subject, y, w, checker of unit) of criterion ``c``'s checked rows that name a
-    case: one unit per check (case, checker, month), held against everyone on it."""
+    case: one unit per check (case, checker, month), held against everyone on it
+    (remembered per evidence and criterion: a fit and its rating share them)."""
+    memo = _ROWS_MEMO.setdefault(ev, {})
+    if c.name not in memo:
+        memo[c.name] = _check_rows(codes, ev, case, c)
+    return memo[c.name]
+
+
+def _check_rows(codes: EventCounts, ev: Evidence, case: np.ndarray, c):
     r, w = ev.rows, ev.weights
     events = [EVENT_CODE[e] for e in (*c.bad, *c.clean)]
     sel = (codes.checker[r] >= 0) & (case[r] >= 0) & np.isin(codes.event[r], events) & (w > 0)
@@ -69,6 +81,8 @@ def fit_penalties(codes: EventCounts, ev: Evidence, criteria, cfg, correct_stric
     lam = np.zeros((N_TYPES, len(criteria)))
     effects = np.zeros((nc, len(criteria)))
     checked = []
+    fit = dict(checker_prior=cfg.strictness_prior, iterations=cfg.joint_iterations, group_of=stype)
+    fixed = None if correct_strictness else np.zeros(nc)
     for j, c in enumerate(criteria):
         rows = check_rows(codes, ev, case, c) if c.checked else None
         if rows is None:
@@ -80,23 +94,23 @@ def fit_penalties(codes: EventCounts, ev: Evidence, criteria, cfg, correct_stric
         a0, b0 = fit_beta_prior(
             x, n, stype, N_TYPES, min_strength=cfg.min_prior_strength, max_strength=cfg.max_prior_strength
         )
-        _, _, effects[:, j], lam[:, j] = fit_joint(
-            *rows,
-            codes.n_subjects,
-            nc,
-            a0 + b0 + 1.0,
-            group_of=stype,
-            checker_effects=None if correct_strictness else np.zeros(nc),
-            checker_prior=cfg.strictness_prior,
-            iterations=cfg.joint_iterations,
-            eb=cfg.joint_eb,
-        )
+        lam[:, j] = a0 + b0 + 1.0
+        if cfg.joint_eb:
+            lam[:, j] = fit_joint(*rows, codes.n_subjects, nc, lam[:, j], checker_effects=fixed, **fit)[3]
     if not checked:
         return None, None
     # one penalty per type, the geometric mean over its checked criteria: a sparse
     # criterion's own estimate wobbles month to month, and a type's criteria move together
     pooled = np.exp(np.log(np.maximum(lam[:, checked], 1e-9)).mean(axis=1))
     lam[:, checked] = pooled[:, None]
+    for j in checked:
+        c = criteria[j]
+        rows = check_rows(codes, ev, case, c)
+        e, v, effects[:, j], _ = fit_joint(
+            *rows, codes.n_subjects, nc, lam[:, j], checker_effects=fixed, eb=False, **fit
+        )
+        # the rating of this evidence with these penalties is this fit: remembered for it
+        _FIT_MEMO.setdefault(ev, {})[(c.name, correct_strictness)] = (e, v, lam[:, j].copy())
     return lam, effects
 
 
@@ -113,6 +127,12 @@ def joint_effects(codes: EventCounts, ev: Evidence, criteria, lam, strictness, i
     for j, c in enumerate(criteria):
         rows = check_rows(codes, ev, case, c) if c.checked else None
         if rows is None:
+            continue
+        hit = _FIT_MEMO.get(ev, {}).get((c.name, strictness is not None))
+        if hit is not None and np.array_equal(hit[2], lam[:, j]):
+            e, v = hit[0], hit[1]
+            has = np.bincount(rows[1], minlength=ns) > 0
+            eff[has, j], var[has, j] = e[has], v[has]
             continue
         e, v, _, _ = fit_joint(
             *rows,
