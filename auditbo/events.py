@@ -3,9 +3,22 @@
 Services call :func:`record` (or :func:`record_many` for bulk work) in the same
 transaction as the change they describe. Each event carries the SHA-256 of the
 previous one, so :func:`verify` can recompute the chain and name the first event
-that was altered, removed or inserted. On PostgreSQL writers take a transaction-level
-advisory lock so that the chain stays linear under concurrency; the database refuses
-UPDATE and DELETE on the table (triggers created by the migration).
+that was altered, removed or inserted; the database refuses UPDATE and DELETE on the
+table (triggers created by the migration).
+
+Chaining at commit: :func:`record` only keeps the event in the session (``session.info``);
+:func:`chain_pending` links and inserts a transaction's events in one step just before its
+commit (a ``before_commit`` hook of every session). On PostgreSQL it takes a
+transaction-level advisory lock for that step, so writers chain one after the other and
+the chain's order (the ids) is the commit order; the lock is held from the last hash's
+read to the commit, never during the transaction's own work (a 100,000-row import holds
+it for its events' insert, not for the import). What does not depend on the previous
+hash (each event's serialised content, the ORM's flush) is done before the lock.
+
+The same transaction still sees its own events: a statement that reads the events table
+(or raw SQL) chains the pending events first, as autoflush does for ORM objects. A
+savepoint that is rolled back takes its events with it (and puts back those it chained
+that were recorded before it). A rollback or close of the transaction drops them.
 """
 
 from __future__ import annotations
@@ -17,14 +30,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from auditbo.database import IdMixin, UTCDateTime, bulk_insert, utcnow
 from auditbo.extensions import db
 
 GENESIS = "0" * 64
 _ADVISORY_LOCK_KEY = 0x61756469  # "audi"
-_BATCH = 2000
+_LOG = "auditbo.events.log"  # session.info: the transaction's events, in order
+_CHAINED = "auditbo.events.chained"  # session.info: how many of them are in the table already
+_MARKS = "auditbo.events.marks"  # session.info: {savepoint: (len(log), chained) when it began}
 
 
 class Event(IdMixin, db.Model):
@@ -107,12 +122,33 @@ def _digest(prev_hash: str, row: dict) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _lock_and_last_hash() -> str:
-    session = db.session
+def _lock_and_last_hash(session: Session | None = None) -> str:
+    session = session if session is not None else db.session()
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_KEY})
     last = session.execute(sa.select(Event.hash).order_by(Event.id.desc()).limit(1)).scalar()
     return last or GENESIS
+
+
+def _tail(row: dict) -> str:
+    """The digest's payload without its first element (the previous hash), which is only known
+    under the lock: ``_digest(prev, row)`` is the SHA-256 of ``'["' + prev + '",' + tail``."""
+    return json.dumps(
+        [
+            row["occurred_at"].isoformat(timespec="microseconds"),
+            row["actor_id"],
+            row["actor"],
+            row["record_type"],
+            row["record_id"],
+            row["action"],
+            row["before"],
+            row["after"],
+            row["reason"],
+        ],
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )[1:]
 
 
 def _row(actor: Actor, record_type: str, record_id, action: str, before, after, reason, at) -> dict:
@@ -138,27 +174,109 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
     reason: str | None = None,
-) -> str:
-    """Append one event in the current transaction; returns its hash."""
-    return record_many([(actor, record_type, record_id, action, before, after, reason)])
+) -> None:
+    """Append one event to the current transaction (chained and inserted at its commit)."""
+    record_many([(actor, record_type, record_id, action, before, after, reason)])
 
 
-def record_many(items: Iterable[tuple], *, at: datetime | None = None) -> str:
-    """Append many events: tuples (actor, record_type, record_id, action, before, after, reason[, at])."""
-    prev = _lock_and_last_hash()
-    batch: list[dict] = []
+def record_many(items: Iterable[tuple], *, at: datetime | None = None) -> None:
+    """Append many events: tuples (actor, record_type, record_id, action, before, after, reason[, at]).
+    They are chained and inserted at the commit (:func:`chain_pending`)."""
+    session = db.session()
+    if not session.in_transaction():
+        session.connection()  # begin it: its rollback must drop these events
+    log = session.info.get(_LOG)
+    if log is None:
+        log = session.info[_LOG] = []
     for item in items:
         actor, record_type, record_id, action, before, after, reason = item[:7]
-        row = _row(actor, record_type, record_id, action, before, after, reason, item[7] if len(item) > 7 else at)
-        row["prev_hash"] = prev
-        row["hash"] = prev = _digest(prev, row)
-        batch.append(row)
-        if len(batch) >= _BATCH:
-            bulk_insert(Event, batch)
-            batch = []
-    if batch:
-        bulk_insert(Event, batch)
-    return prev
+        log.append(_row(actor, record_type, record_id, action, before, after, reason,
+                        item[7] if len(item) > 7 else at))
+
+
+def pending_count(session: Session | None = None) -> int:
+    """Events recorded in the session's transaction and not yet in the table."""
+    info = (session if session is not None else db.session()).info
+    return len(info.get(_LOG) or ()) - info.get(_CHAINED, 0)
+
+
+def chain_pending(session: Session | None = None) -> int:
+    """Link the transaction's recorded events to the chain and insert them; returns how many.
+
+    Called by the ``before_commit`` hook (and before a read of the events table); callers need
+    not call it. The ORM's pending changes are flushed and every event serialised first, then
+    the lock is taken (PostgreSQL), the last hash read, the hashes computed and the rows
+    inserted: the lock is held for one batched insert and the commit.
+    """
+    session = session if session is not None else db.session()
+    info = session.info
+    log, done = info.get(_LOG), info.get(_CHAINED, 0)
+    if not log or done >= len(log):
+        return 0
+    rows = log[done:]
+    info[_CHAINED] = len(log)  # first: the statements below must not chain them again
+    try:
+        tails = [_tail(row) for row in rows]
+        session.flush()  # before the lock: a flush may wait for another transaction's rows
+        prev = _lock_and_last_hash(session)
+        for row, tail in zip(rows, tails, strict=True):
+            row["prev_hash"] = prev
+            row["hash"] = prev = hashlib.sha256(f'["{prev}",{tail}'.encode()).hexdigest()
+        bulk_insert(Event, rows)
+    except BaseException:
+        info[_CHAINED] = done
+        raise
+    return len(rows)
+
+
+def _reads_events(statement) -> bool:
+    if isinstance(statement, sa.TextClause):
+        return True  # raw SQL: it may read (or touch) the events table
+    try:
+        return Event.__table__ in sa.sql.util.find_tables(statement, include_joins=True, include_aliases=True)
+    except Exception:  # noqa: BLE001 - a statement it cannot walk: chain, to be safe
+        return True
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _before_read(state) -> None:
+    info = state.session.info
+    log = info.get(_LOG)
+    if log and info.get(_CHAINED, 0) < len(log) and _reads_events(state.statement):
+        chain_pending(state.session)
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if session.get_nested_transaction() is None:  # the transaction's commit, not a savepoint's release
+        chain_pending(session)
+
+
+@sa.event.listens_for(Session, "after_transaction_create")
+def _savepoint_begins(session: Session, transaction) -> None:
+    if transaction.nested:
+        info = session.info
+        info.setdefault(_MARKS, {})[transaction] = (len(info.get(_LOG) or ()), info.get(_CHAINED, 0))
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _savepoint_rolled_back(session: Session, previous_transaction) -> None:
+    marks = session.info.get(_MARKS)
+    mark = marks.pop(previous_transaction, None) if marks and previous_transaction.nested else None
+    log = session.info.get(_LOG)
+    if mark is None or log is None:
+        return
+    size, chained = mark
+    del log[size:]  # its events are gone; those chained inside it went with the savepoint's rows
+    session.info[_CHAINED] = min(session.info.get(_CHAINED, 0), chained)
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _transaction_ends(session: Session, transaction) -> None:
+    if transaction.parent is None:  # committed (chained already), rolled back or closed
+        session.info.pop(_LOG, None)
+        session.info.pop(_CHAINED, None)
+        session.info.pop(_MARKS, None)
 
 
 @dataclass(frozen=True)
