@@ -19,8 +19,9 @@ What stays true:
   batch, before it checks the next rows, not by the thread.
 * All or nothing: an error of the thread is raised in the loop (at the next wait); the caller
   rolls back as before. The loop always waits for the thread before it returns or raises.
-* The event chain: one batch's events are chained in the thread, after the previous batch's
-  (the batches are written one after the other, never two at once).
+* The event chain: a batch's events are kept in the session in batch order (the batches are
+  written one after the other, never two at once) and chained at the commit
+  (:func:`auditbo.events.chain_pending`): the import takes the chain's lock only then.
 
 On SQLite (a connection is bound to its thread) the batch is written at :meth:`~BatchWriter.start`,
 in the loop: the same order, no thread.
