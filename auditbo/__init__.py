@@ -161,9 +161,10 @@ def register_commands(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from auditbo.clock import format_local
-    from auditbo.web import inject_globals
+    from auditbo.web import forget_badges_on_write, inject_globals
 
     app.context_processor(inject_globals)
+    app.before_request(forget_badges_on_write)  # a user's own change shows at once in their badges
     # every time on a page: office time with the zone named ("2026-11-30 02:54 (UTC+8)"); a day: "2026-11-30"
     app.add_template_filter(format_local, "localtime")
     app.add_template_filter(lambda value: format_local(value, date_only=True), "localdate")

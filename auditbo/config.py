@@ -116,6 +116,12 @@ DEFAULTS: dict[str, object] = {
     "UPLOAD_PREVIEW_TTL_HOURS": 24,  # an unconfirmed preview is deleted by the upload_cleanup job after this
     "IMPORT_REPORT_TTL_HOURS": 72,  # an error report can be downloaded this long
     "DASHBOARD_CACHE_SECONDS": 120.0,  # the office's dashboard figures are kept this long per process (0: never)
+    "NAV_BADGE_SECONDS": 30.0,  # a user's navigation badge counts are kept this long per process (0: never)
+    # database connections: check each one with a round trip when a request takes it from the pool (true), or
+    # not (false: a connection dropped by a database restart fails one request, then the pool is refreshed);
+    # connections older than DB_POOL_RECYCLE seconds are replaced (-1: never)
+    "DB_POOL_PRE_PING": True,
+    "DB_POOL_RECYCLE": 1800,
 }
 
 _DEV_ENVS = {"demo", "development", "testing"}
@@ -223,6 +229,8 @@ def load_config(overrides: dict | None = None, instance_path: str | None = None)
             cfg["CONFIRMATION_LOAD_CACHE_SECONDS"] = 0.0  # tests roll back: a count kept across them would drift
         if not os.environ.get(PREFIX + "DASHBOARD_CACHE_SECONDS") and "DASHBOARD_CACHE_SECONDS" not in (overrides or {}):
             cfg["DASHBOARD_CACHE_SECONDS"] = 0.0  # the same: each test's figures are its own
+        if not os.environ.get(PREFIX + "NAV_BADGE_SECONDS") and "NAV_BADGE_SECONDS" not in (overrides or {}):
+            cfg["NAV_BADGE_SECONDS"] = 0.0  # the same: each test's badges are its own
 
     try:
         _check_grade_shares(cfg["SAMPLING_MIN_SHARE_BY_GRADE"])
@@ -235,5 +243,6 @@ def load_config(overrides: dict | None = None, instance_path: str | None = None)
     cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"]
     if not cfg["UPLOAD_DIR"]:
         cfg["UPLOAD_DIR"] = str((Path(instance_path or "instance") / "uploads").resolve())
-    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": bool(cfg["DB_POOL_PRE_PING"]),
+                                        "pool_recycle": int(cfg["DB_POOL_RECYCLE"])}
     return cfg

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, jsonify, render_template, request, url_for
+import threading
+import time
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g, jsonify, render_template, request, session, url_for
 from flask_babel import get_translations, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -47,8 +51,12 @@ NAV_ICONS = {
     "ratings": "bar-chart-line", "orgs": "building", "accounts.users": "people", "accounts.account": "person-circle",
 }
 
-# endpoint -> count(user) for a small badge beside the navigation link (features register their own)
+# endpoint -> count_select(user, today): a SELECT of one count (or None: no badge for this user) for a small
+# badge beside the navigation link (features register their own). A page reads all its badges in one
+# statement, at most once per request, and a process keeps a user's counts NAV_BADGE_SECONDS (0: never).
 NAV_BADGES: dict = {}
+_BADGES_LOCK = threading.Lock()
+_BADGES_KEPT_MAX = 10_000  # users; a process seldom sees that many within the kept seconds
 
 
 def nav_icon(endpoint: str) -> str:
@@ -75,22 +83,76 @@ def section() -> tuple[str, str] | None:
 
 def nav_badge(endpoint: str) -> int | None:
     """The badge count of a navigation link, or None (no badge, or the session cannot be read)."""
+    return nav_badges().get(endpoint) or None
+
+
+def nav_badges() -> dict[str, int]:
+    """The current user's badge counts of the navigation links they see (endpoint -> count), once per request."""
+    if "nav_badges" not in g:
+        g.nav_badges = _read_badges()
+    return g.nav_badges
+
+
+def _read_badges() -> dict[str, int]:
+    from auditbo import clock
     from auditbo.extensions import db
 
-    fn = NAV_BADGES.get(endpoint)
-    if fn is None or not current_user.is_authenticated or not db.session.is_active:
-        return None
-    return fn(current_user) or None
+    if not current_user.is_authenticated or not db.session.is_active:
+        return {}
+    user, today = current_user, clock.today()
+    wanted = [e for e, _t in _nav_items() if e in NAV_BADGES]
+    ttl = float(current_app.config.get("NAV_BADGE_SECONDS") or 0)
+    # never across users: the key holds the user (and what their counts depend on)
+    key = (user.id, user.role, user.org_id, today, tuple(wanted))
+    kept = _kept_badges()
+    now = time.monotonic()
+    if ttl > 0:
+        with _BADGES_LOCK:
+            hit = kept.get(key)
+        if hit is not None and now - hit[0] < ttl:
+            return hit[1]
+    selects = {e: s for e in wanted if (s := NAV_BADGES[e](user, today)) is not None}
+    counts = {}
+    if selects:
+        row = db.session.execute(sa.select(*(s.scalar_subquery().label(f"nav_badge_{i}")
+                                             for i, s in enumerate(selects.values())))).one()
+        counts = {e: int(n or 0) for e, n in zip(selects, row, strict=True)}
+    if ttl > 0:
+        with _BADGES_LOCK:
+            if len(kept) >= _BADGES_KEPT_MAX:
+                for k in [k for k, (at, _c) in kept.items() if now - at >= ttl]:
+                    del kept[k]
+                if len(kept) >= _BADGES_KEPT_MAX:
+                    kept.clear()
+            kept[key] = (now, counts)
+    return counts
+
+
+def _kept_badges() -> dict[tuple, tuple[float, dict]]:
+    return current_app.extensions.setdefault("auditbo_nav_badges", {})  # per app (tests run several)
+
+
+def forget_badges_on_write() -> None:
+    """before_request: a signed-in user's writing request (a form sent) drops their kept counts, so the page
+    they land on counts afresh; others' changes show within NAV_BADGE_SECONDS. Reads the cookie's user id
+    (no statement); the API keeps no counts."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.path.startswith("/api/"):
+        return
+    uid = str(session.get("_user_id") or "").split(":", 1)[0]
+    kept = current_app.extensions.get("auditbo_nav_badges")
+    if kept and uid.isdigit():
+        with _BADGES_LOCK:
+            for k in [k for k in kept if k[0] == int(uid)]:
+                del kept[k]
 
 
 def _nav_items():
     if not current_user.is_authenticated:
         return []
-    items = []
-    for endpoint, title, visible in NAVIGATION:
-        if endpoint in current_app.view_functions and visible(current_user):
-            items.append((endpoint, title))
-    return items
+    if "nav_items" not in g:  # once per request (each render_template asks)
+        g.nav_items = [(endpoint, title) for endpoint, title, visible in NAVIGATION
+                       if endpoint in current_app.view_functions and visible(current_user)]
+    return g.nav_items
 
 
 def lang_url(lang: str) -> str:

@@ -224,13 +224,6 @@ def outcomes_about(org_id: int) -> list[dict]:
     ]
 
 
-def nav_count(user, today: date) -> int:
-    """Open complaints past their due date (the navigation badge)."""
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Complaint)
-            .where(Complaint.status.in_(OPEN), Complaint.due_date < today)
-        )
-        or 0
-    )
+def nav_count_select(user, today: date) -> sa.Select:
+    """Open complaints past their due date (the navigation badge; auditbo.web reads it with the others)."""
+    return sa.select(sa.func.count()).select_from(Complaint).where(Complaint.status.in_(OPEN), Complaint.due_date < today)

@@ -43,7 +43,7 @@ EVENT_TITLES = {"registered": _l("Registered"), "status_changed": _l("Status cha
 def _register_badge(state) -> None:
     from auditbo.web import NAV_BADGES
 
-    NAV_BADGES["complaints.index"] = lambda user: queries.nav_count(user, _today())
+    NAV_BADGES["complaints.index"] = queries.nav_count_select
 
 
 @bp.app_context_processor

@@ -110,14 +110,15 @@ def tab_counts(f: QueueFilter, user, today: date) -> dict[str, int]:
     return dict(row._mapping)
 
 
-def nav_count(user, today: date) -> int:
-    """The navigation badge: my open audits (a supervisor), audits nobody reviews yet (an admin)."""
+def nav_count_select(user, today: date) -> sa.Select:
+    """The navigation badge: my open audits (a supervisor), audits nobody reviews yet (an admin); auditbo.web
+    reads it with the other badges in one statement."""
     A = ConfirmationAudit
     if getattr(user.role, "value", None) == "admin":
         cond = A.status == AuditStatus.pending
     else:
         cond = sa.and_(A.status.in_(OPEN), A.assignee_id == user.id)
-    return db.session.scalar(sa.select(sa.func.count()).select_from(A).where(cond)) or 0
+    return sa.select(sa.func.count()).select_from(A).where(cond)
 
 
 def queue_page(f: QueueFilter, user, today: date, page: int, per_page: int) -> tuple[list[dict], int]:

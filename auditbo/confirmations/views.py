@@ -72,7 +72,7 @@ EVENT_TITLES = {
 def _register_badge(state) -> None:
     from auditbo.web import NAV_BADGES
 
-    NAV_BADGES["confirmations.index"] = lambda user: queries.nav_count(user, _today())
+    NAV_BADGES["confirmations.index"] = queries.nav_count_select
 
 
 @bp.app_errorhandler(StaleDataError)

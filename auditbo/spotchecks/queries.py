@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import aliased
 
-from auditbo.accounts.models import User
+from auditbo.accounts.models import Role, User
 from auditbo.errors import HiddenNotFound, NotFound
 from auditbo.extensions import db
 from auditbo.filings.models import Assessment
@@ -137,6 +137,17 @@ def checks_page(page: int, per_page: int, *, plan_id: int | None = None, status:
     order = (C.disclose_by, C.id) if disclosure else (C.id.desc(),)
     rows = db.session.execute(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
     return _check_items(rows), total
+
+
+def nav_count_select(user, today: date) -> sa.Select | None:
+    """The navigation badge: a supervisor's open spot checks (the "mine" tab's open ones), one count; none for
+    others. auditbo.web reads it with the other badges in one statement."""
+    if user.role is not Role.supervisor:
+        return None
+    C = SpotCheck
+    return (sa.select(sa.func.count()).select_from(C)
+            .where(C.status == CheckStatus.open,
+                   C.id.in_(sa.select(SpotCheckInspector.spot_check_id).where(SpotCheckInspector.user_id == user.id))))
 
 
 def checks_select(*, plan_id: int | None = None, status: str | None = None, inspector_id: int | None = None,

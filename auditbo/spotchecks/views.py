@@ -53,8 +53,7 @@ LABEL_TITLES = {"spot_checks": _l("closed spot checks"), "confirmations": _l("co
 def _register_badge(state) -> None:
     from auditbo.web import NAV_BADGES
 
-    NAV_BADGES["spotchecks.index"] = lambda user: (
-        queries.checks_page(1, 1, status="open", inspector_id=user.id)[1] if user.role is Role.supervisor else None)
+    NAV_BADGES["spotchecks.index"] = queries.nav_count_select
 
 
 @bp.app_context_processor
