@@ -32,7 +32,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from auditbo.database import IdMixin, UTCDateTime, bulk_insert, utcnow
+from auditbo.database import COPY_MIN_ROWS, IdMixin, UTCDateTime, _row_converter, bulk_insert, utcnow
 from auditbo.extensions import db
 
 GENESIS = "0" * 64
@@ -218,6 +218,9 @@ def chain_pending(session: Session | None = None) -> int:
     try:
         tails = [_tail(row) for row in rows]
         session.flush()  # before the lock: a flush may wait for another transaction's rows
+        if len(rows) >= COPY_MIN_ROWS and session.get_bind().dialect.name == "postgresql":
+            _copy_chained(session, rows, tails)
+            return len(rows)
         prev = _lock_and_last_hash(session)
         for row, tail in zip(rows, tails, strict=True):
             row["prev_hash"] = prev
@@ -227,6 +230,27 @@ def chain_pending(session: Session | None = None) -> int:
         info[_CHAINED] = done
         raise
     return len(rows)
+
+
+def _copy_chained(session: Session, rows: list[dict], tails: list[str]) -> None:
+    """PostgreSQL, many events: each row converted for COPY (its JSON serialised) before the lock;
+    under it only the hashes are computed and the rows copied."""
+    conn = session.connection()
+    dialect, table = conn.dialect, Event.__table__
+    keys = [k for k in rows[0] if k not in ("prev_hash", "hash")]  # (a row chained in a savepoint rolled back)
+    convert = _row_converter(table, keys, {}, dialect)
+    values = [convert(row) for row in rows]
+    names = ", ".join(dialect.identifier_preparer.quote(table.c[k].name) for k in [*keys, "prev_hash", "hash"])
+    prev = _lock_and_last_hash(session)
+    sha256 = hashlib.sha256
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN") as copy:
+        write = copy.write_row
+        for value, tail in zip(values, tails, strict=True):
+            digest = sha256(f'["{prev}",{tail}'.encode()).hexdigest()
+            value += (prev, digest)
+            prev = digest
+            write(value)
 
 
 def _reads_events(statement) -> bool:
