@@ -185,6 +185,8 @@ def record_many(items: Iterable[tuple], *, at: datetime | None = None) -> None:
     session = db.session()
     if not session.in_transaction():
         session.connection()  # begin it: its rollback must drop these events
+    if session.autoflush:
+        session.flush()  # as when each event read the last hash here: the change it describes is written
     log = session.info.get(_LOG)
     if log is None:
         log = session.info[_LOG] = []

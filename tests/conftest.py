@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
+from flask import has_app_context
 from flask.testing import FlaskClient
 
 # The process runs in UTC and the office in Asia/Shanghai (the default TIMEZONE): a date taken
@@ -26,7 +27,7 @@ os.environ["TZ"] = "UTC"
 time.tzset()
 os.environ.pop("AUDITBO_TIMEZONE", None)
 
-from auditbo import create_app  # noqa: E402 - after the process zone is set
+from auditbo import create_app, events  # noqa: E402 - after the process zone is set
 from auditbo.extensions import db, limiter  # noqa: E402
 from tests import pg  # noqa: E402
 
@@ -113,6 +114,10 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        if has_app_context() and db.session.registry.has():
+            # the test body's events are chained at its session's commit, which never comes: chain
+            # them now, so that they come before the request's, as its other writes do
+            events.chain_pending(db.session())
         with self.application.app_context():
             resp = super().open(*args, **kwargs)
             resp.was_streamed = resp.is_streamed
