@@ -33,6 +33,8 @@ ALLOWED = {
     # acronyms, standards, formats and units a Chinese user reads as they are
     "IIMS", "API", "CSV", "XLSX", "GB", "T", "ID", "URL", "UTC", "JSON", "PDF", "PNG", "JPEG", "IAF", "MD", "QMS",
     "CL", "NR", "AUROC", "PSI", "OpenAPI", "Swagger", "ReDoc", "HTTP", "HTTPS", "ISO", "KiB", "MiB", "MB", "KB", "GBK", "UTF",
+    # the extension of a file's own name (an attachment a body uploaded: 平台运维证明.pdf)
+    "pdf", "png", "jpg", "jpeg",
     # the brand, the language switch
     "auditbo", "English",
     # grades

@@ -7,6 +7,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from auditbo.ratings.events import _labelled, _text_order, rating_events
 from tests import rating_support as rs
@@ -41,15 +42,12 @@ def test_events_are_sorted_by_day_and_unique_per_subject_and_outcome(app):
     assert (text.loc[text["event"] == "confirmation_confirmed", "checker_id"] == f"U{m.reviewer.id}").all()
 
 
+@pytest.mark.postgres_only
 def test_unordered_reads_give_the_rows_of_the_copy_reader(app):
-    import pytest
     import sqlalchemy as sa
 
-    from auditbo.extensions import db
     from auditbo.frames import read_frame
 
-    if db.session.connection().dialect.name != "postgresql":
-        pytest.skip("the unordered reader is PostgreSQL's")
     v = sa.values(sa.column("a", sa.Integer), sa.column("b", sa.String), sa.column("c", sa.Boolean), name="v").data(
         [(1, 'x,"y"', True), (2, None, False), (3, "line\nbreak", None), (4, "", True), (5, "lead", False)]
     )
