@@ -190,14 +190,14 @@ def summarise(df: pd.DataFrame, seconds: float) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--redraws", type=int, default=1000)
-    ap.add_argument("--quick", action="store_true", help="only n = 400, no strata, 5 % fraction")
+    ap.add_argument("--quick", action="store_true", help="only n = 400, no strata, 5 %% fraction")
     ap.add_argument("--prevalence", type=float, nargs="*", help="only these prevalences")
     ap.add_argument("--n", type=int, nargs="*", help="only these sample sizes")
     ap.add_argument("--fraction", type=float, nargs="*", help="only these sampling fractions")
     ap.add_argument("--model", nargs="*", choices=STRENGTH, help="only these model strengths")
     ap.add_argument("--out", default=str(Path(tempfile.gettempdir()) / "auditbo_sampling_grid.jsonl"))
     ap.add_argument(
-        "--failing-case", action="store_true", help="only the outside world's 20,000 / 1,000 / 16 % case"
+        "--failing-case", action="store_true", help="only the outside world's 20,000 / 1,000 / 16 %% case"
     )
     ap.add_argument(
         "--summarise", nargs="+", metavar="JSONL", help="only the summary of cells written by earlier runs"
