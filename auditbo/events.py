@@ -102,24 +102,9 @@ def _canonical(value) -> object:
 
 
 def _digest(prev_hash: str, row: dict) -> str:
-    payload = json.dumps(
-        [
-            prev_hash,
-            row["occurred_at"].isoformat(timespec="microseconds"),
-            row["actor_id"],
-            row["actor"],
-            row["record_type"],
-            row["record_id"],
-            row["action"],
-            row["before"],
-            row["after"],
-            row["reason"],
-        ],
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    """SHA-256 of the canonical JSON list ``[prev_hash, occurred_at, actor_id, actor, record_type,
+    record_id, action, before, after, reason]`` (sorted keys, no spaces, UTF-8)."""
+    return hashlib.sha256(('["' + prev_hash + '",' + _tail(row)).encode()).hexdigest()
 
 
 def _lock_and_last_hash(session: Session | None = None) -> str:

@@ -151,28 +151,9 @@ def deep_paths(dbname: str, positions: dict, per_page: int = 50) -> dict[str, li
 
 
 def start_checkout(checkout: Path, env: dict, name: str) -> benchlib.Server:
-    """The ``wsgi:app`` of another checkout (its own code, the same database and settings) under
-    gunicorn: started in that directory so that its ``auditbo`` is the one imported."""
-    import subprocess
-
-    port = benchlib.free_port()
-    env = dict(env, PYTHONPATH=str(checkout))
-    proc = subprocess.Popen([benchlib.GUNICORN, *benchlib.GUNICORN_SETTINGS, "--chdir", str(checkout), "--bind",
-                             f"127.0.0.1:{port}", "wsgi:app"], cwd=str(checkout), env=env,
-                            stdout=subprocess.DEVNULL, stderr=sys.stderr)
-    server = benchlib.Server(proc, port, name)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{name}: gunicorn exited with {proc.returncode}")
-        try:
-            fetch(port, "/login", {})
-            time.sleep(1.0)
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.stop()
-    raise RuntimeError(f"{name}: gunicorn did not answer on port {port}")
+    """The ``wsgi:app`` of another checkout (its own code, the same database and settings) under gunicorn."""
+    return benchlib.start_gunicorn("wsgi:app", dict(env, PYTHONPATH=str(checkout)), name, probe="/login",
+                                   checkout=checkout)
 
 
 def offset_paths(positions: dict, per_page: int = 50) -> dict[str, list[str]]:

@@ -126,11 +126,13 @@ class Server:
                 self.proc.wait()
 
 
-def start_gunicorn(target: str, env: dict, name: str, probe: str = "/") -> Server:
-    """gunicorn (2 sync workers) on a free loopback port; waits until it answers."""
+def start_gunicorn(target: str, env: dict, name: str, probe: str = "/", checkout: Path | None = None) -> Server:
+    """gunicorn (2 sync workers) on a free loopback port; waits until it answers. ``checkout``: serve
+    another checkout's code (started in that directory, so that its ``auditbo`` is the one imported)."""
     port = free_port()
-    proc = subprocess.Popen([GUNICORN, *GUNICORN_SETTINGS, "--bind", f"127.0.0.1:{port}", target],
-                            cwd=str(ROOT), env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr)
+    where = ["--chdir", str(checkout)] if checkout else []
+    proc = subprocess.Popen([GUNICORN, *GUNICORN_SETTINGS, *where, "--bind", f"127.0.0.1:{port}", target],
+                            cwd=str(checkout or ROOT), env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr)
     server = Server(proc, port, name)
     deadline = time.time() + 60
     while time.time() < deadline:
