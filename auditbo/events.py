@@ -104,7 +104,12 @@ def _canonical(value) -> object:
 def _digest(prev_hash: str, row: dict) -> str:
     """SHA-256 of the canonical JSON list ``[prev_hash, occurred_at, actor_id, actor, record_type,
     record_id, action, before, after, reason]`` (sorted keys, no spaces, UTF-8)."""
-    return hashlib.sha256(('["' + prev_hash + '",' + _tail(row)).encode()).hexdigest()
+    return _digest_tail(prev_hash, _tail(row))
+
+
+def _digest_tail(prev_hash: str, tail: str) -> str:
+    """The chain's one hash: SHA-256 of ``'["' + prev_hash + '",' + tail`` (``tail`` from ``_tail``)."""
+    return hashlib.sha256(f'["{prev_hash}",{tail}'.encode()).hexdigest()
 
 
 def _lock_and_last_hash(session: Session | None = None) -> str:
@@ -211,7 +216,7 @@ def chain_pending(session: Session | None = None) -> int:
         prev = _lock_and_last_hash(session)
         for row, tail in zip(rows, tails, strict=True):
             row["prev_hash"] = prev
-            row["hash"] = prev = hashlib.sha256(f'["{prev}",{tail}'.encode()).hexdigest()
+            row["hash"] = prev = _digest_tail(prev, tail)
         bulk_insert(Event, rows)
     except BaseException:
         info[_CHAINED] = done
@@ -229,12 +234,11 @@ def _copy_chained(session: Session, rows: list[dict], tails: list[str]) -> None:
     values = [convert(row) for row in rows]
     names = ", ".join(dialect.identifier_preparer.quote(table.c[k].name) for k in [*keys, "prev_hash", "hash"])
     prev = _lock_and_last_hash(session)
-    sha256 = hashlib.sha256
     cursor = conn.connection.driver_connection.cursor()
     with cursor.copy(f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN") as copy:
         write = copy.write_row
         for value, tail in zip(values, tails, strict=True):
-            digest = sha256(f'["{prev}",{tail}'.encode()).hexdigest()
+            digest = _digest_tail(prev, tail)
             value += (prev, digest)
             prev = digest
             write(value)
