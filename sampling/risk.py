@@ -391,22 +391,23 @@ class RiskModel(BaseEstimator):
 
     @staticmethod
     def _bins(x: np.ndarray, edges, n_labels: int) -> np.ndarray:
-        missing = np.isnan(x)
+        """Label index per value: its decile (numbers) or its code (categories); missing last."""
         if edges is None:
-            b = np.where(missing, 0, x).astype(np.int64)
-        else:
-            b = np.searchsorted(edges, np.where(missing, 0, x), side="left")
-        return np.where(missing, n_labels - 1, b)
+            return np.nan_to_num(x, nan=n_labels - 1).astype(np.intp)
+        b = np.searchsorted(edges, x, side="left")  # a missing value sorts past every edge
+        b[np.isnan(x)] = n_labels - 1
+        return b
 
     def _explain(self, codes_all: np.ndarray) -> np.ndarray:
         n, k = codes_all.shape
-        strength = np.empty((n, k))
-        labels = np.empty((n, k), dtype=np.int64)
+        # built feature by feature (k, n), handed over as (n, k) views
+        strength = np.empty((k, n))
+        labels = np.empty((k, n), dtype=np.int64)
         for j, (edges, lift, _) in enumerate(self.reason_tables_):
             b = self._bins(codes_all[:, j], edges, len(lift))
-            strength[:, j] = lift[b]
-            labels[:, j] = self.reason_offsets_[j] + b
-        return top_reasons(strength, labels, self.reason_texts_, self.n_reasons, minimum=1.2)
+            strength[j] = lift[b]
+            labels[j] = self.reason_offsets_[j] + b
+        return top_reasons(strength.T, labels.T, self.reason_texts_, self.n_reasons, minimum=1.2)
 
 
 def score(frame: pd.DataFrame, model: RiskModel | None = None, *, n_reasons: int = 3) -> pd.DataFrame:
