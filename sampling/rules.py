@@ -149,18 +149,18 @@ def top_reasons(
     top = min(max(int(n_reasons), 0), k)
     if top == 0:
         return np.full(rows, "", dtype=object)
-    # feature-major (k, rows): every pass reads whole features, as the caller may have built them
+    # filtered in the caller's layout (feature by feature if it built them so), ranked row by row
     by_feature = strength.T
-    s = np.where(by_feature > minimum, by_feature, -np.inf)  # missing (NaN) is never above
-    codes = np.broadcast_to(codes, (rows, k)).T
+    s = np.ascontiguousarray(np.where(by_feature > minimum, by_feature, -np.inf).T)  # NaN is never above
+    codes = np.broadcast_to(codes, (rows, k))
     idx = np.arange(rows)
     base = len(texts) + 1
     key = np.zeros(rows, dtype=np.int64)
     for _ in range(top):
-        col = np.argmax(s, axis=0)  # the first of equal strengths: ties by column order
-        ok = np.isfinite(s[col, idx])
-        key = key * base + np.where(ok, codes[col, idx] + 1, 0)
-        s[col, idx] = -np.inf
+        col = np.argmax(s, axis=1)  # the first of equal strengths: ties by column order
+        ok = np.isfinite(s[idx, col])
+        key = key * base + np.where(ok, codes[idx, col] + 1, 0)
+        s[idx, col] = -np.inf
     keys, uniques = pd.factorize(key)
     out = []
     for u in uniques:
