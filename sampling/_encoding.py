@@ -55,7 +55,12 @@ class QuantileBinner(TransformerMixin, BaseEstimator):
     ``HistGradientBoostingClassifier`` does itself, done once and cheaply: with
     row weights its own binning computes every quantile with a sort of its own
     (255 sorts per column for the default 255 bins), most of a fit's time.
-    Given at most ``max_bins`` distinct values, it keeps them as they are.
+    The training rows fall in the same bins, so the same trees grow (the tests
+    check it); only a new value strictly between two training values may land
+    on the other side of an edge where scikit-learn would average the two (a
+    quantile falling exactly on a boundary of the weights); here the edge is
+    the lower value.  Given at most ``max_bins`` distinct values, a column is
+    kept as it is.
     The map is increasing, so monotone constraints keep their meaning.
     """
 
