@@ -402,7 +402,7 @@ class RiskModel(BaseEstimator):
         n, k = codes_all.shape
         # built feature by feature (k, n), handed over as (n, k) views
         strength = np.empty((k, n))
-        labels = np.empty((k, n), dtype=np.int64)
+        labels = np.empty((k, n), dtype=np.int32)
         for j, (edges, lift, _) in enumerate(self.reason_tables_):
             b = self._bins(codes_all[:, j], edges, len(lift))
             strength[j] = lift[b]

@@ -149,9 +149,8 @@ def top_reasons(
     top = min(max(int(n_reasons), 0), k)
     if top == 0:
         return np.full(rows, "", dtype=object)
-    # filtered in the caller's layout (feature by feature if it built them so), ranked row by row
-    by_feature = strength.T
-    s = np.ascontiguousarray(np.where(by_feature > minimum, by_feature, -np.inf).T)  # NaN is never above
+    s = np.array(strength, dtype=np.float64, order="C")  # a row-major copy, whatever the caller's layout
+    s[~(s > minimum)] = -np.inf  # missing (NaN) is never above
     codes = np.broadcast_to(codes, (rows, k))
     idx = np.arange(rows)
     base = len(texts) + 1
