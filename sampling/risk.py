@@ -216,7 +216,7 @@ class RiskModel(BaseEstimator):
             for name in CANDIDATES:
                 est = self._candidate(name)
                 rows = train if name == CANDIDATES[0] else train[-self.max_candidate_rows :]
-                steps = {"boost": ("bins", "boost"), "lr": ("lr",)}["lr" if name == "logistic" else "boost"]
+                steps = ("lr",) if name == "logistic" else ("bins", "boost")  # the steps that take weights
                 est.fit(codes[rows], target[rows], **{f"{s}__sample_weight": weight[rows] for s in steps})
                 calibration = _platt(self._raw_logit_of(est, codes[cal]), target[cal], weight[cal])
                 p_test = _sigmoid_affine(self._raw_logit_of(est, codes[test]), calibration)
