@@ -94,12 +94,15 @@ def check_seed(seed, name: str = "random_state") -> int:
 
 
 def id_order(df: pd.DataFrame, column: str, what: str) -> tuple[np.ndarray, np.ndarray]:
-    """Checked unit ids (present, unique) as text, and the canonical order that sorts them.
+    """Checked unit ids (present, unique) and the canonical order that sorts them.
 
     Ids count as text (123 stored as a number and "123" read from a CSV are the
     same unit); the canonical order sorts them numerically when every id is an
     integer, else as text.  Draws work in this order, so the sample depends on
-    the frame's content, never on the order of its rows.
+    the frame's content, never on the order of its rows.  The ids come back as
+    int64 when every id is an integer (their text is their decimal form, made
+    only when needed: a million ids as Python strings cost a second), else as
+    an object array of text.
     """
     require_columns(df, [column], what)
     ids = df[column]
@@ -115,18 +118,21 @@ def id_order(df: pd.DataFrame, column: str, what: str) -> tuple[np.ndarray, np.n
         arr = num.to_numpy(dtype="float64", na_value=np.nan)
         key = arr.astype("int64") if (np.isfinite(arr).all() and np.all(np.mod(arr, 1) == 0)) else None
     if key is not None:
-        text = key.astype(str).astype(object)
-    else:
-        text = ids.astype(str).to_numpy(dtype=object)
-    dup = pd.Series(text if key is None else key).duplicated().to_numpy()
+        if np.all(key[1:] > key[:-1]):
+            return key, np.arange(len(key))
+        order = np.argsort(key, kind="stable")
+        dup = np.flatnonzero(key[order][1:] == key[order][:-1])
+        if len(dup):
+            # the first row (in frame order) that repeats an earlier id
+            pos = int(np.flatnonzero(pd.Series(key).duplicated().to_numpy())[0])
+            raise SamplingError(f"{what}: column '{column}' repeats id {str(key[pos])!r} (row {pos + 1})")
+        return key, order
+    text = ids.astype(str).to_numpy(dtype=object)
+    dup = pd.Series(text).duplicated().to_numpy()
     if dup.any():
         pos = int(np.flatnonzero(dup)[0])
         raise SamplingError(f"{what}: column '{column}' repeats id {text[pos]!r} (row {pos + 1})")
-    if key is not None:
-        order = np.arange(len(key)) if np.all(key[1:] > key[:-1]) else np.argsort(key, kind="stable")
-    else:
-        order = np.argsort(np.asarray(text, dtype=str), kind="stable")
-    return text, order
+    return text, np.argsort(np.asarray(text, dtype=str), kind="stable")
 
 
 def frame_hash(frame: pd.DataFrame, id_column: str | None = "unit_id") -> str:
@@ -151,25 +157,32 @@ def frame_hash(frame: pd.DataFrame, id_column: str | None = "unit_id") -> str:
 
 
 def hash_in_order(frame: pd.DataFrame, id_column: str | None, ids, order: np.ndarray) -> str:
-    """:func:`frame_hash` with the ids and canonical order already computed."""
+    """:func:`frame_hash` with the ids and canonical order (:func:`id_order`) already computed."""
     h = hashlib.sha256(b"sampling-frame-v1\n")
     h.update(f"{len(frame)} rows\n".encode())
     for col in sorted(frame.columns, key=str):
         h.update(b"\x1e" + str(col).encode("utf-8") + b"\x1d")
         if id_column is not None and col == id_column:
-            values = pd.Series(ids[order])
-        else:
-            values = frame[col].iloc[order]
-        if col != id_column and (pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values)):
-            arr = values.to_numpy(dtype="float64", na_value=np.nan) + 0.0
+            # unique and present: the dictionary is the ids in order, the codes 0..N-1
+            sorted_ids = ids[order]
+            texts = map(str, sorted_ids.tolist()) if sorted_ids.dtype.kind == "i" else sorted_ids.tolist()
+            h.update(_text_block("\x1f".join(texts), np.arange(len(order))))
+            continue
+        values = frame[col]
+        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+            arr = values.to_numpy(dtype="float64", na_value=np.nan)[order] + 0.0
             arr[np.isnan(arr)] = np.nan
             h.update(b"f" + np.ascontiguousarray(arr, dtype="<f8").tobytes())
         else:
-            codes, uniques = pd.factorize(
-                values.astype(object).where(values.notna(), None), use_na_sentinel=True
-            )
-            text = "\x1f".join(str(u) for u in uniques)
-            h.update(
-                b"s" + text.encode("utf-8") + b"\x1d" + np.ascontiguousarray(codes, dtype="<i8").tobytes()
-            )
+            values = values.iloc[order]
+            if values.dtype == object:
+                values = values.where(values.notna(), None)
+            # first-appearance dictionary; a typed column (categorical, dates, pandas text) is
+            # factorized as it is, which gives the same dictionary as its values as objects
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            h.update(_text_block("\x1f".join(str(u) for u in uniques), codes))
     return h.hexdigest()
+
+
+def _text_block(dictionary: str, codes: np.ndarray) -> bytes:
+    return b"s" + dictionary.encode("utf-8") + b"\x1d" + np.ascontiguousarray(codes, dtype="<i8").tobytes()

@@ -4,12 +4,17 @@
 
 * **features**: see :mod:`sampling.rules` (numeric columns as numbers, text and
   categorical columns as categories, ids and inspectors never);
-* **model**: a ``Pipeline`` of a category encoder and a
-  ``HistGradientBoostingClassifier`` with native categorical splits and
+* **encoding**: one :class:`~sampling._encoding.CategoryEncoder`, fitted on
+  the training slice, turns every row into codes once (numbers as they are,
+  categories as frequency-ranked codes) for every candidate and the reasons;
+* **model**: a ``HistGradientBoostingClassifier`` with native categorical splits and
   monotone constraints where the domain is sure of the direction
   (:data:`sampling.rules.DEFAULT_MONOTONE`: more grade jump, filing delay,
   lead workload or prior nonconformity never lowers the risk, more
-  person-days over the minimum never raises it);
+  person-days over the minimum never raises it).  Boosted candidates get
+  their numbers binned first by :class:`~sampling._encoding.QuantileBinner`
+  (the weighted-quantile bins scikit-learn would make, at a fraction of its
+  cost with row weights);
 * **weights**: rows with an ``inclusion_probability`` (they came from earlier
   risk-based draws) are weighted by ``1/π``, so the model, its calibration and
   its metrics describe the whole market, not only what was targeted;
@@ -57,7 +62,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 import sklearn
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
@@ -69,6 +74,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from ._calibration import _hanley_mcneil_se, _logit, _platt, _sigmoid_affine
+from ._encoding import CategoryEncoder, QuantileBinner
 from ._validation import PACKAGE_VERSION, SamplingError, as_frame, binary_column, frame_hash, numeric_column
 from .rules import DEFAULT_MONOTONE, feature_columns, rule_score, split_types, top_reasons
 
@@ -93,41 +99,6 @@ class RiskMetrics:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-class CategoryEncoder(TransformerMixin, BaseEstimator):
-    """DataFrame -> float array: numeric columns as they are, categorical ones as codes.
-
-    The ``max_categories - 1`` most frequent levels of each categorical column get
-    codes 0..k-1; every other level (rare or unseen) gets k; missing stays NaN.
-    """
-
-    def __init__(self, numeric=(), categorical=(), max_categories: int = 64):
-        self.numeric = numeric
-        self.categorical = categorical
-        self.max_categories = max_categories
-
-    def fit(self, X: pd.DataFrame, y=None):
-        self.categories_ = {}
-        for c in self.categorical:
-            counts = X[c].dropna().astype(str).value_counts()
-            counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
-            self.categories_[c] = pd.Index(counts.index[: self.max_categories - 1])
-        self.n_features_in_ = len(self.numeric) + len(self.categorical)
-        return self
-
-    def transform(self, X: pd.DataFrame) -> np.ndarray:
-        check_is_fitted(self, "categories_")
-        out = np.empty((len(X), len(self.numeric) + len(self.categorical)), dtype=np.float64)
-        for j, c in enumerate(self.numeric):
-            out[:, j] = numeric_column(X, c, "frame")
-        for j, c in enumerate(self.categorical, start=len(self.numeric)):
-            codes, uniques = pd.factorize(X[c], use_na_sentinel=True)
-            known = self.categories_[c]
-            mapped = known.get_indexer(pd.Index(uniques).astype(str)).astype(np.float64)
-            mapped[mapped < 0] = len(known)
-            out[:, j] = np.where(codes < 0, np.nan, mapped[np.maximum(codes, 0)] if len(mapped) else np.nan)
-        return out
 
 
 def _signed_log1p(x):
@@ -234,24 +205,26 @@ class RiskModel(BaseEstimator):
         if empty:
             self.features_ = [f for f in self.features_ if f not in empty]
             self.numeric_features_ = [f for f in self.numeric_features_ if f not in empty]
-        X = history[self.features_]
+        # one encoder, fitted on the training slice, turns every row into codes for every candidate
+        self.encoder_ = CategoryEncoder(
+            self.numeric_features_, self.categorical_features_, self.max_categories
+        )
+        codes = self.encoder_.fit(history.iloc[train]).transform(history[self.features_])
         yt, wt = target[test], weight[test]
         fitted, scores = {}, {}
         with threadpool_limits(self.n_threads):
             for name in CANDIDATES:
                 est = self._candidate(name)
-                prefix = "boost" if name != "logistic" else "lr"
                 rows = train if name == CANDIDATES[0] else train[-self.max_candidate_rows :]
-                est.fit(X.iloc[rows], target[rows], **{f"{prefix}__sample_weight": weight[rows]})
-                raw_cal = self._raw_logit_of(est, X.iloc[cal])
-                calibration = _platt(raw_cal, target[cal], weight[cal])
-                p_test = _sigmoid_affine(self._raw_logit_of(est, X.iloc[test]), calibration)
+                steps = ("lr",) if name == "logistic" else ("bins", "boost")  # the steps that take weights
+                est.fit(codes[rows], target[rows], **{f"{s}__sample_weight": weight[rows] for s in steps})
+                calibration = _platt(self._raw_logit_of(est, codes[cal]), target[cal], weight[cal])
+                p_test = _sigmoid_affine(self._raw_logit_of(est, codes[test]), calibration)
                 auc = float(roc_auc_score(yt, p_test, sample_weight=wt))
                 ap = float(average_precision_score(yt, p_test, sample_weight=wt))
                 fitted[name] = (est, calibration, p_test)
                 scores[name] = {"auroc": round(auc, 4), "average_precision": round(ap, 4)}
         best = max(CANDIDATES, key=lambda k: (scores[k]["auroc"], scores[k]["average_precision"]))
-        self.pipeline_ = fitted[CANDIDATES[0]][0]  # encoder and reason tables come from here
         self.scorer_, self.calibration_, p_test = fitted[best]
         self.model_name_ = best
         auc = float(roc_auc_score(yt, p_test, sample_weight=wt))
@@ -272,45 +245,39 @@ class RiskModel(BaseEstimator):
             candidates=scores,
         )
         fit_rows = np.concatenate([train, cal])
-        self.reason_tables_ = self._reason_tables(X.iloc[fit_rows], target[fit_rows], weight[fit_rows])
+        self.reason_tables_ = self._reason_tables(codes[fit_rows], target[fit_rows], weight[fit_rows])
         self.source_ = "model"
         self.version_ = self._version({"calibration": self.calibration_, "model": self.model_name_})
         return self
 
-    def _pipeline(self) -> Pipeline:
+    def _boosted(self, boost: HistGradientBoostingClassifier) -> Pipeline:
+        """Encoder codes -> weighted-quantile bins -> boosted trees (native categorical splits)."""
         k = len(self.numeric_features_)
-        monotone = DEFAULT_MONOTONE if self.monotone is None else dict(self.monotone)
-        cst = [int(monotone.get(c, 0)) for c in self.numeric_features_] + [0] * len(
-            self.categorical_features_
-        )
         cats = [False] * k + [True] * len(self.categorical_features_)
-        self.monotone_ = {c: m for c, m in zip(self.numeric_features_, cst, strict=False) if m}
-        boost = HistGradientBoostingClassifier(
-            max_iter=self.max_iter,
-            learning_rate=self.learning_rate,
-            max_leaf_nodes=self.max_leaf_nodes,
-            min_samples_leaf=self.min_samples_leaf,
-            l2_regularization=self.l2_regularization,
-            max_bins=self.max_bins,
-            categorical_features=cats if any(cats) else None,
-            monotonic_cst=cst,
-            early_stopping=False,
-            random_state=self.random_state,
-        )
-        encoder = CategoryEncoder(self.numeric_features_, self.categorical_features_, self.max_categories)
-        return Pipeline([("encode", encoder), ("boost", boost)])
+        boost.set_params(categorical_features=cats if any(cats) else None, random_state=self.random_state)
+        return Pipeline([("bins", QuantileBinner(k, boost.max_bins)), ("boost", boost)])
 
     def _candidate(self, name: str) -> Pipeline:
-        if name == "boosted, monotone":
-            return self._pipeline()
-        if name == "boosted, default":
-            cats = [False] * len(self.numeric_features_) + [True] * len(self.categorical_features_)
-            boost = HistGradientBoostingClassifier(
-                categorical_features=cats if any(cats) else None, random_state=self.random_state
-            )
-            encoder = CategoryEncoder(self.numeric_features_, self.categorical_features_, self.max_categories)
-            return Pipeline([("encode", encoder), ("boost", boost)])
+        """The named candidate, a pipeline over the encoder's codes."""
         k = len(self.numeric_features_)
+        if name == "boosted, monotone":
+            monotone = DEFAULT_MONOTONE if self.monotone is None else dict(self.monotone)
+            cst = [int(monotone.get(c, 0)) for c in self.numeric_features_]
+            self.monotone_ = {c: m for c, m in zip(self.numeric_features_, cst, strict=True) if m}
+            return self._boosted(
+                HistGradientBoostingClassifier(
+                    max_iter=self.max_iter,
+                    learning_rate=self.learning_rate,
+                    max_leaf_nodes=self.max_leaf_nodes,
+                    min_samples_leaf=self.min_samples_leaf,
+                    l2_regularization=self.l2_regularization,
+                    max_bins=self.max_bins,
+                    monotonic_cst=cst + [0] * len(self.categorical_features_),
+                    early_stopping=False,
+                )
+            )
+        if name == "boosted, default":
+            return self._boosted(HistGradientBoostingClassifier())
         numeric = make_pipeline(
             FunctionTransformer(_signed_log1p),
             SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
@@ -327,15 +294,13 @@ class RiskModel(BaseEstimator):
             ],
             sparse_threshold=0.0,
         )
-        encoder = CategoryEncoder(self.numeric_features_, self.categorical_features_, self.max_categories)
-        lr = LogisticRegression(C=1.0, max_iter=1000)
-        return Pipeline([("encode", encoder), ("columns", columns), ("lr", lr)])
+        return Pipeline([("columns", columns), ("lr", LogisticRegression(C=1.0, max_iter=1000))])
 
     @staticmethod
-    def _raw_logit_of(est: Pipeline, X: pd.DataFrame) -> np.ndarray:
+    def _raw_logit_of(est: Pipeline, codes: np.ndarray) -> np.ndarray:
         if "lr" in est.named_steps:
-            return est.decision_function(X)
-        return _logit(est.predict_proba(X)[:, 1])
+            return est.decision_function(codes)
+        return _logit(est.predict_proba(codes)[:, 1])
 
     def _version(self, fitted: dict) -> str:
         blob = json.dumps(
@@ -354,7 +319,7 @@ class RiskModel(BaseEstimator):
 
     # ------------------------------------------------------------- predict
     def _raw_logit(self, X: pd.DataFrame) -> np.ndarray:
-        return self._raw_logit_of(self.scorer_, X)
+        return self._raw_logit_of(self.scorer_, self.encoder_.transform(X))
 
     def _calibrated(self, raw: np.ndarray) -> np.ndarray:
         return _sigmoid_affine(raw, self.calibration_)
@@ -386,24 +351,16 @@ class RiskModel(BaseEstimator):
         frame = self._check_frame(frame)
         if self.source_ == "rule":
             return rule_score(frame, n_reasons=self.n_reasons)
-        X = frame[self.features_]
-        codes = self.pipeline_.named_steps["encode"].transform(X)
-        # every candidate's encoder is fitted on the same rows with the same parameters: encode once
-        steps = self.scorer_.named_steps
-        if "lr" in steps:
-            raw = steps["lr"].decision_function(steps["columns"].transform(codes))
-        else:
-            raw = _logit(steps["boost"].predict_proba(codes)[:, 1])
-        risk = np.clip(self._calibrated(raw), 1e-6, 1.0)
+        codes = self.encoder_.transform(frame[self.features_])
+        risk = np.clip(self._calibrated(self._raw_logit_of(self.scorer_, codes)), 1e-6, 1.0)
         return pd.DataFrame({"risk": risk, "reasons": self._explain(codes)}, index=frame.index)
 
     # -------------------------------------------------------------- reasons
-    def _reason_tables(self, X: pd.DataFrame, y: np.ndarray, w: np.ndarray) -> list:
+    def _reason_tables(self, codes_all: np.ndarray, y: np.ndarray, w: np.ndarray) -> list:
         base = float(np.average(y, weights=w))
         prior = 50.0
         tables = []
-        enc = self.pipeline_.named_steps["encode"]
-        codes_all = enc.transform(X)
+        enc = self.encoder_
         for j, c in enumerate(self.numeric_features_ + self.categorical_features_):
             x = codes_all[:, j]
             if c in self.numeric_features_:
@@ -434,22 +391,23 @@ class RiskModel(BaseEstimator):
 
     @staticmethod
     def _bins(x: np.ndarray, edges, n_labels: int) -> np.ndarray:
-        missing = np.isnan(x)
+        """Label index per value: its decile (numbers) or its code (categories); missing last."""
         if edges is None:
-            b = np.where(missing, 0, x).astype(np.int64)
-        else:
-            b = np.searchsorted(edges, np.where(missing, 0, x), side="left")
-        return np.where(missing, n_labels - 1, b)
+            return np.nan_to_num(x, nan=n_labels - 1).astype(np.intp)
+        b = np.searchsorted(edges, x, side="left")  # a missing value sorts past every edge
+        b[np.isnan(x)] = n_labels - 1
+        return b
 
     def _explain(self, codes_all: np.ndarray) -> np.ndarray:
         n, k = codes_all.shape
-        strength = np.empty((n, k))
-        labels = np.empty((n, k), dtype=np.int64)
+        # built feature by feature (k, n), handed over as (n, k) views
+        strength = np.empty((k, n))
+        labels = np.empty((k, n), dtype=np.int32)
         for j, (edges, lift, _) in enumerate(self.reason_tables_):
             b = self._bins(codes_all[:, j], edges, len(lift))
-            strength[:, j] = lift[b]
-            labels[:, j] = self.reason_offsets_[j] + b
-        return top_reasons(strength, labels, self.reason_texts_, self.n_reasons, minimum=1.2)
+            strength[j] = lift[b]
+            labels[j] = self.reason_offsets_[j] + b
+        return top_reasons(strength.T, labels.T, self.reason_texts_, self.n_reasons, minimum=1.2)
 
 
 def score(frame: pd.DataFrame, model: RiskModel | None = None, *, n_reasons: int = 3) -> pd.DataFrame:

@@ -149,13 +149,14 @@ def top_reasons(
     top = min(max(int(n_reasons), 0), k)
     if top == 0:
         return np.full(rows, "", dtype=object)
-    s = np.where(np.isnan(strength) | (strength <= minimum), -np.inf, strength)
+    s = np.array(strength, dtype=np.float64, order="C")  # a row-major copy, whatever the caller's layout
+    s[~(s > minimum)] = -np.inf  # missing (NaN) is never above
     codes = np.broadcast_to(codes, (rows, k))
     idx = np.arange(rows)
     base = len(texts) + 1
     key = np.zeros(rows, dtype=np.int64)
     for _ in range(top):
-        col = np.argmax(s, axis=1)
+        col = np.argmax(s, axis=1)  # the first of equal strengths: ties by column order
         ok = np.isfinite(s[idx, col])
         key = key * base + np.where(ok, codes[idx, col] + 1, 0)
         s[idx, col] = -np.inf

@@ -180,6 +180,40 @@ def test_frame_hash_is_content_based(frame):
     assert frame_hash(ints) == frame_hash(texts)
 
 
+def test_frame_hash_recipe_is_pinned():
+    """Frozen plans are re-verified against their stored hash: the recipe's output must never change.
+
+    The hex digests were computed by the first implementation of ``sampling-frame-v1``.
+    """
+    kinds = pd.Categorical(["b", "a", None, "b", "c"], categories=["c", "b", "a", "z"])
+    mixed = pd.DataFrame(
+        {
+            "unit_id": [30, 10, 20, 50, 40],
+            "x": [1.5, -0.0, np.nan, 2.0, 3.0],
+            "flag": [True, False, True, True, False],
+            "name": ["é", None, "b", "é", np.nan],
+            "kind": kinds,
+            "mixed": [1, "1", None, 2.5, "x"],
+        }
+    )
+    text_ids = pd.DataFrame({"unit_id": ["b7", "a1", "c3"], "x": [1, 2, 3], "t": ["u", "u", None]})
+    float_ids = pd.DataFrame(
+        {"unit_id": [2.0, 1.0, 3.0], "n": [np.nan, 1, 2], "t": pd.Categorical(["a", "a", "b"])}
+    )
+    dated = pd.DataFrame({"d": pd.to_datetime(["2020-01-02", None, "2019-05-05", "2020-01-02"])})
+    assert frame_hash(mixed) == "c52707c032197de8dd5306207d4e28cf7cb86b343a9c5bd3ab4d6e5d956d93de"
+    assert (
+        frame_hash(mixed, id_column=None)
+        == "de0db7fee96504343918a31fea3f6fb411431398809536eb472bb92413cc25f9"
+    )
+    assert frame_hash(text_ids) == "ec6ce458b457fea0bffd1297c67f3bc7e18ea0a0e31e1d0a2d5336cbb8d8e1e0"
+    assert frame_hash(float_ids) == "344acfe07d838734c041e1eb5d24dd76779e2a13881c7ecce25931a0856524aa"
+    assert (
+        frame_hash(dated, id_column=None)
+        == "9140751394629c07c24aac92fbc51d95cada24a54832028623849c963cce23a0"
+    )
+
+
 def test_only_a_model_indistinguishable_from_chance_gets_a_uniform_draw():
     assert effective_uniform_share(0.2, 0.75, 0.01) == 0.2
     assert effective_uniform_share(0.2, 0.60, 0.01) == 0.2  # weak but real: kept (issue 16)
