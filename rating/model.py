@@ -36,7 +36,7 @@ from .config import EVENT_CODE, EVENTS, INDICATORS, SUBJECT_TYPES, RatingConfig,
 from .events import PERSON_BODY, EventCounts, encode, format_period, parse_period
 from .evidence import N_EVENTS, Evidence, gather
 from .grades import assign, previous_grade_index
-from .reasons import reasons
+from .reasons import reasons, without_cyclic_gc
 from .shrinkage import fit_beta_prior, posterior
 from .strictness import checker_fit
 
@@ -417,14 +417,15 @@ class Rater:
             out[f"rate_{name}"] = mean[keep, j]
         if not self.explain:
             return out
-        zh, en = reasons(out, ev.counts[keep], cfg)
-        out["reasons_zh"] = zh
-        out["reasons_en"] = en
-        out["top_reason"] = [r[0] for r in zh]
-        out["top_reason_en"] = [r[0] for r in en]
-        out["contributions"] = contributions_column(out)
-        out["events_new"] = _event_dicts(ev.new[keep])
-        out["events_expired"] = _event_dicts(ev.expired[keep])
+        with without_cyclic_gc():
+            zh, en = reasons(out, ev.counts[keep], cfg)
+            out["reasons_zh"] = zh
+            out["reasons_en"] = en
+            out["top_reason"] = [r[0] for r in zh]
+            out["top_reason_en"] = [r[0] for r in en]
+            out["contributions"] = contributions_column(out)
+            out["events_new"] = _event_dicts(ev.new[keep])
+            out["events_expired"] = _event_dicts(ev.expired[keep])
         return out
 
 
