@@ -66,7 +66,7 @@ def emit(bench, value, baseline=None, unit="", **extra):
 # rows come out in the same order, byte for byte, as without it.
 PROJECT_SQL = (
     'COPY (SELECT subject_id COLLATE "C" AS subject_id, subject_type COLLATE "C" AS subject_type, '
-    "to_char(event_date, 'YYYY-MM') COLLATE \"C\" AS month, event COLLATE \"C\" AS event, "
+    'to_char(event_date, \'YYYY-MM\') COLLATE "C" AS month, event COLLATE "C" AS event, '
     'checker_id COLLATE "C" AS checker_id, body_id COLLATE "C" AS body_id, count(*) AS n '
     "FROM {table} {where} GROUP BY 1, 2, 3, 4, 5, 6) TO STDOUT WITH (FORMAT csv, HEADER true)"
 )

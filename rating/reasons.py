@@ -33,6 +33,7 @@ def without_cyclic_gc() -> Iterator[None]:
         if was:
             gc.enable()  # a deviation smaller than this is not worth a reason
 
+
 INDICATOR_ZH = {
     "timeliness": "报送及时性",
     "confirmation": "确认审核结果",

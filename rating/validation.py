@@ -138,7 +138,10 @@ def grade_distribution(ratings: pd.DataFrame) -> dict[str, dict[str, int]]:
     per_type = np.bincount(t[ok & (t >= 0)] * k + g[ok & (t >= 0)], minlength=len(SUBJECT_TYPES) * k)
     tables = {"all": np.bincount(g[ok], minlength=k)}
     tables.update(zip(SUBJECT_TYPES, per_type.reshape(-1, k), strict=True))
-    return {name: {grade: int(c) for grade, c in zip(ALL_GRADES, tab, strict=True)} for name, tab in tables.items()}
+    return {
+        name: {grade: int(c) for grade, c in zip(ALL_GRADES, tab, strict=True)}
+        for name, tab in tables.items()
+    }
 
 
 def transitions(
