@@ -9,10 +9,12 @@ years, several million events, fed to the engine as SQL-style counts).
 The world is simulated (bench/rating_sim.py) with fixed latent qualities, so "truth" is
 known and a month-over-month change is noise. B5 loads the same events into PostgreSQL
 (127.0.0.1, database ``test``, scratch table ``bench_rating_events`` or $RATING_BENCH_TABLE, dropped after) and
-compares the rating path (SQL pre-aggregation per subject x month x event x checker,
+compares the rating path (SQL pre-aggregation per subject x month x event x checker of
+the events the monthly job reads, from ``rating.earliest_month`` to the period's end,
 fetched with COPY, then the engine: ratings of this month, last month and the backtest
-month, validation report, changes) with a bare ``GROUP BY subject, month`` fetched the
-fastest way we have, same run, same data. Peak memory is the rating path's, measured
+month, validation report, changes) with a bare ``GROUP BY subject, month`` over all the
+events, fetched the fastest way we have, same run, same data (the path reading every
+event is given too). Peak memory is the rating path's, measured
 in a child process (ru_maxrss).
 """
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .config import EVENTS, GRADES, INDICATORS, NR, RatingConfig, RatingError
 from .events import EventCounts, encode, parse_period
-from .reasons import INDICATOR_EN, INDICATOR_ZH
+from .reasons import INDICATOR_EN, INDICATOR_ZH, without_cyclic_gc
 
 EVENT_ZH = {
     "filing_on_time": "按时报送",
@@ -88,6 +88,11 @@ def compare(previous: pd.DataFrame | None, current: pd.DataFrame) -> pd.DataFram
     points}), change_events ("event×n" entered this month / left the window) and
     change_zh / change_en. Neither input is modified.
     """
+    with without_cyclic_gc():
+        return _compare(previous, current)
+
+
+def _compare(previous: pd.DataFrame | None, current: pd.DataFrame) -> pd.DataFrame:
     for name, frame in (("current", current), ("previous", previous)):
         if frame is None:
             continue

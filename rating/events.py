@@ -284,15 +284,19 @@ def _links_from_cases(case_codes: np.ndarray, subject: np.ndarray, subjects: pd.
 
 def _links_from_body_ids(events, source, subject, subjects) -> np.ndarray:
     codes, uniques = _factorize_text(events, "body_id", source, required=False)
-    target = _person_target(subjects)
-    key = pd.MultiIndex.from_frame(subjects[["subject_type", "subject_id"]])
-    link = np.full(len(subject), -1, dtype=np.int64)
+    types = subjects["subject_type"].to_numpy()
+    ids = subjects["subject_id"].to_numpy()
+    # per body type and distinct body_id: that body's subject code (-1: none; the last
+    # column is a missing body_id's), then one lookup per row by its person's body type
+    lookup = np.full((len(SUBJECT_TYPES), len(uniques) + 1), -1, dtype=np.int64)
     for body in PERSON_BODY.values():
-        b = SUBJECT_TYPES.index(body)
-        lookup = key.get_indexer(pd.MultiIndex.from_arrays([np.full(len(uniques), body), uniques]))
-        rows = np.flatnonzero((codes >= 0) & (target[subject] == b))
-        link[rows] = lookup[codes[rows]]
-    return link
+        mine = np.flatnonzero(types == body)
+        if not mine.size:
+            continue
+        pos = pd.Index(ids[mine], dtype=object).get_indexer(pd.Index(uniques, dtype=object))
+        lookup[SUBJECT_TYPES.index(body), :-1] = np.where(pos >= 0, mine[np.maximum(pos, 0)], -1)
+    target = _person_target(subjects)[subject]
+    return np.where(target >= 0, lookup[np.maximum(target, 0), codes], -1)
 
 
 def event_code(name: str) -> int:

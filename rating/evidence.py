@@ -35,14 +35,16 @@ def gather(codes: EventCounts, period: int, config: RatingConfig) -> Evidence:
     age = period - codes.month.astype(np.int64)
     maxage = int(config.max_age_months)
     ns = codes.n_subjects
-    exists = np.bincount(codes.subject[age >= 0], minlength=ns) > 0
-    rows = np.flatnonzero((age >= 0) & (age <= maxage))
+    seen = age >= 0
+    exists = np.bincount(codes.subject[seen], minlength=ns) > 0
+    rows = np.flatnonzero(seen & (age <= maxage))
     a = age[rows]
     key = codes.subject[rows] * N_EVENTS + codes.event[rows]
     cnt = codes.n[rows]
 
     def table(k, wt):
-        return np.bincount(k, weights=wt, minlength=ns * N_EVENTS).astype(np.float64).reshape(ns, N_EVENTS)
+        table = np.bincount(k, weights=wt, minlength=ns * N_EVENTS)  # no rows: integers
+        return table.astype(np.float64, copy=False).reshape(ns, N_EVENTS)
 
     gone = a == maxage
     expired = table(key[gone], cnt[gone])

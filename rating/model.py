@@ -36,7 +36,7 @@ from .config import EVENT_CODE, EVENTS, INDICATORS, SUBJECT_TYPES, RatingConfig,
 from .events import PERSON_BODY, EventCounts, encode, format_period, parse_period
 from .evidence import N_EVENTS, Evidence, gather
 from .grades import assign, previous_grade_index
-from .reasons import reasons
+from .reasons import reasons, without_cyclic_gc
 from .shrinkage import fit_beta_prior, posterior
 from .strictness import checker_fit
 
@@ -124,23 +124,21 @@ class Rater:
         if strictness is not None and strictness.shape[0]:
             sel = codes.checker[ev.rows] >= 0
             r = ev.rows[sel]
-            # per checked row: subject, event, and the checker's effect on every criterion
-            # times the row's weight (gathered once, not per criterion)
-            checked_rows = (
-                codes.subject[r],
-                codes.event[r],
-                strictness[codes.checker[r]] * ev.weights[sel, None],
-            )
+            # per checked row: subject, event, checker and weight (gathered once, not per
+            # criterion); the checker's effect is gathered per checked criterion, one column
+            # at a time (cheaper than gathering every criterion's effect per row)
+            checked_rows = (codes.subject[r], codes.event[r], codes.checker[r], ev.weights[sel])
         for j, c in enumerate(self.criteria_):
             bad = [EVENT_CODE[e] for e in c.bad]
             clean = [EVENT_CODE[e] for e in c.clean]
             x = ev.decayed[:, bad].sum(axis=1)
             n = x + ev.decayed[:, clean].sum(axis=1)
             if c.checked and checked_rows is not None:
-                subj, event, effect = checked_rows
+                subj, event, checker, weight = checked_rows
                 lut = np.zeros(N_EVENTS, dtype=np.float64)
                 lut[bad + clean] = 1.0
-                corr = np.bincount(subj, weights=effect[:, j] * lut[event], minlength=codes.n_subjects)
+                effect = np.ascontiguousarray(strictness[:, j])[checker] * weight
+                corr = np.bincount(subj, weights=effect * lut[event], minlength=codes.n_subjects)
                 x = np.minimum(x - corr, n)  # may dip below 0: the posterior keeps it positive
             xs.append(x)
             ns_.append(n)
@@ -353,7 +351,7 @@ class Rater:
             return None
         names = [c.name for c in self.criteria_]
         eff = self.checker_strictness_.reindex(index=codes.checkers, columns=names).fillna(0.0)
-        return eff.to_numpy(np.float64)
+        return np.ascontiguousarray(eff.to_numpy(np.float64))  # rows are gathered per checker
 
     def _rate(self, codes: EventCounts, ev: Evidence, previous: pd.DataFrame | None) -> pd.DataFrame:
         cfg = self._config()
@@ -419,14 +417,15 @@ class Rater:
             out[f"rate_{name}"] = mean[keep, j]
         if not self.explain:
             return out
-        zh, en = reasons(out, ev.counts[keep], cfg)
-        out["reasons_zh"] = zh
-        out["reasons_en"] = en
-        out["top_reason"] = [r[0] for r in zh]
-        out["top_reason_en"] = [r[0] for r in en]
-        out["contributions"] = contributions_column(out)
-        out["events_new"] = _event_dicts(ev.new[keep])
-        out["events_expired"] = _event_dicts(ev.expired[keep])
+        with without_cyclic_gc():
+            zh, en = reasons(out, ev.counts[keep], cfg)
+            out["reasons_zh"] = zh
+            out["reasons_en"] = en
+            out["top_reason"] = [r[0] for r in zh]
+            out["top_reason_en"] = [r[0] for r in en]
+            out["contributions"] = contributions_column(out)
+            out["events_new"] = _event_dicts(ev.new[keep])
+            out["events_expired"] = _event_dicts(ev.expired[keep])
         return out
 
 

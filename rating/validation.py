@@ -53,21 +53,24 @@ def stratified_auroc(labels, scores, strata) -> float | None:
     """AUROC counting only pairs within the same stratum (a stratified concordance).
 
     Used with strata of similar exposure, so that a big subject that had a bad outcome
-    because it had many outcomes is not compared with a small one that had few."""
-    df = pd.DataFrame(
-        {
-            "y": np.asarray(labels, dtype=bool),
-            "s": np.asarray(scores, dtype=np.float64),
-            "g": np.asarray(strata),
-        }
-    )
+    because it had many outcomes is not compared with a small one that had few. (Each
+    stratum's :func:`auroc`, its ranks taken within the stratum in one pass.)"""
+    y = np.asarray(labels, dtype=bool)
+    s = np.asarray(scores, dtype=np.float64)
+    g, _ = pd.factorize(np.asarray(strata), sort=True)  # the strata in order; -1: missing
+    keep = g >= 0
+    y, s, g = y[keep], s[keep], g[keep]
+    k = int(g.max()) + 1 if g.size else 0
+    n1 = np.bincount(g[y], minlength=k)
+    n0 = np.bincount(g[~y], minlength=k)
+    r = pd.Series(s).groupby(g).rank(method="average").to_numpy()
+    rank_sum = np.bincount(g[y], weights=r[y], minlength=k)  # sums of halves: exact
     num = den = 0.0
-    for _, g in df.groupby("g", sort=True):
-        a = auroc(g["y"], g["s"])
-        if a is not None:
-            pairs = float(g["y"].sum()) * float((~g["y"]).sum())
-            num += a * pairs
-            den += pairs
+    for i in np.flatnonzero((n1 > 0) & (n0 > 0)).tolist():
+        a, b = int(n1[i]), int(n0[i])
+        pairs = float(a) * float(b)
+        num += float((rank_sum[i] - a * (a + 1) / 2) / (a * b)) * pairs
+        den += pairs
     return num / den if den else None
 
 
@@ -122,13 +125,23 @@ class ValidationReport:
         return {k: clean(v) for k, v in asdict(self).items()}
 
 
+def _grade_codes(grades) -> np.ndarray:
+    """Position of each grade in ALL_GRADES (-1: missing or not a grade)."""
+    return pd.Index(ALL_GRADES, dtype=object).get_indexer(pd.Index(np.asarray(grades, dtype=object)))
+
+
 def grade_distribution(ratings: pd.DataFrame) -> dict[str, dict[str, int]]:
-    out = {}
-    for t in ("all", *SUBJECT_TYPES):
-        g = ratings["grade"] if t == "all" else ratings.loc[ratings["subject_type"] == t, "grade"]
-        vc = g.value_counts()
-        out[t] = {k: int(vc.get(k, 0)) for k in ALL_GRADES}
-    return out
+    g = _grade_codes(ratings["grade"])
+    t = pd.Index(SUBJECT_TYPES, dtype=object).get_indexer(pd.Index(ratings["subject_type"].to_numpy(object)))
+    ok = g >= 0
+    k = len(ALL_GRADES)
+    per_type = np.bincount(t[ok & (t >= 0)] * k + g[ok & (t >= 0)], minlength=len(SUBJECT_TYPES) * k)
+    tables = {"all": np.bincount(g[ok], minlength=k)}
+    tables.update(zip(SUBJECT_TYPES, per_type.reshape(-1, k), strict=True))
+    return {
+        name: {grade: int(c) for grade, c in zip(ALL_GRADES, tab, strict=True)}
+        for name, tab in tables.items()
+    }
 
 
 def transitions(
@@ -155,16 +168,22 @@ def transitions(
             }
         )
     m = m.fillna({"grade": NR, "grade_prev": NR})
-    tab = pd.crosstab(m["grade_prev"], m["grade"]).reindex(index=ALL_GRADES, columns=ALL_GRADES, fill_value=0)
-    matrix = {a: {b: int(tab.loc[a, b]) for b in ALL_GRADES} for a in ALL_GRADES}
-    both = m[(m["grade"] != NR) & (m["grade_prev"] != NR)]
-    rank = {g: i for i, g in enumerate(GRADES)}
-    steps = (both["grade"].map(rank) - both["grade_prev"].map(rank)).abs()
-    changed = float((steps > 0).mean()) if len(both) else None
-    jumps = int((steps >= 2).sum())
-    dist_prev = previous.loc[previous["grade"] != NR, "grade"].value_counts().reindex(GRADES, fill_value=0)
-    dist_cur = current.loc[current["grade"] != NR, "grade"].value_counts().reindex(GRADES, fill_value=0)
-    return matrix, changed, jumps, psi(dist_prev.to_numpy(), dist_cur.to_numpy())
+    # grades as positions in ALL_GRADES (AAA ... C, then NR; -1: not a grade)
+    g, gp = _grade_codes(m["grade"]), _grade_codes(m["grade_prev"])
+    k, nr = len(ALL_GRADES), ALL_GRADES.index(NR)
+    ok = (g >= 0) & (gp >= 0)
+    tab = np.bincount(gp[ok] * k + g[ok], minlength=k * k).reshape(k, k)
+    matrix = {a: {b: int(tab[i, j]) for j, b in enumerate(ALL_GRADES)} for i, a in enumerate(ALL_GRADES)}
+    both = (g != nr) & (gp != nr)  # a text that is no grade counts here, as a change of neither kind
+    steps = np.abs(g - gp)[both & ok]
+    changed = float(np.count_nonzero(steps > 0) / both.sum()) if both.any() else None
+    jumps = int(np.count_nonzero(steps >= 2))
+
+    def rated(frame: pd.DataFrame) -> np.ndarray:
+        c = _grade_codes(frame["grade"])
+        return np.bincount(c[(c >= 0) & (c != nr)], minlength=k)[: len(GRADES)]
+
+    return matrix, changed, jumps, psi(rated(previous), rated(current))
 
 
 def outcome_labels(codes, period: int, months: int) -> pd.DataFrame:
