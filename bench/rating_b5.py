@@ -80,7 +80,7 @@ LINKED_SQL = (
     "TO STDOUT WITH (FORMAT csv, HEADER true)"
 )
 BASELINE_SQL = (
-    "SELECT subject_id, date_trunc('month', event_date) AS month, count(*) FROM {table} GROUP BY 1, 2"
+    "SELECT subject_id, date_trunc('month', event_date) AS month, count(*) FROM {table} {where} GROUP BY 1, 2"
 )
 
 
@@ -121,17 +121,17 @@ def project_path(conn, where: str = "", sql: str = PROJECT_SQL) -> tuple[pd.Data
     return out, {"rows_fetched": len(counts), "auroc": rep.auroc}
 
 
-def baseline_copy(conn) -> int:
+def baseline_copy(conn, where: str = "") -> int:
     buf = io.BytesIO()
-    with conn.cursor() as cur, cur.copy(f"COPY ({BASELINE_SQL.format(table=TABLE)}) TO STDOUT") as cp:
+    with conn.cursor() as cur, cur.copy(f"COPY ({BASELINE_SQL.format(table=TABLE, where=where)}) TO STDOUT") as cp:
         for block in cp:
             buf.write(block)
     return buf.getbuffer().nbytes
 
 
-def baseline_fetchall(conn) -> int:
+def baseline_fetchall(conn, where: str = "") -> int:
     with conn.cursor() as cur:
-        cur.execute(BASELINE_SQL.format(table=TABLE))
+        cur.execute(BASELINE_SQL.format(table=TABLE, where=where))
         return len(cur.fetchall())
 
 
@@ -200,6 +200,8 @@ def b5(events: pd.DataFrame, reps: int) -> None:
             {
                 "copy": lambda: baseline_copy(conn),
                 "fetchall": lambda: baseline_fetchall(conn),
+                "copy_window": lambda: baseline_copy(conn, where),
+                "fetchall_window": lambda: baseline_fetchall(conn, where),
                 "window": lambda: project_path(conn, where),
                 "all": lambda: project_path(conn),
                 "joined": lambda: project_path(conn, where, sql=LINKED_SQL),
@@ -209,11 +211,17 @@ def b5(events: pd.DataFrame, reps: int) -> None:
         )
         # the machine is shared: a busy moment slows both sides of one repetition alike, so
         # the median of the per-repetition ratios is given next to the ratio of the medians
+        # "over the same events": the job's read against the bare GROUP BY over the same window,
+        # the every-event read against the bare GROUP BY over every event
         paired = float(
-            np.median(np.array(raw["window"]) / np.minimum(np.array(raw["copy"]), np.array(raw["fetchall"])))
+            np.median(
+                np.array(raw["window"])
+                / np.minimum(np.array(raw["copy_window"]), np.array(raw["fetchall_window"]))
+            )
         )
-        base_copy, base_fetch = t["copy"], t["fetchall"]
+        base_copy, base_fetch = t["copy_window"], t["fetchall_window"]
         baseline = min(base_copy, base_fetch)
+        baseline_all = min(t["copy"], t["fetchall"])
         _, info = project_path(conn, where)
         child = subprocess.run(
             [sys.executable, str(BENCH), "--b5-child"],
@@ -227,8 +235,8 @@ def b5(events: pd.DataFrame, reps: int) -> None:
             "rating.B5.seconds",
             t["window"],
             baseline,
-            f"s, the job's read: events since {cutoff} (baseline: bare GROUP BY subject, month over all "
-            "events; target ratio <= 3)",
+            f"s, the job's read: events since {cutoff} (baseline: bare GROUP BY subject, month over the "
+            "same events; target ratio <= 3)",
             events=len(events),
             rows_fetched=info["rows_fetched"],
             baseline_copy_s=round(base_copy, 4),
@@ -240,8 +248,8 @@ def b5(events: pd.DataFrame, reps: int) -> None:
         emit(
             "rating.B5.seconds_all_events",
             t["all"],
-            baseline,
-            "s, project reading every event of the table (more than the job needs)",
+            baseline_all,
+            "s, project reading every event of the table (more than the job needs; baseline over every event)",
         )
         emit(
             "rating.B5.seconds_with_self_join",
