@@ -17,7 +17,8 @@ per stratum), the estimate ``estimate_rate``; the truth is the frame's own
 rate.  Per cell the world, its π and the stratum index are built once; each
 redraw only draws and estimates.
 
-One JSON line per cell: coverage (%), mean error and width (pp), the
+One JSON line per cell: coverage (%), the misses on each side (the truth
+below the interval, above it: 2.5 % each for a central interval), mean error and width (pp), the
 Monte-Carlo standard error of the coverage, the mean number of nonconforming
 units drawn outside the certainty units, the yield (nonconforming found
 beyond the mandatory units / what a uniform draw of as many among the
@@ -100,7 +101,7 @@ def cell(prevalence, fraction, n, strength, mandatory, strata, redraws, seed=0) 
     y = w.y
     truth = w.rate
     certain = pi >= 1.0 - 1e-9
-    cover = np.zeros(redraws, dtype=bool)
+    below, above = np.zeros(redraws, dtype=bool), np.zeros(redraws, dtype=bool)
     err, width, found_free, found_open = (np.zeros(redraws) for _ in range(4))
     open_ = ~w.mandatory
     for r in range(redraws):
@@ -109,12 +110,13 @@ def cell(prevalence, fraction, n, strength, mandatory, strata, redraws, seed=0) 
         # one float block: the cheapest frame to build and to read columns from
         checked = pd.DataFrame(np.column_stack([pi[sel], y[sel], codes[sel]]), columns=COLUMNS, copy=False)
         est = estimate_rate(checked, population=N, strata="h" if strata else None)
-        cover[r] = est.ci_low <= truth <= est.ci_high
+        below[r] = truth < est.ci_low  # the interval misses on the low side: it lies above the truth
+        above[r] = truth > est.ci_high
         err[r] = est.rate - truth
         width[r] = est.ci_high - est.ci_low
         found_free[r] = y[sel][~certain[sel]].sum()
         found_open[r] = y[sel][open_[sel]].sum()
-    cov = float(cover.mean())
+    cov = 1.0 - float(below.mean()) - float(above.mean())
     m = int(w.mandatory.sum())
     wilson, best = srs_reference(N, int(y.sum()), n)
     return {
@@ -129,6 +131,9 @@ def cell(prevalence, fraction, n, strength, mandatory, strata, redraws, seed=0) 
         "redraws": redraws,
         "coverage": round(100 * cov, 1),
         "coverage_mc_se": round(100 * np.sqrt(cov * (1 - cov) / redraws), 2),
+        # the two sides of the misses (2.5 % each for a central 95 % interval)
+        "miss_truth_below_interval": round(100 * float(below.mean()), 1),
+        "miss_truth_above_interval": round(100 * float(above.mean()), 1),
         "mean_error_pp": round(100 * float(err.mean()), 3),
         "mean_width_pp": round(100 * float(width.mean()), 2),
         "drawn_nonconforming_outside_certainty": round(float(found_free.mean()), 2),
@@ -150,6 +155,8 @@ def summarise(df: pd.DataFrame, seconds: float) -> dict:
         "strata",
         "coverage",
         "coverage_mc_se",
+        "miss_truth_below_interval",
+        "miss_truth_above_interval",
         "mean_width_pp",
         "drawn_nonconforming_outside_certainty",
         "srs_best_coverage",
