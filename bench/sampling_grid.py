@@ -161,6 +161,7 @@ def summarise(df: pd.DataFrame, seconds: float) -> dict:
         "drawn_nonconforming_outside_certainty",
         "srs_best_coverage",
     ]
+    cols = [c for c in cols if c in df]  # lines written before the miss sides were recorded lack them
     impossible = df["srs_best_coverage"].between(93, 97).eq(False)
     return {
         "summary": True,
@@ -171,6 +172,12 @@ def summarise(df: pd.DataFrame, seconds: float) -> dict:
         "inside_92_98": int(df["coverage"].between(92, 98).sum()),
         "below_93": int((df["coverage"] < 93).sum()),
         "above_97": int((df["coverage"] > 97).sum()),
+        # where the misses fall, summed over cells (a central interval splits them evenly)
+        **{
+            f"mean_{side}": round(float(df[side].mean()), 2)
+            for side in ("miss_truth_below_interval", "miss_truth_above_interval")
+            if side in df
+        },
         "cells_where_no_srs_interval_reaches_93_97": int(impossible.sum()),
         "coverage_min": float(df["coverage"].min()),
         "coverage_max": float(df["coverage"].max()),
