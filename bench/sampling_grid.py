@@ -52,6 +52,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from sampling_world import make_world  # noqa: E402
 
 from sampling import estimate_rate, inclusion_probabilities, systematic_sample  # noqa: E402
+from sampling.estimate import RiskFrame  # noqa: E402
 
 PREVALENCE = (0.02, 0.05, 0.15, 0.30)
 FRACTION = (0.01, 0.05, 0.20)
@@ -60,7 +61,7 @@ STRENGTH = ("none", "weak", "strong")
 MANDATORY = (0.0, 0.01)
 STRATA = (False, True)
 Z = 1.959963984540054
-COLUMNS = ["inclusion_probability", "nonconforming", "h"]
+COLUMNS = ["inclusion_probability", "nonconforming", "h", "risk"]
 
 
 def srs_reference(N: int, K: int, n: int) -> tuple[float, float]:
@@ -84,7 +85,7 @@ def srs_reference(N: int, K: int, n: int) -> tuple[float, float]:
     return wilson, best
 
 
-def cell(prevalence, fraction, n, strength, mandatory, strata, redraws, seed=0) -> dict:
+def cell(prevalence, fraction, n, strength, mandatory, strata, redraws, seed=0, frame_aware=True) -> dict:
     from sklearn.metrics import roc_auc_score
 
     N = int(round(n / fraction))
@@ -98,6 +99,11 @@ def cell(prevalence, fraction, n, strength, mandatory, strata, redraws, seed=0) 
     else:
         codes, parts = np.zeros(N, dtype=np.int8), [np.arange(N)]
     pi_parts = [pi[ix] for ix in parts]
+    frame = (
+        RiskFrame.from_frame(pd.DataFrame({"inclusion_probability": pi, "risk": w.risk}))
+        if frame_aware
+        else None
+    )
     y = w.y
     truth = w.rate
     certain = pi >= 1.0 - 1e-9
@@ -108,8 +114,10 @@ def cell(prevalence, fraction, n, strength, mandatory, strata, redraws, seed=0) 
         rng = np.random.default_rng([seed, r, 16])
         sel = np.concatenate([ix[systematic_sample(p, rng)] for ix, p in zip(parts, pi_parts, strict=True)])
         # one float block: the cheapest frame to build and to read columns from
-        checked = pd.DataFrame(np.column_stack([pi[sel], y[sel], codes[sel]]), columns=COLUMNS, copy=False)
-        est = estimate_rate(checked, population=N, strata="h" if strata else None)
+        checked = pd.DataFrame(
+            np.column_stack([pi[sel], y[sel], codes[sel], w.risk[sel]]), columns=COLUMNS, copy=False
+        )
+        est = estimate_rate(checked, population=N, strata="h" if strata else None, frame=frame)
         below[r] = truth < est.ci_low  # the interval misses on the low side: it lies above the truth
         above[r] = truth > est.ci_high
         err[r] = est.rate - truth
@@ -129,6 +137,7 @@ def cell(prevalence, fraction, n, strength, mandatory, strata, redraws, seed=0) 
         "mandatory": int(w.mandatory.sum()),
         "strata": strata,
         "redraws": redraws,
+        "frame_aware": frame_aware,
         "coverage": round(100 * cov, 1),
         "coverage_mc_se": round(100 * np.sqrt(cov * (1 - cov) / redraws), 2),
         # the two sides of the misses (2.5 % each for a central 95 % interval)
@@ -208,7 +217,19 @@ def main(argv=None) -> int:
     ap.add_argument("--prevalence", type=float, nargs="*", help="only these prevalences")
     ap.add_argument("--n", type=int, nargs="*", help="only these sample sizes")
     ap.add_argument("--fraction", type=float, nargs="*", help="only these sampling fractions")
-    ap.add_argument("--model", nargs="*", choices=STRENGTH, help="only these model strengths")
+    ap.add_argument(
+        "--model",
+        nargs="*",
+        choices=(*STRENGTH, "reversed"),
+        help="only these model strengths (reversed: a strong model's ranking turned upside down, "
+        "not in the default grid)",
+    )
+    ap.add_argument(
+        "--frame-aware",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="pass the frame's π and risks to the estimate (the far side's anticipated variance)",
+    )
     ap.add_argument("--out", default=str(Path(tempfile.gettempdir()) / "auditbo_sampling_grid.jsonl"))
     ap.add_argument(
         "--failing-case", action="store_true", help="only the outside world's 20,000 / 1,000 / 16 %% case"
@@ -243,7 +264,7 @@ def main(argv=None) -> int:
     rows = []
     with open(a.out, "w") as out:
         for args in grid:
-            row = cell(*args, redraws=a.redraws)
+            row = cell(*args, redraws=a.redraws, frame_aware=a.frame_aware)
             rows.append(row)
             line = json.dumps(row)
             print(line, flush=True)
