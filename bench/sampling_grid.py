@@ -5,6 +5,7 @@ Run::
     cd <repository root> && nice .venv/bin/python bench/sampling_grid.py            # full: 432 cells x 1,000 redraws
     cd <repository root> && .venv/bin/python bench/sampling_grid.py --redraws 100 --quick   # a few cells, smoke
     cd <repository root> && .venv/bin/python bench/sampling_grid.py --prevalence 0.02 --n 100  # a slice
+    cd <repository root> && .venv/bin/python bench/sampling_grid.py --n 100 --no-frame-aware  # without the frame
     cd <repository root> && .venv/bin/python bench/sampling_grid.py --summarise A.jsonl B.jsonl  # slices' summary
 
 Each cell is a world from ``bench/sampling_world.py`` (not the simulator the
@@ -15,7 +16,12 @@ the engine's default (``inclusion_probabilities``: uniform share 0.2, risk
 exponent 3), the draw its randomized systematic πps (``systematic_sample``,
 per stratum), the estimate ``estimate_rate``; the truth is the frame's own
 rate.  Per cell the world, its π and the stratum index are built once; each
-redraw only draws and estimates.
+redraw only draws and estimates.  By default the estimate is given the frame's
+π and risks (``estimate_rate(frame=)``, the frame-aware far side, prepared once
+per cell); ``--no-frame-aware`` gives the estimate without them (same draws), so
+both can be compared cell by cell.  ``--model reversed`` (not in the default
+grid) is an adversarial world: π follows a strong model's ranking turned upside
+down.
 
 One JSON line per cell: coverage (%), the misses on each side (the truth
 below the interval, above it: 2.5 % each for a central interval), mean error and width (pp), the
