@@ -105,7 +105,19 @@ Frame-aware far side (optional: ``estimate_rate(..., frame=)``, CLI ``estimate -
     β in 0, 0.1, ..., 1, δ in steps of 0.05, units binned by logit risk in
     bins 0.01 wide; 0.15 s for 200,000 units) and may be passed prepared.
     Measured on ``bench/sampling_grid.py`` (``--frame-aware``, the default,
-    against ``--no-frame-aware``): FIGURES.
+    against ``--no-frame-aware``, same draws, 1,000 redraws a cell): n = 100,
+    all 144 cells, inside 93-97 % 101 -> 113 (strong model 24 -> 35 of 48,
+    its 15 % cells 98-99 % -> 94-97 % with the truth above the interval
+    0 -> 2-4 %; no model 41 -> 42 of 48, 30 % prevalence 32 -> 35 of 36);
+    n = 400, prevalence 2, 5, 30 % (108 cells) 77 -> 89.  The 2 and 5 % cells
+    still over-cover (the truth is above the interval ~0 %: with 2-5
+    nonconforming units checked the slope's bound is near 0, the flat
+    frame).  A reversed model (``--model reversed``, 32 cells at n = 100 and
+    400): 25 -> 27 inside, none worse beyond noise.  The flat frame's exact
+    mean weight also beats Kish's ``w*``, whose estimate is small exactly in
+    the redraws that missed the heavy units.  Adding the design variance of
+    the model means to ``AV`` (Deville's form per stratum) was measured too:
+    n = 100, 101 -> 107 only (the 15 % no-model cells over-cover), not kept.
 """
 
 from __future__ import annotations
