@@ -109,7 +109,7 @@ Frame-aware far side (optional: ``estimate_rate(..., frame=)``, CLI ``estimate -
     all 144 cells, inside 93-97 % 101 -> 113 (strong model 24 -> 35 of 48,
     its 15 % cells 98-99 % -> 94-97 % with the truth above the interval
     0 -> 2-4 %; no model 41 -> 42 of 48, 30 % prevalence 32 -> 35 of 36);
-    n = 400, all 144 cells 113 -> 125 (strong 18 -> 29 of 36; its 15 % cells,
+    n = 400, all 144 cells 113 -> 125 (strong 30 -> 41 of 48; its 15 % cells,
     inside before, 95-96 % -> 93-95 %, the truth above 2-3 -> 3-4.5 %: the
     model side is slightly short there).  The 2 and 5 % cells
     still over-cover (the truth is above the interval ~0 %: with 2-5
