@@ -5,6 +5,7 @@ Run::
     cd <repository root> && nice .venv/bin/python bench/sampling_grid.py            # full: 432 cells x 1,000 redraws
     cd <repository root> && .venv/bin/python bench/sampling_grid.py --redraws 100 --quick   # a few cells, smoke
     cd <repository root> && .venv/bin/python bench/sampling_grid.py --prevalence 0.02 --n 100  # a slice
+    cd <repository root> && .venv/bin/python bench/sampling_grid.py --n 100 --no-frame-aware  # without the frame
     cd <repository root> && .venv/bin/python bench/sampling_grid.py --summarise A.jsonl B.jsonl  # slices' summary
 
 Each cell is a world from ``bench/sampling_world.py`` (not the simulator the
@@ -15,9 +16,15 @@ the engine's default (``inclusion_probabilities``: uniform share 0.2, risk
 exponent 3), the draw its randomized systematic πps (``systematic_sample``,
 per stratum), the estimate ``estimate_rate``; the truth is the frame's own
 rate.  Per cell the world, its π and the stratum index are built once; each
-redraw only draws and estimates.
+redraw only draws and estimates.  By default the estimate is given the frame's
+π and risks (``estimate_rate(frame=)``, the frame-aware far side, prepared once
+per cell); ``--no-frame-aware`` gives the estimate without them (same draws), so
+both can be compared cell by cell.  ``--model reversed`` (not in the default
+grid) is an adversarial world: π follows a strong model's ranking turned upside
+down.
 
-One JSON line per cell: coverage (%), mean error and width (pp), the
+One JSON line per cell: coverage (%), the misses on each side (the truth
+below the interval, above it: 2.5 % each for a central interval), mean error and width (pp), the
 Monte-Carlo standard error of the coverage, the mean number of nonconforming
 units drawn outside the certainty units, the yield (nonconforming found
 beyond the mandatory units / what a uniform draw of as many among the
@@ -51,6 +58,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from sampling_world import make_world  # noqa: E402
 
 from sampling import estimate_rate, inclusion_probabilities, systematic_sample  # noqa: E402
+from sampling.estimate import RiskFrame  # noqa: E402
 
 PREVALENCE = (0.02, 0.05, 0.15, 0.30)
 FRACTION = (0.01, 0.05, 0.20)
@@ -59,7 +67,7 @@ STRENGTH = ("none", "weak", "strong")
 MANDATORY = (0.0, 0.01)
 STRATA = (False, True)
 Z = 1.959963984540054
-COLUMNS = ["inclusion_probability", "nonconforming", "h"]
+COLUMNS = ["inclusion_probability", "nonconforming", "h", "risk"]
 
 
 def srs_reference(N: int, K: int, n: int) -> tuple[float, float]:
@@ -83,7 +91,7 @@ def srs_reference(N: int, K: int, n: int) -> tuple[float, float]:
     return wilson, best
 
 
-def cell(prevalence, fraction, n, strength, mandatory, strata, redraws, seed=0) -> dict:
+def cell(prevalence, fraction, n, strength, mandatory, strata, redraws, seed=0, frame_aware=True) -> dict:
     from sklearn.metrics import roc_auc_score
 
     N = int(round(n / fraction))
@@ -97,24 +105,32 @@ def cell(prevalence, fraction, n, strength, mandatory, strata, redraws, seed=0) 
     else:
         codes, parts = np.zeros(N, dtype=np.int8), [np.arange(N)]
     pi_parts = [pi[ix] for ix in parts]
+    frame = (
+        RiskFrame.from_frame(pd.DataFrame({"inclusion_probability": pi, "risk": w.risk}))
+        if frame_aware
+        else None
+    )
     y = w.y
     truth = w.rate
     certain = pi >= 1.0 - 1e-9
-    cover = np.zeros(redraws, dtype=bool)
+    below, above = np.zeros(redraws, dtype=bool), np.zeros(redraws, dtype=bool)
     err, width, found_free, found_open = (np.zeros(redraws) for _ in range(4))
     open_ = ~w.mandatory
     for r in range(redraws):
         rng = np.random.default_rng([seed, r, 16])
         sel = np.concatenate([ix[systematic_sample(p, rng)] for ix, p in zip(parts, pi_parts, strict=True)])
         # one float block: the cheapest frame to build and to read columns from
-        checked = pd.DataFrame(np.column_stack([pi[sel], y[sel], codes[sel]]), columns=COLUMNS, copy=False)
-        est = estimate_rate(checked, population=N, strata="h" if strata else None)
-        cover[r] = est.ci_low <= truth <= est.ci_high
+        checked = pd.DataFrame(
+            np.column_stack([pi[sel], y[sel], codes[sel], w.risk[sel]]), columns=COLUMNS, copy=False
+        )
+        est = estimate_rate(checked, population=N, strata="h" if strata else None, frame=frame)
+        below[r] = truth < est.ci_low  # the interval misses on the low side: it lies above the truth
+        above[r] = truth > est.ci_high
         err[r] = est.rate - truth
         width[r] = est.ci_high - est.ci_low
         found_free[r] = y[sel][~certain[sel]].sum()
         found_open[r] = y[sel][open_[sel]].sum()
-    cov = float(cover.mean())
+    cov = 1.0 - float(below.mean()) - float(above.mean())
     m = int(w.mandatory.sum())
     wilson, best = srs_reference(N, int(y.sum()), n)
     return {
@@ -127,8 +143,12 @@ def cell(prevalence, fraction, n, strength, mandatory, strata, redraws, seed=0) 
         "mandatory": int(w.mandatory.sum()),
         "strata": strata,
         "redraws": redraws,
+        "frame_aware": frame_aware,
         "coverage": round(100 * cov, 1),
         "coverage_mc_se": round(100 * np.sqrt(cov * (1 - cov) / redraws), 2),
+        # the two sides of the misses (2.5 % each for a central 95 % interval)
+        "miss_truth_below_interval": round(100 * float(below.mean()), 1),
+        "miss_truth_above_interval": round(100 * float(above.mean()), 1),
         "mean_error_pp": round(100 * float(err.mean()), 3),
         "mean_width_pp": round(100 * float(width.mean()), 2),
         "drawn_nonconforming_outside_certainty": round(float(found_free.mean()), 2),
@@ -150,10 +170,13 @@ def summarise(df: pd.DataFrame, seconds: float) -> dict:
         "strata",
         "coverage",
         "coverage_mc_se",
+        "miss_truth_below_interval",
+        "miss_truth_above_interval",
         "mean_width_pp",
         "drawn_nonconforming_outside_certainty",
         "srs_best_coverage",
     ]
+    cols = [c for c in cols if c in df]  # lines written before the miss sides were recorded lack them
     impossible = df["srs_best_coverage"].between(93, 97).eq(False)
     return {
         "summary": True,
@@ -164,6 +187,12 @@ def summarise(df: pd.DataFrame, seconds: float) -> dict:
         "inside_92_98": int(df["coverage"].between(92, 98).sum()),
         "below_93": int((df["coverage"] < 93).sum()),
         "above_97": int((df["coverage"] > 97).sum()),
+        # where the misses fall, summed over cells (a central interval splits them evenly)
+        **{
+            f"mean_{side}": round(float(df[side].mean()), 2)
+            for side in ("miss_truth_below_interval", "miss_truth_above_interval")
+            if side in df
+        },
         "cells_where_no_srs_interval_reaches_93_97": int(impossible.sum()),
         "coverage_min": float(df["coverage"].min()),
         "coverage_max": float(df["coverage"].max()),
@@ -194,7 +223,19 @@ def main(argv=None) -> int:
     ap.add_argument("--prevalence", type=float, nargs="*", help="only these prevalences")
     ap.add_argument("--n", type=int, nargs="*", help="only these sample sizes")
     ap.add_argument("--fraction", type=float, nargs="*", help="only these sampling fractions")
-    ap.add_argument("--model", nargs="*", choices=STRENGTH, help="only these model strengths")
+    ap.add_argument(
+        "--model",
+        nargs="*",
+        choices=(*STRENGTH, "reversed"),
+        help="only these model strengths (reversed: a strong model's ranking turned upside down, "
+        "not in the default grid)",
+    )
+    ap.add_argument(
+        "--frame-aware",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="pass the frame's π and risks to the estimate (the far side's anticipated variance)",
+    )
     ap.add_argument("--out", default=str(Path(tempfile.gettempdir()) / "auditbo_sampling_grid.jsonl"))
     ap.add_argument(
         "--failing-case", action="store_true", help="only the outside world's 20,000 / 1,000 / 16 %% case"
@@ -229,7 +270,7 @@ def main(argv=None) -> int:
     rows = []
     with open(a.out, "w") as out:
         for args in grid:
-            row = cell(*args, redraws=a.redraws)
+            row = cell(*args, redraws=a.redraws, frame_aware=a.frame_aware)
             rows.append(row)
             line = json.dumps(row)
             print(line, flush=True)

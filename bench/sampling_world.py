@@ -12,7 +12,9 @@ risk score a model would give is a calibrated view of a noisy copy of ``z``:
 
 with ``ρ`` set by the model strength (``none``: ρ = 0, a score that still
 spreads π but knows nothing; ``weak``: AUROC ≈ 0.6; ``strong``: ≈ 0.8) and
-``b'`` solved so that mean risk = prevalence.  Mandatory units (an open
+``b'`` solved so that mean risk = prevalence.  ``reversed`` (an adversarial
+world, not in the default grid) is the strong model's score turned upside down:
+π follows a ranking anti-correlated with the truth (AUROC ≈ 0.2).  Mandatory units (an open
 complaint) are a random 1 % of the frame, capped at a fifth of ``n`` so that
 the draw keeps room, and are nonconforming half of the time.  With strata, the
 frame falls into 8 strata of very unequal sizes (∝ 1/k) whose prevalence
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq
 
-STRENGTH_RHO = {"none": 0.0, "weak": 0.3, "strong": 0.93}
+STRENGTH_RHO = {"none": 0.0, "weak": 0.3, "strong": 0.93, "reversed": 0.93}
 SLOPE = 1.5
 N_STRATA = 8
 
@@ -78,7 +80,7 @@ def make_world(
         s = g.normal(size=N)  # a score that spreads π and knows nothing
         eta_r = SLOPE * 0.6 * s
     else:
-        eta_r = SLOPE * rho * s
+        eta_r = SLOPE * rho * s * (-1 if strength == "reversed" else 1)
     risk = np.clip(_sigmoid(_intercept(eta_r, prevalence) + eta_r), 1e-6, 1.0)
     mand = np.zeros(N, dtype=bool)
     m = min(int(round(mandatory_share * N)), n // 5)

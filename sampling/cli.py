@@ -130,7 +130,22 @@ def _cmd_draw(a) -> dict:
 
 def _cmd_estimate(a) -> dict:
     checked = _read(a.checked, "checked units")
-    est = estimate_rate(checked, population=a.population, confidence=a.confidence, strata=a.strata)
+    frame = None
+    if a.frame:
+        frame = _read(a.frame, "frame")
+        if "risk" not in checked.columns and "unit_id" in checked.columns and "unit_id" in frame.columns:
+            # the checked units' model risks, from the draw's output, by unit id
+            risk = frame.drop_duplicates("unit_id").set_index("unit_id")["risk"] if "risk" in frame else None
+            if risk is not None:
+                checked = checked.assign(risk=checked["unit_id"].map(risk))
+                if checked["risk"].isna().any():
+                    pos = int(np.flatnonzero(checked["risk"].isna())[0])
+                    raise SamplingError(
+                        f"checked unit {checked['unit_id'].iloc[pos]} is not in the frame {a.frame}"
+                    )
+    est = estimate_rate(
+        checked, population=a.population, confidence=a.confidence, strata=a.strata, frame=frame
+    )
     return est.to_dict()
 
 
@@ -191,6 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--population", type=int, required=True)
     e.add_argument("--confidence", type=float, default=0.95)
     e.add_argument("--strata")
+    e.add_argument(
+        "--frame",
+        help="the draw's output (every frame unit's risk and inclusion_probability): the interval's upper "
+        "side then uses the model's anticipated variance",
+    )
     e.set_defaults(func=_cmd_estimate)
 
     s = sub.add_parser("assign", help="k inspectors per check, recusals excluded")

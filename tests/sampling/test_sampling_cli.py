@@ -133,6 +133,33 @@ def test_draw_estimate_round_trip(tmp_path, capsys):
     chk.to_csv(tmp_path / "checked.csv", index=False)
     est = ok(capsys, "estimate", "--checked", str(tmp_path / "checked.csv"), "--population", "600")
     assert est["n"] == 40 and 0 <= est["ci_low"] <= est["rate"] <= est["ci_high"] <= 1
+    assert est["model_slope"] is None
+    # the draw's output as the frame: same rate and lower bound, the upper side from the frame's risks
+    aware = ok(
+        capsys,
+        "estimate",
+        "--checked",
+        str(tmp_path / "checked.csv"),
+        "--population",
+        "600",
+        "--frame",
+        str(out),
+    )
+    assert aware["rate"] == est["rate"] and aware["ci_low"] == est["ci_low"]
+    assert 0 <= aware["model_slope"] <= 1 and aware["rate"] <= aware["ci_high"] <= 1
+    # the checked units' risks are read from the frame when the checked file lacks them
+    chk.drop(columns="risk").to_csv(tmp_path / "bare.csv", index=False)
+    bare = ok(
+        capsys,
+        "estimate",
+        "--checked",
+        str(tmp_path / "bare.csv"),
+        "--population",
+        "600",
+        "--frame",
+        str(out),
+    )
+    assert bare == aware
 
 
 def test_draw_with_strata(tmp_path, capsys):
@@ -217,6 +244,13 @@ def files(tmp_path):
     pd.DataFrame(
         {"unit_id": ["a", "b"], "inclusion_probability": [0.5, 0.5], "nonconforming": [0, 1]}
     ).to_csv(tmp_path / "checked.csv", index=False)
+    drawn = pd.DataFrame(
+        {"unit_id": list("abcdefghij"), "risk": 0.1, "inclusion_probability": 0.5, "selected": 0}
+    )
+    drawn.to_csv(tmp_path / "drawn.csv", index=False)
+    drawn.drop(columns="risk").to_csv(tmp_path / "norisk.csv", index=False)
+    drawn.assign(risk=1.7).to_csv(tmp_path / "badfrisk.csv", index=False)
+    drawn.iloc[2:].to_csv(tmp_path / "otherunits.csv", index=False)
     (tmp_path / "blank.csv").write_text("")
     (tmp_path / "binary.csv").write_bytes(b"\xff\xfe\x00\x81unit_id\n\x9f\x00")
     return tmp_path
@@ -244,6 +278,17 @@ def files(tmp_path):
         (["estimate", "--checked", "badpi.csv", "--population", "10"], "(0, 1]"),
         (["estimate", "--checked", "checked.csv", "--population", "1"], "smaller than"),
         (["estimate", "--checked", "checked.csv"], "--population"),
+        (["estimate", "--checked", "checked.csv", "--population", "10", "--frame", "norisk.csv"], "risk"),
+        (["estimate", "--checked", "checked.csv", "--population", "10", "--frame", "badfrisk.csv"], "(0, 1]"),
+        (
+            ["estimate", "--checked", "checked.csv", "--population", "12", "--frame", "drawn.csv"],
+            "population",
+        ),
+        (
+            ["estimate", "--checked", "checked.csv", "--population", "8", "--frame", "otherunits.csv"],
+            "not in",
+        ),
+        (["estimate", "--checked", "checked.csv", "--population", "10", "--frame", "nope.csv"], "no such"),
         (["plan", "--materiality", "0.03", "--precision", "0.05"], "exactly one"),
         (["plan", "--materiality", "0.03", "--likelihood", "hypergeometric"], "population"),
         (["plan", "--materiality", "3"], "materiality"),

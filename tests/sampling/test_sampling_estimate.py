@@ -7,6 +7,7 @@ from scipy import stats
 from scipy.optimize import brentq
 
 from sampling import SamplingError, estimate_rate, inclusion_probabilities, systematic_sample
+from sampling.estimate import RiskFrame, score_interval
 
 
 def checked(pi, y, **extra):
@@ -266,3 +267,87 @@ def test_vectorised_deville_terms_match_the_per_group_loop(seed):
     y = (g.random(n) < 0.3).astype(float)
     groups = g.integers(0, max(1, n // 4), n)  # some groups of one unit
     assert np.allclose(_deville_terms(y, pi, groups), _deville_loop(y, pi, groups))
+
+
+def _frame(pi, risk):
+    return pd.DataFrame({"inclusion_probability": pi, "risk": risk})
+
+
+def test_frame_with_constant_risk_gives_the_kish_interval_at_the_population_mean_weight():
+    """A model that knows nothing: the unseen units carry the frame's mean weight, which Kish's w*
+    estimates from the draw (equal weights: both are N / n, so the intervals coincide)."""
+    N, n = 3000, 150
+    y = np.r_[np.ones(9), np.zeros(n - 9)]
+    srs = checked(np.full(n, n / N), y, risk=0.05)
+    plain = estimate_rate(srs, population=N)
+    aware = estimate_rate(srs, population=N, frame=_frame(np.full(N, n / N), np.full(N, 0.05)))
+    assert (aware.ci_low, aware.ci_high) == pytest.approx((plain.ci_low, plain.ci_high), rel=1e-6)
+    # unequal π: the far side is the closed form with w* replaced by the frame's mean weight
+    g = np.random.default_rng(3)
+    pi_frame = inclusion_probabilities(g.uniform(0.01, 0.3, N), n)
+    sel = systematic_sample(pi_frame, g)
+    ys = (g.random(n) < 0.1).astype(float)
+    c = checked(pi_frame[sel], ys, risk=0.05)
+    aware = estimate_rate(c, population=N, frame=_frame(pi_frame, np.full(N, 0.05)))
+    plain = estimate_rate(c, population=N)
+    lo, hi = score_interval(aware.rate, aware.std_error**2, (np.mean(1 / pi_frame) - 1) / N)
+    assert aware.ci_low == pytest.approx(plain.ci_low) and aware.ci_high == pytest.approx(hi, rel=1e-3)
+    assert aware.model_slope == 0.0 and plain.model_slope is None
+
+
+def _strong_world(N=2000, n=100, prevalence=0.15, reversed_=False, seed=0):
+    g = np.random.default_rng(seed)
+    z = g.normal(size=N)
+    eta = 1.5 * z
+    b = brentq(lambda b: np.mean(1 / (1 + np.exp(-(b + eta)))) - prevalence, -30, 30)
+    y = (g.random(N) < 1 / (1 + np.exp(-(b + eta)))).astype(int)
+    s = 0.93 * z + np.sqrt(1 - 0.93**2) * g.normal(size=N)
+    eta_r = 1.5 * 0.93 * s * (-1 if reversed_ else 1)
+    b_r = brentq(lambda b: np.mean(1 / (1 + np.exp(-(b + eta_r)))) - prevalence, -30, 30)
+    risk = 1 / (1 + np.exp(-(b_r + eta_r)))
+    return y, risk, inclusion_probabilities(risk, n)
+
+
+def test_a_model_whose_positives_sit_at_high_pi_narrows_the_upper_bound():
+    y, risk, pi = _strong_world()
+    frame = _frame(pi, risk)
+    sel = systematic_sample(pi, np.random.default_rng(1))
+    c = checked(pi[sel], y[sel], risk=risk[sel])
+    plain, aware = estimate_rate(c, population=len(y)), estimate_rate(c, population=len(y), frame=frame)
+    assert aware.model_slope > 0.3
+    assert aware.rate == plain.rate and aware.ci_low == plain.ci_low
+    assert plain.rate < aware.ci_high < plain.ci_high
+    # the same outcomes against a reversed model (its positives at low risk): no narrowing beyond the flat frame
+    flat = estimate_rate(c, population=len(y), frame=_frame(pi, np.full(len(y), 0.15)))
+    rev = estimate_rate(c.assign(risk=1 - risk[sel]), population=len(y), frame=_frame(pi, 1 - risk))
+    assert rev.model_slope == 0.0 and rev.ci_high == pytest.approx(flat.ci_high, rel=1e-3)
+
+
+@pytest.mark.parametrize(("reversed_", "low", "high"), [(False, 0.925, 0.975), (True, 0.925, 0.975)])
+def test_frame_aware_interval_covers_with_a_strong_or_a_reversed_model(reversed_, low, high):
+    """300 seeded redraws at 15 %, n = 100 of 2,000: the strong model over-covered (~99 %) with the
+    Kish weight; the reversed model (π follows a ranking opposite to the truth) must not fall apart."""
+    y, risk, pi = _strong_world(reversed_=reversed_)
+    frame = RiskFrame.from_frame(_frame(pi, risk))
+    cover = []
+    for r in range(300):
+        sel = systematic_sample(pi, np.random.default_rng([7, r]))
+        est = estimate_rate(checked(pi[sel], y[sel], risk=risk[sel]), population=len(y), frame=frame)
+        cover.append(est.ci_low <= y.mean() <= est.ci_high)
+    assert low <= np.mean(cover) <= high
+
+
+@pytest.mark.parametrize(
+    ("frame", "checked_", "message"),
+    [
+        (_frame(np.full(10, 0.2), np.full(10, 0.1)).drop(columns="risk"), None, "risk"),
+        (_frame(np.full(10, 0.2), np.r_[np.full(9, 0.1), 1.5]), None, r"\(0, 1\]"),
+        (_frame(np.r_[np.full(9, 0.2), 0.0], np.full(10, 0.1)), None, r"\(0, 1\]"),
+        (_frame(np.full(12, 0.2), np.full(12, 0.1)), None, "population"),
+        (_frame(np.full(10, 0.2), np.full(10, 0.1)), checked([0.2, 0.2], [0, 1]), "risk"),
+    ],
+)
+def test_bad_frames_are_rejected(frame, checked_, message):
+    c = checked([0.2, 0.2], [0, 1], risk=[0.1, 0.1]) if checked_ is None else checked_
+    with pytest.raises(SamplingError, match=message):
+        estimate_rate(c, population=10, frame=frame)
