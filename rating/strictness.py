@@ -28,20 +28,31 @@ def fit_checker_effects(
     prior: float = 20.0,
     iterations: int = 8,
 ) -> np.ndarray:
-    """Checker effects (rate units, weighted mean 0) from checks y in {0, 1} with weights w."""
+    """Checker effects (rate units, weighted mean 0) from checks y in {0, 1} with weights w.
+
+    The fit only needs, per (subject, checker) cell, the sum of the weights and of the
+    weighted residuals: the rows are summed into their cells once, and each round works on
+    the cells (fewer than the rows) and on the subjects present (fewer than ``n_subjects``)."""
     b = np.zeros(n_checkers)
     if n_checkers == 0 or w.sum() <= 0:
         return b
     mu = float(np.dot(w, y) / w.sum())
-    ws = np.bincount(subject, weights=w, minlength=n_subjects)
-    wc = np.bincount(checker, weights=w, minlength=n_checkers)
-    a = np.bincount(subject, weights=w * (y - mu), minlength=n_subjects) / (ws + SUBJECT_PRIOR)
-    for _ in range(iterations):
-        b = np.bincount(checker, weights=w * (y - mu - a[subject]), minlength=n_checkers) / (wc + prior)
+    cell, row_cell = np.unique(subject.astype(np.int64) * n_checkers + checker, return_inverse=True)
+    wn = np.bincount(row_cell, weights=w, minlength=len(cell))
+    rn = np.bincount(row_cell, weights=w * (y - mu), minlength=len(cell))
+    cs, cc = np.divmod(cell, n_checkers)
+    cs = np.cumsum(np.r_[True, cs[1:] != cs[:-1]]) - 1  # cells are sorted by subject: renumber 0..
+    n_present = int(cs[-1]) + 1
+    ws = np.bincount(cs, weights=wn, minlength=n_present)
+    wc = np.bincount(cc, weights=wn, minlength=n_checkers)
+    rs = np.bincount(cs, weights=rn, minlength=n_present)
+    rc = np.bincount(cc, weights=rn, minlength=n_checkers)
+    a = rs / (ws + SUBJECT_PRIOR)
+    for i in range(iterations):
+        if i:
+            a = (rs - np.bincount(cs, weights=wn * b[cc], minlength=n_present)) / (ws + SUBJECT_PRIOR)
+        b = (rc - np.bincount(cc, weights=wn * a[cs], minlength=n_checkers)) / (wc + prior)
         b -= np.dot(wc, b) / wc.sum()
-        a = np.bincount(subject, weights=w * (y - mu - b[checker]), minlength=n_subjects) / (
-            ws + SUBJECT_PRIOR
-        )
     return b
 
 
