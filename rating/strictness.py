@@ -30,28 +30,27 @@ def fit_checker_effects(
 ) -> np.ndarray:
     """Checker effects (rate units, weighted mean 0) from checks y in {0, 1} with weights w.
 
-    The fit only needs, per (subject, checker) cell, the sum of the weights and of the
-    weighted residuals: the rows are summed into their cells once, and each round works on
-    the cells (fewer than the rows) and on the subjects present (fewer than ``n_subjects``)."""
+    Each round works on the subjects present (renumbered 0.., usually far fewer than
+    ``n_subjects``) and subtracts the other side's effects from the residuals' sums
+    ``rs``, ``rc``, computed once. Sums over the rows are numpy's, not BLAS ``dot``: a
+    threaded BLAS spins its threads on a busy machine for no gain at these sizes."""
     b = np.zeros(n_checkers)
     if n_checkers == 0 or w.sum() <= 0:
         return b
-    mu = float(np.dot(w, y) / w.sum())
-    cell, row_cell = np.unique(subject.astype(np.int64) * n_checkers + checker, return_inverse=True)
-    wn = np.bincount(row_cell, weights=w, minlength=len(cell))
-    rn = np.bincount(row_cell, weights=w * (y - mu), minlength=len(cell))
-    cs, cc = np.divmod(cell, n_checkers)
-    cs = np.cumsum(np.r_[True, cs[1:] != cs[:-1]]) - 1  # cells are sorted by subject: renumber 0..
-    n_present = int(cs[-1]) + 1
-    ws = np.bincount(cs, weights=wn, minlength=n_present)
-    wc = np.bincount(cc, weights=wn, minlength=n_checkers)
-    rs = np.bincount(cs, weights=rn, minlength=n_present)
-    rc = np.bincount(cc, weights=rn, minlength=n_checkers)
+    mu = float((w * y).sum() / w.sum())
+    present = np.bincount(subject, minlength=n_subjects) > 0
+    s = (np.cumsum(present) - 1)[subject]
+    m = int(present.sum())
+    r = w * (y - mu)
+    ws = np.bincount(s, weights=w, minlength=m)
+    wc = np.bincount(checker, weights=w, minlength=n_checkers)
+    rs = np.bincount(s, weights=r, minlength=m)
+    rc = np.bincount(checker, weights=r, minlength=n_checkers)
     a = rs / (ws + SUBJECT_PRIOR)
     for i in range(iterations):
         if i:
-            a = (rs - np.bincount(cs, weights=wn * b[cc], minlength=n_present)) / (ws + SUBJECT_PRIOR)
-        b = (rc - np.bincount(cc, weights=wn * a[cs], minlength=n_checkers)) / (wc + prior)
+            a = (rs - np.bincount(s, weights=w * b[checker], minlength=m)) / (ws + SUBJECT_PRIOR)
+        b = (rc - np.bincount(checker, weights=w * a[s], minlength=n_checkers)) / (wc + prior)
         b -= np.dot(wc, b) / wc.sum()
     return b
 

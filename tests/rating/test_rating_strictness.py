@@ -1,4 +1,4 @@
-"""rating/strictness.py: the checker-effects fit on (subject, checker) cells is the row-wise fit."""
+"""rating/strictness.py: the checker-effects fit (on the subjects present) is the plain row-wise fit."""
 
 import numpy as np
 
@@ -20,7 +20,7 @@ def rowwise_fit(subject, checker, y, w, n_subjects, n_checkers, prior=20.0, iter
     return b
 
 
-def test_cell_fit_equals_the_rowwise_fit():
+def test_fit_equals_the_plain_rowwise_fit():
     rng = np.random.default_rng(3)
     for _ in range(50):
         n, ns, nc = int(rng.integers(1, 2000)), int(rng.integers(1, 300)), int(rng.integers(1, 30))
