@@ -130,6 +130,12 @@ class RatingConfig:
     # joint effect is mostly the consultant's own cases: on the grid the leave-one-out
     # rate ranked consultants better)
     joint_person_level: tuple[str, ...] = ("assessor",)
+    # bodies whose checked criteria add their staff's joint effects on their checks (see
+    # rating/joint.py staff_effects)
+    joint_body_staff: tuple[str, ...] = ()
+    # the unchecked criteria (complaints) in the joint fit too (one unit per event of a
+    # case in a month, no checker), with their own penalty (not pooled with the checks')
+    joint_unchecked: bool = False
     backtest_months: int = 6
     n_reasons: int = 3
     # persons vs their body: a person linked to a body (through case_id or body_id) is

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .config import EVENT_CODE, SUBJECT_TYPES
 from .events import PERSON_BODY, EventCounts
-from .evidence import Evidence
+from .evidence import N_EVENTS, Evidence
 from .shrinkage import fit_beta_prior
 from .strictness import fit_joint
 
@@ -58,16 +58,28 @@ def check_rows(codes: EventCounts, ev: Evidence, case: np.ndarray, c):
 def _check_rows(codes: EventCounts, ev: Evidence, case: np.ndarray, c):
     r, w = ev.rows, ev.weights
     events = [EVENT_CODE[e] for e in (*c.bad, *c.clean)]
-    sel = (codes.checker[r] >= 0) & (case[r] >= 0) & np.isin(codes.event[r], events) & (w > 0)
+    sel = (case[r] >= 0) & np.isin(codes.event[r], events) & (w > 0)
+    if c.checked:
+        sel &= codes.checker[r] >= 0
     if not sel.any():
         return None
     r, w = r[sel], w[sel]
     month = codes.month[r].astype(np.int64)
     span = int(month.max() - month.min()) + 1
-    key = (case[r] * (codes.n_checkers + 1) + codes.checker[r]) * span + (month - month.min())
+    # a unit: one check (case, checker, month); an unchecked criterion's (complaints): one
+    # event of a case in a month (case, event, month), with no checker (all of code 0)
+    by = codes.checker[r] if c.checked else codes.event[r].astype(np.int64)
+    key = (case[r] * (max(codes.n_checkers, N_EVENTS) + 1) + by) * span + (month - month.min())
     _, first, unit = np.unique(key, return_index=True, return_inverse=True)
     y = np.isin(codes.event[r], [EVENT_CODE[e] for e in c.bad]).astype(np.float64)
-    return unit.ravel(), codes.subject[r], y, w, codes.checker[r][first]
+    chk = codes.checker[r][first] if c.checked else np.zeros(len(first), dtype=np.int64)
+    return unit.ravel(), codes.subject[r], y, w, chk
+
+
+def _joint(c, cfg) -> bool:
+    """Whether criterion ``c`` is fitted jointly: the checked ones, and with
+    ``joint_unchecked`` the others (complaints) too."""
+    return c.checked or cfg.joint_unchecked
 
 
 def fit_penalties(codes: EventCounts, ev: Evidence, criteria, cfg, correct_strictness: bool):
@@ -80,14 +92,17 @@ def fit_penalties(codes: EventCounts, ev: Evidence, criteria, cfg, correct_stric
     stype = codes.subject_type_codes()
     lam = np.zeros((N_TYPES, len(criteria)))
     effects = np.zeros((nc, len(criteria)))
-    checked = []
+    checked, unchecked = [], []
     fit = dict(checker_prior=cfg.strictness_prior, iterations=cfg.joint_iterations, group_of=stype)
     fixed = None if correct_strictness else np.zeros(nc)
     for j, c in enumerate(criteria):
-        rows = check_rows(codes, ev, case, c) if c.checked else None
+        rows = check_rows(codes, ev, case, c) if _joint(c, cfg) else None
         if rows is None:
             continue
-        checked.append(j)
+        if c.checked:
+            checked.append(j)
+        else:
+            unchecked.append(j)
         bad = [EVENT_CODE[e] for e in c.bad]
         x = ev.decayed[:, bad].sum(axis=1)
         n = x + ev.decayed[:, [EVENT_CODE[e] for e in c.clean]].sum(axis=1)
@@ -103,20 +118,28 @@ def fit_penalties(codes: EventCounts, ev: Evidence, criteria, cfg, correct_stric
     # criterion's own estimate wobbles month to month, and a type's criteria move together
     pooled = np.exp(np.log(np.maximum(lam[:, checked], 1e-9)).mean(axis=1))
     lam[:, checked] = pooled[:, None]
-    for j in checked:
+    for j in (*checked, *unchecked):
         c = criteria[j]
         rows = check_rows(codes, ev, case, c)
-        e, v, effects[:, j], _ = fit_joint(
-            *rows, codes.n_subjects, nc, lam[:, j], checker_effects=fixed, eb=False, **fit
-        )
+        if c.checked:
+            e, v, effects[:, j], _ = fit_joint(
+                *rows, codes.n_subjects, nc, lam[:, j], checker_effects=fixed, eb=False, **fit
+            )
+        else:
+            e, v, _, _ = fit_joint(
+                *rows, codes.n_subjects, 1, lam[:, j], checker_effects=np.zeros(1), eb=False, **fit
+            )
         # the rating of this evidence with these penalties is this fit: remembered for it
         _FIT_MEMO.setdefault(ev, {})[(c.name, correct_strictness)] = (e, v, lam[:, j].copy())
     return lam, effects
 
 
-def joint_effects(codes: EventCounts, ev: Evidence, criteria, lam, strictness, iterations: int):
+def joint_effects(
+    codes: EventCounts, ev: Evidence, criteria, lam, strictness, iterations: int, with_staff=()
+):
     """Per subject and checked criterion: its joint effect on the bad rate (NaN where it has
-    no checked case) and the effect's posterior variance; None without case ids."""
+    no checked case) and the effect's posterior variance; None without case ids. A body of
+    a type in ``with_staff`` gets its staff's effects on its checks added (staff_effects)."""
     case = case_codes(codes)
     if lam is None or case is None:
         return None
@@ -125,28 +148,56 @@ def joint_effects(codes: EventCounts, ev: Evidence, criteria, lam, strictness, i
     eff = np.full((ns, len(criteria)), np.nan)
     var = np.full_like(eff, np.nan)
     for j, c in enumerate(criteria):
-        rows = check_rows(codes, ev, case, c) if c.checked else None
+        # an unchecked criterion is in the joint fit where fit_penalties gave it a penalty
+        rows = check_rows(codes, ev, case, c) if c.checked or lam[:, j].any() else None
         if rows is None:
             continue
         hit = _FIT_MEMO.get(ev, {}).get((c.name, strictness is not None))
         if hit is not None and np.array_equal(hit[2], lam[:, j]):
             e, v = hit[0], hit[1]
             has = np.bincount(rows[1], minlength=ns) > 0
-            eff[has, j], var[has, j] = e[has], v[has]
+            eff[has, j], var[has, j] = staff_effects(e, rows, stype, with_staff)[has], v[has]
             continue
+        nc = codes.n_checkers if c.checked else 1
+        fixed = strictness[:, j] if strictness is not None and c.checked else np.zeros(nc)
         e, v, _, _ = fit_joint(
             *rows,
             ns,
-            codes.n_checkers,
+            nc,
             lam[:, j],
             group_of=stype,
-            checker_effects=strictness[:, j] if strictness is not None else np.zeros(codes.n_checkers),
+            checker_effects=fixed,
             iterations=iterations,
             eb=False,
         )
         has = np.bincount(rows[1], minlength=ns) > 0
-        eff[has, j], var[has, j] = e[has], v[has]
+        eff[has, j], var[has, j] = staff_effects(e, rows, stype, with_staff)[has], v[has]
     return eff, var
+
+
+def staff_effects(e: np.ndarray, rows, stype: np.ndarray, bodies) -> np.ndarray:
+    """``e`` with, for each body of a type in ``bodies``, the weighted mean over its checks
+    of the effects of its staff named on them (the persons of the type PERSON_BODY links
+    to it) added: the ridge splits a case's outcome between a body and its staff in
+    proportion to their penalties, and a body with one consultant sees half its effect go
+    to the consultant, a body with many keeps it; the sum is what a case of this body is
+    expected to do beyond the others on it, whoever of the body worked on it."""
+    if not bodies:
+        return e
+    unit, subject, _, w, _ = rows
+    out = e.copy()
+    st = stype[subject]
+    n_units = int(unit.max()) + 1
+    for person, body in PERSON_BODY.items():
+        if body not in bodies:
+            continue
+        p, b = SUBJECT_TYPES.index(person), SUBJECT_TYPES.index(body)
+        on_unit = np.bincount(unit, weights=np.where(st == p, e[subject], 0.0), minlength=n_units)
+        sel = st == b
+        num = np.bincount(subject[sel], weights=w[sel] * on_unit[unit[sel]], minlength=len(e))
+        den = np.bincount(subject[sel], weights=w[sel], minlength=len(e))
+        out = np.where(den > 0, out + num / np.where(den > 0, den, 1.0), out)
+    return out
 
 
 def override(ev: Evidence, stype, mean, var, prior_mean, eff, jvar, person_level):

@@ -291,6 +291,7 @@ class Rater:
             getattr(self, "joint_lambda_", None),
             self._strictness_for(codes),
             cfg.joint_iterations,
+            cfg.joint_body_staff,
         )
         if jm is not None:
             mean, var, body_level = joint.override(
