@@ -130,12 +130,24 @@ class RatingConfig:
     # joint effect is mostly the consultant's own cases: on the grid the leave-one-out
     # rate ranked consultants better)
     joint_person_level: tuple[str, ...] = ("assessor",)
-    # bodies whose checked criteria add their staff's joint effects on their checks (see
-    # rating/joint.py staff_effects)
-    joint_body_staff: tuple[str, ...] = ()
-    # the unchecked criteria (complaints) in the joint fit too (one unit per event of a
-    # case in a month, no checker), with their own penalty (not pooled with the checks')
-    joint_unchecked: bool = False
+    # bodies whose joint effects add their staff's on their cases (rating/joint.py
+    # staff_effects): the ridge splits a case between a body and its staff by their
+    # penalties, so that a consultancy of one consultant kept about half of its effect and
+    # one of many nearly all (bench/rating_grid.py: consulting bodies' rho - raw, mean over
+    # the cells, +0.030 -> +0.034 and +0.042 -> +0.062 at seeds 1 and 2 with joint_unchecked;
+    # assessment bodies, whose cases name two or three assessors, were no better with it)
+    joint_body_staff: tuple[str, ...] = ("consulting_body",)
+    # the unchecked criteria (complaints) in the joint fit too, one unit per event of a case
+    # in a month and no checker, with their own penalty (not pooled with the checks'): a
+    # consulting body's complaints are mostly its cases' assessment side (the grid: +0.017
+    # -> +0.036 and +0.042 -> +0.068)
+    joint_unchecked: bool = True
+    # persons whose own deviation (beyond their level) is their joint effect, and whose
+    # level is then their bodies' joint effects (one model for both parts): a consultant's
+    # cases are mostly its consultancy's, whose marginal rates carry their cases' assessment
+    # side (the grid, high evidence: consultants' rho - raw summed over the 8 cells +0.32 ->
+    # +0.52 and -0.08 -> +0.15 at seeds 1 and 2; assessors were no better with it)
+    joint_person_own: tuple[str, ...] = ("consultant",)
     backtest_months: int = 6
     n_reasons: int = 3
     # persons vs their body: a person linked to a body (through case_id or body_id) is
@@ -219,6 +231,14 @@ class RatingConfig:
             raise RatingError("need 0 < min_prior_strength <= max_prior_strength")
         if not 0 <= self.person_body_share <= 1:
             raise RatingError(f"person_body_share must be in [0, 1], got {self.person_body_share}")
+        if not set(self.joint_person_own) <= {"assessor", "consultant"}:
+            raise RatingError(
+                f"joint_person_own names persons only (assessor, consultant), got {self.joint_person_own}"
+            )
+        if not set(self.joint_body_staff) <= {"assessment_body", "consulting_body"}:
+            raise RatingError(
+                f"joint_body_staff names bodies only (assessment_body, consulting_body), got {self.joint_body_staff}"
+            )
         if not set(self.joint_person_level) <= {"assessor", "consultant"}:
             raise RatingError(
                 f"joint_person_level names persons only (assessor, consultant), got {self.joint_person_level}"

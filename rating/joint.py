@@ -200,12 +200,15 @@ def staff_effects(e: np.ndarray, rows, stype: np.ndarray, bodies) -> np.ndarray:
     return out
 
 
-def override(ev: Evidence, stype, mean, var, prior_mean, eff, jvar, person_level):
+def override(ev: Evidence, stype, mean, var, prior_mean, eff, jvar, person_level, person_own=()):
     """The bodies' checked criteria from the joint fit (the type's average plus the body's
-    effect), and per person of a type in ``person_level`` the level of its bodies there:
+    effect), per person of a type in ``person_level`` the level of its bodies there:
     its type's average plus its linked bodies' effects, weighted by its rows linked to
-    each (NaN where unknown or for the other persons)."""
+    each (NaN where unknown or for the other persons), and per person of a type in
+    ``person_own`` its own joint effect (NaN elsewhere)."""
     person = np.isin(stype, [SUBJECT_TYPES.index(t) for t in PERSON_BODY])[:, None]
+    mine = np.isin(stype, [SUBJECT_TYPES.index(t) for t in person_own])[:, None]
+    own = np.where(mine & np.isfinite(eff), eff, np.nan)
     ok = np.isfinite(eff) & ~person
     body_mean = np.where(ok, np.clip(prior_mean + eff, 0.0, 1.0), mean)
     level = np.full_like(eff, np.nan)
@@ -215,7 +218,8 @@ def override(ev: Evidence, stype, mean, var, prior_mean, eff, jvar, person_level
         tot = np.asarray(a.sum(axis=1)).ravel()[:, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             avg = np.asarray(a @ np.nan_to_num(eff)) / known
-        use = np.isin(stype, [SUBJECT_TYPES.index(t) for t in person_level])[:, None]
+        joint_types = {*person_level, *person_own}
+        use = np.isin(stype, [SUBJECT_TYPES.index(t) for t in joint_types])[:, None]
         use = use & (known > 0) & (known >= 0.5 * tot)
         level = np.where(use, prior_mean + avg, np.nan)
-    return body_mean, np.where(ok, jvar, var), level
+    return body_mean, np.where(ok, jvar, var), level, own
