@@ -130,13 +130,15 @@ class RatingConfig:
     # joint effect is mostly the consultant's own cases: on the grid the leave-one-out
     # rate ranked consultants better)
     joint_person_level: tuple[str, ...] = ("assessor",)
-    # bodies whose joint effects add their staff's on their cases (rating/joint.py
-    # staff_effects): the ridge splits a case between a body and its staff by their
-    # penalties, so that a consultancy of one consultant kept about half of its effect and
-    # one of many nearly all (bench/rating_grid.py: consulting bodies' rho - raw, mean over
-    # the cells, +0.030 -> +0.034 and +0.042 -> +0.062 at seeds 1 and 2 with joint_unchecked;
-    # assessment bodies, whose cases name two or three assessors, were no better with it)
-    joint_body_staff: tuple[str, ...] = ("consulting_body",)
+    # bodies whose checked criteria add their staff's joint effects on their cases
+    # (rating/joint.py staff_effects; a person's level stays its bodies' own effects): the
+    # ridge splits a case between a body and its staff by their penalties, so that a
+    # consultancy of one consultant kept about half of its effect and one of many nearly
+    # all, and a small assessment body (three assessors) less than a large one
+    # (bench/rating_grid.py, rho - raw averaged over the cells at seeds 1 and 2: consulting
+    # bodies +0.030 -> +0.034 and +0.042 -> +0.062 with joint_unchecked; assessment bodies
+    # +0.093 -> +0.100 and +0.112 -> +0.118, most in the unequal-volume worlds)
+    joint_body_staff: tuple[str, ...] = ("assessment_body", "consulting_body")
     # the unchecked criteria (complaints) in the joint fit too, one unit per event of a case
     # in a month and no checker, with their own penalty (not pooled with the checks'): a
     # consulting body's complaints are mostly its cases' assessment side (the grid: +0.017

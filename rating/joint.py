@@ -1,16 +1,20 @@
 """The joint fit of the checks: where events carry case_id, one additive model per checked
 criterion over everyone named on a check (assessment body, lead, members, consulting body,
-consultant) and its checker (rating/strictness.py ``fit_joint``).
+consultant) and its checker (rating/strictness.py ``fit_joint``), and (``joint_unchecked``)
+one per unchecked criterion (complaints) over everyone named on a case's event.
 
 A subject's marginal bad rate mixes its own effect with its cases' other parties': a
 consulting body that works with weak assessment bodies in a strict checker's region looks
 bad on its own rates. In the joint fit each subject's effect is what its checks did beyond
 what the other parties on them and the checker explain, shrunk to 0 by a ridge penalty per
 subject type: the type's empirical-Bayes prior strength (plus 1) for the criterion, pooled
-over the type's checked criteria (geometric mean). The bodies' checked criteria are then
-the type's average plus the body's joint effect; an assessor's level (the
-``person_body_share`` part of its rating) is its bodies' joint effects. Counts (auditbo's
-aggregated input) carry no case_id: they are rated without it, as before.
+over the type's checked criteria (geometric mean; an unchecked criterion keeps its own).
+The bodies' jointly fitted criteria are then the type's average plus the body's joint
+effect plus (``joint_body_staff``) its staff's effects on its cases; an assessor's level
+(the ``person_body_share`` part of its rating) is its bodies' joint effects, and a
+consultant's (``joint_person_own``) too, its own deviation then being its own joint
+effect. Counts (auditbo's aggregated input) carry no case_id: they are rated without it,
+as before.
 """
 
 from __future__ import annotations
@@ -137,9 +141,9 @@ def fit_penalties(codes: EventCounts, ev: Evidence, criteria, cfg, correct_stric
 def joint_effects(
     codes: EventCounts, ev: Evidence, criteria, lam, strictness, iterations: int, with_staff=()
 ):
-    """Per subject and checked criterion: its joint effect on the bad rate (NaN where it has
-    no checked case) and the effect's posterior variance; None without case ids. A body of
-    a type in ``with_staff`` gets its staff's effects on its checks added (staff_effects)."""
+    """Per subject and jointly fitted criterion: its joint effect on the bad rate (NaN where
+    it has no case there), the effect's posterior variance, and for the bodies of a type in
+    ``with_staff`` their staff's part (staff_effects; 0 elsewhere); None without case ids."""
     case = case_codes(codes)
     if lam is None or case is None:
         return None
@@ -147,6 +151,7 @@ def joint_effects(
     ns = codes.n_subjects
     eff = np.full((ns, len(criteria)), np.nan)
     var = np.full_like(eff, np.nan)
+    staff = np.zeros_like(eff)
     for j, c in enumerate(criteria):
         # an unchecked criterion is in the joint fit where fit_penalties gave it a penalty
         rows = check_rows(codes, ev, case, c) if c.checked or lam[:, j].any() else None
@@ -156,7 +161,8 @@ def joint_effects(
         if hit is not None and np.array_equal(hit[2], lam[:, j]):
             e, v = hit[0], hit[1]
             has = np.bincount(rows[1], minlength=ns) > 0
-            eff[has, j], var[has, j] = staff_effects(e, rows, stype, with_staff)[has], v[has]
+            eff[has, j], var[has, j] = e[has], v[has]
+            staff[has, j] = staff_effects(e, rows, stype, with_staff)[has]
             continue
         nc = codes.n_checkers if c.checked else 1
         fixed = strictness[:, j] if strictness is not None and c.checked else np.zeros(nc)
@@ -171,21 +177,23 @@ def joint_effects(
             eb=False,
         )
         has = np.bincount(rows[1], minlength=ns) > 0
-        eff[has, j], var[has, j] = staff_effects(e, rows, stype, with_staff)[has], v[has]
-    return eff, var
+        eff[has, j], var[has, j] = e[has], v[has]
+        staff[has, j] = staff_effects(e, rows, stype, with_staff)[has]
+    return eff, var, staff
 
 
 def staff_effects(e: np.ndarray, rows, stype: np.ndarray, bodies) -> np.ndarray:
-    """``e`` with, for each body of a type in ``bodies``, the weighted mean over its checks
-    of the effects of its staff named on them (the persons of the type PERSON_BODY links
-    to it) added: the ridge splits a case's outcome between a body and its staff in
-    proportion to their penalties, and a body with one consultant sees half its effect go
-    to the consultant, a body with many keeps it; the sum is what a case of this body is
-    expected to do beyond the others on it, whoever of the body worked on it."""
+    """Per body of a type in ``bodies``: the weighted mean over its checks of the joint
+    effects of its staff named on them (the persons PERSON_BODY links to its type; 0
+    elsewhere). The ridge splits a case between a body and its staff in proportion to
+    their penalties: a consultancy of one consultant leaves about half of its effect to
+    him, one of many keeps nearly all; with its staff's part added, a body's effect is what
+    a case of this body is expected to do beyond the others on it, whoever of it worked
+    on the case."""
     if not bodies:
-        return e
+        return np.zeros_like(e)
     unit, subject, _, w, _ = rows
-    out = e.copy()
+    out = np.zeros_like(e)
     st = stype[subject]
     n_units = int(unit.max()) + 1
     for person, body in PERSON_BODY.items():
@@ -200,17 +208,18 @@ def staff_effects(e: np.ndarray, rows, stype: np.ndarray, bodies) -> np.ndarray:
     return out
 
 
-def override(ev: Evidence, stype, mean, var, prior_mean, eff, jvar, person_level, person_own=()):
-    """The bodies' checked criteria from the joint fit (the type's average plus the body's
-    effect), per person of a type in ``person_level`` the level of its bodies there:
-    its type's average plus its linked bodies' effects, weighted by its rows linked to
-    each (NaN where unknown or for the other persons), and per person of a type in
-    ``person_own`` its own joint effect (NaN elsewhere)."""
+def override(ev: Evidence, stype, mean, var, prior_mean, eff, jvar, staff, person_level, person_own=()):
+    """The bodies' jointly fitted criteria: the type's average plus the body's effect plus
+    its ``staff`` part (staff_effects); per person of a type in ``person_level`` or
+    ``person_own`` the level of its bodies there: its type's average plus its linked bodies'
+    own effects, weighted by its rows linked to each (NaN where unknown or for the other
+    persons); and per person of a type in ``person_own`` its own joint effect (its
+    deviation beyond that level; NaN elsewhere)."""
     person = np.isin(stype, [SUBJECT_TYPES.index(t) for t in PERSON_BODY])[:, None]
     mine = np.isin(stype, [SUBJECT_TYPES.index(t) for t in person_own])[:, None]
     own = np.where(mine & np.isfinite(eff), eff, np.nan)
     ok = np.isfinite(eff) & ~person
-    body_mean = np.where(ok, np.clip(prior_mean + eff, 0.0, 1.0), mean)
+    body_mean = np.where(ok, np.clip(prior_mean + eff + staff, 0.0, 1.0), mean)
     level = np.full_like(eff, np.nan)
     if ev.affiliation is not None:
         a = ev.affiliation
