@@ -140,9 +140,10 @@ class RatingConfig:
     # +0.093 -> +0.100 and +0.112 -> +0.118, most in the unequal-volume worlds)
     joint_body_staff: tuple[str, ...] = ("assessment_body", "consulting_body")
     # the unchecked criteria (complaints) in the joint fit too, one unit per event of a case
-    # in a month and no checker, with their own penalty (not pooled with the checks'): a
-    # consulting body's complaints are mostly its cases' assessment side (the grid: +0.017
-    # -> +0.036 and +0.042 -> +0.068)
+    # in a month and no checker, their penalty pooled with the checks' (rating/joint.py): a
+    # consulting body's complaints are mostly its cases' assessment side (the grid:
+    # consulting bodies' rho - raw +0.017 -> +0.036 and +0.042 -> +0.068 at seeds 1 and 2,
+    # with its own penalty; pooled, the low-evidence cells gained most)
     joint_unchecked: bool = True
     # persons whose own deviation (beyond their level) is their joint effect, and whose
     # level is then their bodies' joint effects (one model for both parts): a consultant's

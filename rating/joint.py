@@ -8,7 +8,7 @@ consulting body that works with weak assessment bodies in a strict checker's reg
 bad on its own rates. In the joint fit each subject's effect is what its checks did beyond
 what the other parties on them and the checker explain, shrunk to 0 by a ridge penalty per
 subject type: the type's empirical-Bayes prior strength (plus 1) for the criterion, pooled
-over the type's checked criteria (geometric mean; an unchecked criterion keeps its own).
+over the jointly fitted criteria the type has bad outcomes in (geometric mean).
 The bodies' jointly fitted criteria are then the type's average plus the body's joint
 effect plus (``joint_body_staff``) its staff's effects on its cases; an assessor's level
 (the ``person_body_share`` part of its rating) is its bodies' joint effects, and a
@@ -97,16 +97,15 @@ def fit_penalties(codes: EventCounts, ev: Evidence, criteria, cfg, correct_stric
     lam = np.zeros((N_TYPES, len(criteria)))
     effects = np.zeros((nc, len(criteria)))
     checked, unchecked = [], []
+    has = np.zeros((N_TYPES, len(criteria)), dtype=bool)  # type has bad outcomes there
     fit = dict(checker_prior=cfg.strictness_prior, iterations=cfg.joint_iterations, group_of=stype)
     fixed = None if correct_strictness else np.zeros(nc)
     for j, c in enumerate(criteria):
         rows = check_rows(codes, ev, case, c) if _joint(c, cfg) else None
         if rows is None:
             continue
-        if c.checked:
-            checked.append(j)
-        else:
-            unchecked.append(j)
+        (checked if c.checked else unchecked).append(j)
+        has[np.unique(stype[rows[1][rows[2] > 0]]), j] = True
         bad = [EVENT_CODE[e] for e in c.bad]
         x = ev.decayed[:, bad].sum(axis=1)
         n = x + ev.decayed[:, [EVENT_CODE[e] for e in c.clean]].sum(axis=1)
@@ -118,11 +117,16 @@ def fit_penalties(codes: EventCounts, ev: Evidence, criteria, cfg, correct_stric
             lam[:, j] = fit_joint(*rows, codes.n_subjects, nc, lam[:, j], checker_effects=fixed, **fit)[3]
     if not checked:
         return None, None
-    # one penalty per type, the geometric mean over its checked criteria: a sparse
-    # criterion's own estimate wobbles month to month, and a type's criteria move together
-    pooled = np.exp(np.log(np.maximum(lam[:, checked], 1e-9)).mean(axis=1))
-    lam[:, checked] = pooled[:, None]
-    for j in (*checked, *unchecked):
+    # one penalty per type, the geometric mean over the jointly fitted criteria it has bad
+    # outcomes in (without any, a criterion's estimate says nothing of the spread): a sparse criterion's own estimate wobbles month to month (complaints most), and a
+    # type's criteria move together; a marginal estimate also counts the other parties'
+    # spread as the type's (a consultancy's complaints are mostly its partners')
+    fitted = [*checked, *unchecked]
+    k = has[:, fitted].sum(axis=1)
+    logs = np.where(has[:, fitted], np.log(np.maximum(lam[:, fitted], 1e-9)), 0.0)
+    pooled = np.exp(logs.sum(axis=1) / np.maximum(k, 1))
+    lam[:, fitted] = np.where(k[:, None] > 0, pooled[:, None], lam[:, fitted])
+    for j in fitted:
         c = criteria[j]
         rows = check_rows(codes, ev, case, c)
         if c.checked:
