@@ -68,15 +68,6 @@ def _check_rows(codes: EventCounts, ev: Evidence, case: np.ndarray, c):
     if not sel.any():
         return None
     r, w = r[sel], w[sel]
-    bad = np.isin(codes.event[r], [EVENT_CODE[e] for e in c.bad])
-    if not c.checked:
-        # only the types its bad events are held against (complaints name no consultant):
-        # another type's clean rows would take a share of the outcome it never answers for
-        st = codes.subject_type_codes()[codes.subject[r]]
-        keep = np.isin(st, np.unique(st[bad]))
-        if not keep.any():
-            return None
-        r, w, bad = r[keep], w[keep], bad[keep]
     month = codes.month[r].astype(np.int64)
     span = int(month.max() - month.min()) + 1
     # a unit: one check (case, checker, month); an unchecked criterion's (complaints): one
@@ -84,7 +75,7 @@ def _check_rows(codes: EventCounts, ev: Evidence, case: np.ndarray, c):
     by = codes.checker[r] if c.checked else codes.event[r].astype(np.int64)
     key = (case[r] * (max(codes.n_checkers, N_EVENTS) + 1) + by) * span + (month - month.min())
     _, first, unit = np.unique(key, return_index=True, return_inverse=True)
-    y = bad.astype(np.float64)
+    y = np.isin(codes.event[r], [EVENT_CODE[e] for e in c.bad]).astype(np.float64)
     chk = codes.checker[r][first] if c.checked else np.zeros(len(first), dtype=np.int64)
     return unit.ravel(), codes.subject[r], y, w, chk
 
