@@ -146,7 +146,7 @@ class RatingConfig:
     # seeds 1 and 2 with their own penalty; pooled, the low-evidence cells gained most).
     # Timeliness (the body and the lead) gained nothing measurable and costs about a fifth
     # of a month's CPU at 136,000 events (it has the most rows); it follows the setting.
-    joint_unchecked: bool = True
+    joint_unchecked: tuple[str, ...] = ("timeliness", "complaints")
     # persons whose own deviation (beyond their level) is their joint effect, and whose
     # level is then their bodies' joint effects (one model for both parts): a consultant's
     # cases are mostly its consultancy's, whose marginal rates carry their cases' assessment
@@ -243,6 +243,12 @@ class RatingConfig:
         if not set(self.joint_body_staff) <= {"assessment_body", "consulting_body"}:
             raise RatingError(
                 f"joint_body_staff names bodies only (assessment_body, consulting_body), got {self.joint_body_staff}"
+            )
+        unchecked = set(INDICATORS) - set(CHECKED_INDICATORS)
+        if isinstance(self.joint_unchecked, str) or not set(self.joint_unchecked) <= unchecked:
+            raise RatingError(
+                f"joint_unchecked names unchecked indicators only ({', '.join(sorted(unchecked))}), "
+                f"got {self.joint_unchecked!r}"
             )
         if not set(self.joint_person_level) <= {"assessor", "consultant"}:
             raise RatingError(

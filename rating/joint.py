@@ -81,9 +81,9 @@ def _check_rows(codes: EventCounts, ev: Evidence, case: np.ndarray, c):
 
 
 def _joint(c, cfg) -> bool:
-    """Whether criterion ``c`` is fitted jointly: the checked ones, and with
-    ``joint_unchecked`` the others (complaints) too."""
-    return c.checked or cfg.joint_unchecked
+    """Whether criterion ``c`` is fitted jointly: the checked ones, and the unchecked ones
+    whose indicator ``joint_unchecked`` names (complaints)."""
+    return c.checked or c.indicator in cfg.joint_unchecked
 
 
 def fit_penalties(codes: EventCounts, ev: Evidence, criteria, cfg, correct_strictness: bool):
@@ -105,7 +105,7 @@ def fit_penalties(codes: EventCounts, ev: Evidence, criteria, cfg, correct_stric
         if rows is None:
             continue
         (checked if c.checked else unchecked).append(j)
-        has[np.unique(stype[rows[1][rows[2] > 0]]), j] = True
+        has[:, j] = bad_types(rows, stype)
         bad = [EVENT_CODE[e] for e in c.bad]
         x = ev.decayed[:, bad].sum(axis=1)
         n = x + ev.decayed[:, [EVENT_CODE[e] for e in c.clean]].sum(axis=1)
@@ -142,12 +142,25 @@ def fit_penalties(codes: EventCounts, ev: Evidence, criteria, cfg, correct_stric
     return lam, effects
 
 
+def bad_types(rows, stype: np.ndarray) -> np.ndarray:
+    """Per subject type: whether any of its rows in a joint fit's ``rows`` is a bad
+    outcome, i.e. whether the criterion applies to the type at all (complaints never name
+    a consultant)."""
+    out = np.zeros(N_TYPES, dtype=bool)
+    out[np.unique(stype[rows[1][rows[2] > 0]])] = True
+    return out
+
+
 def joint_effects(
     codes: EventCounts, ev: Evidence, criteria, lam, strictness, iterations: int, with_staff=()
 ):
     """Per subject and jointly fitted criterion: its joint effect on the bad rate (NaN where
-    it has no case there), the effect's posterior variance, and for the bodies of a type in
-    ``with_staff`` their staff's part (staff_effects; 0 elsewhere); None without case ids."""
+    it has no case there), the effect's posterior variance, for the bodies of a type in
+    ``with_staff`` their staff's part (staff_effects; 0 elsewhere), and per type whether
+    the criterion applies to it (bad_types; True where not fitted jointly); None without
+    case ids. A type a criterion does not apply to stays in its fit (a consultant's clean
+    checks are its consultancy's too, and its term keeps them apart) but takes nothing
+    from it (override)."""
     case = case_codes(codes)
     if lam is None or case is None:
         return None
@@ -156,11 +169,13 @@ def joint_effects(
     eff = np.full((ns, len(criteria)), np.nan)
     var = np.full_like(eff, np.nan)
     staff = np.zeros_like(eff)
+    applies = np.ones((N_TYPES, len(criteria)), dtype=bool)
     for j, c in enumerate(criteria):
         # an unchecked criterion is in the joint fit where fit_penalties gave it a penalty
         rows = check_rows(codes, ev, case, c) if c.checked or lam[:, j].any() else None
         if rows is None:
             continue
+        applies[:, j] = bad_types(rows, stype)
         hit = _FIT_MEMO.get(ev, {}).get((c.name, strictness is not None))
         if hit is not None and np.array_equal(hit[2], lam[:, j]):
             e, v = hit[0], hit[1]
@@ -183,7 +198,7 @@ def joint_effects(
         has = np.bincount(rows[1], minlength=ns) > 0
         eff[has, j], var[has, j] = e[has], v[has]
         staff[has, j] = staff_effects(e, rows, stype, with_staff)[has]
-    return eff, var, staff
+    return eff, var, staff, applies
 
 
 def staff_effects(e: np.ndarray, rows, stype: np.ndarray, bodies) -> np.ndarray:
@@ -212,13 +227,17 @@ def staff_effects(e: np.ndarray, rows, stype: np.ndarray, bodies) -> np.ndarray:
     return out
 
 
-def override(ev: Evidence, stype, mean, var, prior_mean, eff, jvar, staff, person_level, person_own=()):
+def override(
+    ev: Evidence, stype, mean, var, prior_mean, eff, jvar, staff, applies, person_level, person_own=()
+):
     """The bodies' jointly fitted criteria: the type's average plus the body's effect plus
     its ``staff`` part (staff_effects); per person of a type in ``person_level`` or
     ``person_own`` the level of its bodies there: its type's average plus its linked bodies'
     own effects, weighted by its rows linked to each (NaN where unknown or for the other
     persons); and per person of a type in ``person_own`` its own joint effect (its
-    deviation beyond that level; NaN elsewhere)."""
+    deviation beyond that level; NaN elsewhere). Where a criterion does not apply to a
+    subject's type (``applies``) the subject is its type's average there: no deviation, no
+    level, no variance."""
     person = np.isin(stype, [SUBJECT_TYPES.index(t) for t in PERSON_BODY])[:, None]
     mine = np.isin(stype, [SUBJECT_TYPES.index(t) for t in person_own])[:, None]
     own = np.where(mine & np.isfinite(eff), eff, np.nan)
@@ -235,4 +254,8 @@ def override(ev: Evidence, stype, mean, var, prior_mean, eff, jvar, staff, perso
         use = np.isin(stype, [SUBJECT_TYPES.index(t) for t in joint_types])[:, None]
         use = use & (known > 0) & (known >= 0.5 * tot)
         level = np.where(use, prior_mean + avg, np.nan)
-    return body_mean, np.where(ok, jvar, var), level, own
+    off = ~applies[stype]
+    body_mean = np.where(off, prior_mean, body_mean)
+    level = np.where(off & person, prior_mean, level)
+    own = np.where(off & person, 0.0, own)
+    return body_mean, np.where(off, 0.0, np.where(ok, jvar, var)), level, own

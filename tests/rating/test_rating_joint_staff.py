@@ -31,12 +31,13 @@ def test_a_body_takes_its_staffs_effects_on_its_cases():
     np.testing.assert_array_equal(staff_effects(e, rows, stype, ("assessment_body",)), np.zeros(4))
 
 
-def complaints_market(seed=3, n_bodies=20, n_cb=20, cases=3000):
+def complaints_market(seed=3, n_bodies=20, n_cb=20, cases=3000, consultants=False):
     """Assessment bodies of varied quality; consulting bodies all alike, the even ones
     working mostly (80 %) with the bad half of the assessment bodies. Every case gets a
     conforming spot check (the clean outcome complaints are counted against) and, with a
     probability that only its assessment body sets, a substantiated complaint held
-    against both sides."""
+    against both bodies; with ``consultants`` the spot check also names one of its
+    consulting body's two consultants (a complaint never does)."""
     rng = np.random.default_rng(seed)
     q_ab = np.linspace(0.01, 0.3, n_bodies)  # complaint probability each body brings
     rows = []
@@ -49,8 +50,12 @@ def complaints_market(seed=3, n_bodies=20, n_cb=20, cases=3000):
         events = [("spotcheck_conforming", "IN1", f"2024-0{month}-05")]
         if rng.random() < q_ab[ab]:
             events.append(("complaint_substantiated", None, f"2024-0{month}-20"))
+        consultant = f"K{cb:02d}{int(rng.integers(2))}"
         for e, checker, day in events:
-            for sid, st in ((f"AB{ab:02d}", "assessment_body"), (f"CB{cb:02d}", "consulting_body")):
+            named = [(f"AB{ab:02d}", "assessment_body"), (f"CB{cb:02d}", "consulting_body")]
+            if consultants and e != "complaint_substantiated":
+                named.append((consultant, "consultant"))
+            for sid, st in named:
                 rows.append(
                     {
                         "subject_id": sid,
@@ -76,7 +81,7 @@ def cb_complaint_gap(out: pd.DataFrame) -> float:
 def test_a_consulting_body_is_not_blamed_for_its_assessment_bodies_complaints():
     ev = complaints_market()
     joint = rate(ev, "2024-06")
-    marginal = rate(ev, "2024-06", RatingConfig(joint_unchecked=False))
+    marginal = rate(ev, "2024-06", RatingConfig(joint_unchecked=()))
     assert cb_complaint_gap(marginal) > 2
     assert abs(cb_complaint_gap(joint)) < 0.5 * cb_complaint_gap(marginal)
     # the assessment bodies keep their order (their own complaints)
@@ -87,7 +92,26 @@ def test_a_consulting_body_is_not_blamed_for_its_assessment_bodies_complaints():
     np.testing.assert_allclose((joint["base"] + contrib)[rated], joint["score"][rated], atol=1e-9)
 
 
+def test_a_consultant_takes_nothing_from_the_complaints_fit():
+    # complaints never name a consultant: it stays in their joint fit (its clean checks
+    # are its consultancy's too) but its score holds no complaints part
+    ev = complaints_market(consultants=True)
+    out = rate(ev, "2024-06")
+    ks = out[(out["subject_type"] == "consultant") & (out["grade"] != NR)]
+    assert len(ks) > 20
+    assert (ks["contrib_complaints"] == 0).all()
+    assert ks["contrib_spotcheck"].notna().all()
+    cb = out[(out["subject_type"] == "consulting_body") & (out["grade"] != NR)]
+    assert cb["contrib_complaints"].abs().max() > 0.1
+    # the consulting bodies are still not blamed for their assessment bodies' complaints
+    marginal = rate(ev, "2024-06", RatingConfig(joint_unchecked=()))
+    assert abs(cb_complaint_gap(out)) < 0.5 * cb_complaint_gap(marginal)
+
+
 def test_the_new_joint_settings_name_the_right_types():
+    for bad in ("complaints", ("confirmation",), ("complaint",)):
+        with pytest.raises(RatingError, match="joint_unchecked"):
+            RatingConfig(joint_unchecked=bad)
     with pytest.raises(RatingError, match="joint_person_own"):
         RatingConfig(joint_person_own=("consulting_body",))
     with pytest.raises(RatingError, match="joint_body_staff"):
