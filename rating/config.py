@@ -139,14 +139,17 @@ class RatingConfig:
     # bodies +0.030 -> +0.034 and +0.042 -> +0.062 with joint_unchecked; assessment bodies
     # +0.093 -> +0.100 and +0.112 -> +0.118, most in the unequal-volume worlds)
     joint_body_staff: tuple[str, ...] = ("assessment_body", "consulting_body")
-    # the unchecked criteria (timeliness, complaints) in the joint fit too, one unit per
-    # event of a case in a month and no checker, their penalty pooled with the checks'
-    # (rating/joint.py): a consulting body's complaints are mostly its cases' assessment
-    # side (the grid: consulting bodies' rho - raw +0.017 -> +0.036 and +0.042 -> +0.068 at
-    # seeds 1 and 2 with their own penalty; pooled, the low-evidence cells gained most).
-    # Timeliness (the body and the lead) gained nothing measurable and costs about a fifth
-    # of a month's CPU at 136,000 events (it has the most rows); it follows the setting.
-    joint_unchecked: tuple[str, ...] = ("timeliness", "complaints")
+    # the unchecked indicators fitted jointly too (rating/joint.py), one unit per event of a
+    # case in a month and no checker, their penalty pooled with the checks': a consulting
+    # body's complaints are mostly its cases' assessment side (the grid: consulting bodies'
+    # rho - raw +0.017 -> +0.036 and +0.042 -> +0.068 at seeds 1 and 2 with their own
+    # penalty; pooled, the low-evidence cells gained most). Complaints only: timeliness
+    # (held against the body and the lead) can be named too, but it gained nothing on the
+    # grid (seeds 1 and 2: the same misses, 15 and 18 of 64, and mean rho - raw per type
+    # within 0.001) and costs a sixth of a month's CPU at 136,000 events (0.30 s -> 0.25
+    # s; it has the most rows). A type without a bad outcome in an indicator (complaints
+    # never name a consultant) stays in its fit but takes nothing from it.
+    joint_unchecked: tuple[str, ...] = ("complaints",)
     # persons whose own deviation (beyond their level) is their joint effect, and whose
     # level is then their bodies' joint effects (one model for both parts): a consultant's
     # cases are mostly its consultancy's, whose marginal rates carry their cases' assessment
