@@ -236,8 +236,9 @@ def override(
     own effects, weighted by its rows linked to each (NaN where unknown or for the other
     persons); and per person of a type in ``person_own`` its own joint effect (its
     deviation beyond that level; NaN elsewhere). Where a criterion does not apply to a
-    subject's type (``applies``) the subject is its type's average there: no deviation, no
-    level, no variance."""
+    subject's type (``applies``) the subject has no deviation of its own there and no
+    variance; a person keeps its bodies' level (``person_body_share`` of it reaches its
+    score, as for every criterion), nothing more."""
     person = np.isin(stype, [SUBJECT_TYPES.index(t) for t in PERSON_BODY])[:, None]
     mine = np.isin(stype, [SUBJECT_TYPES.index(t) for t in person_own])[:, None]
     own = np.where(mine & np.isfinite(eff), eff, np.nan)
@@ -256,6 +257,5 @@ def override(
         level = np.where(use, prior_mean + avg, np.nan)
     off = ~applies[stype]
     body_mean = np.where(off, prior_mean, body_mean)
-    level = np.where(off & person, prior_mean, level)
-    own = np.where(off & person, 0.0, own)
+    own = np.where(off & person, 0.0, own)  # the level (its bodies' part) stays, as everywhere
     return body_mean, np.where(off, 0.0, np.where(ok, jvar, var)), level, own

@@ -92,17 +92,30 @@ def test_a_consulting_body_is_not_blamed_for_its_assessment_bodies_complaints():
     np.testing.assert_allclose((joint["base"] + contrib)[rated], joint["score"][rated], atol=1e-9)
 
 
-def test_a_consultant_takes_nothing_from_the_complaints_fit():
+def test_a_consultants_complaints_part_is_its_consultancys_level_only():
     # complaints never name a consultant: it stays in their joint fit (its clean checks
-    # are its consultancy's too) but its score holds no complaints part
+    # are its consultancy's too) and takes no deviation of its own from it; its score
+    # carries person_body_share of its consultancy's level, as for every criterion
     ev = complaints_market(consultants=True)
     out = rate(ev, "2024-06")
-    ks = out[(out["subject_type"] == "consultant") & (out["grade"] != NR)]
+    ks = out[(out["subject_type"] == "consultant") & (out["grade"] != NR)].copy()
     assert len(ks) > 20
-    assert (ks["contrib_complaints"] == 0).all()
     assert ks["contrib_spotcheck"].notna().all()
+    # the two consultants of one consultancy get the same complaints part (no own term) ...
+    ks["body"] = "CB" + ks["subject_id"].str[1:3]
+    spread = ks.groupby("body")["contrib_complaints"].agg(lambda x: x.max() - x.min())
+    assert (ks.groupby("body").size() == 2).sum() > 5
+    assert spread.max() < 1e-9
+    # ... which follows its consultancy's, and without a share of it there is none
     cb = out[(out["subject_type"] == "consulting_body") & (out["grade"] != NR)]
-    assert cb["contrib_complaints"].abs().max() > 0.1
+    cb_part = cb.set_index("subject_id")["contrib_complaints"]
+    assert cb_part.abs().max() > 0.1
+    per_body = ks.groupby("body")["contrib_complaints"].first()
+    # (the consultancy's own part carries its staff's effects too, so not exactly)
+    assert np.corrcoef(per_body, cb_part[per_body.index])[0, 1] > 0.5
+    alone = rate(ev, "2024-06", RatingConfig(person_body_share=0.0))
+    ks0 = alone[(alone["subject_type"] == "consultant") & (alone["grade"] != NR)]
+    assert (ks0["contrib_complaints"].abs() < 1e-9).all()
     # the consulting bodies are still not blamed for their assessment bodies' complaints
     marginal = rate(ev, "2024-06", RatingConfig(joint_unchecked=()))
     assert abs(cb_complaint_gap(out)) < 0.5 * cb_complaint_gap(marginal)
