@@ -130,6 +130,32 @@ class RatingConfig:
     # joint effect is mostly the consultant's own cases: on the grid the leave-one-out
     # rate ranked consultants better)
     joint_person_level: tuple[str, ...] = ("assessor",)
+    # bodies whose checked criteria add their staff's joint effects on their cases
+    # (rating/joint.py staff_effects; a person's level stays its bodies' own effects): the
+    # ridge splits a case between a body and its staff by their penalties, so that a
+    # consultancy of one consultant kept about half of its effect and one of many nearly
+    # all, and a small assessment body (three assessors) less than a large one
+    # (bench/rating_grid.py, rho - raw averaged over the cells at seeds 1 and 2: consulting
+    # bodies +0.030 -> +0.034 and +0.042 -> +0.062 with joint_unchecked; assessment bodies
+    # +0.093 -> +0.100 and +0.112 -> +0.118, most in the unequal-volume worlds)
+    joint_body_staff: tuple[str, ...] = ("assessment_body", "consulting_body")
+    # the unchecked indicators fitted jointly too (rating/joint.py), one unit per event of a
+    # case in a month and no checker, their penalty pooled with the checks': a consulting
+    # body's complaints are mostly its cases' assessment side (the grid: consulting bodies'
+    # rho - raw +0.017 -> +0.036 and +0.042 -> +0.068 at seeds 1 and 2 with their own
+    # penalty; pooled, the low-evidence cells gained most). Complaints only: timeliness
+    # (held against the body and the lead) can be named too, but it gained nothing on the
+    # grid (seeds 1 and 2: the same misses, 15 and 18 of 64, and mean rho - raw per type
+    # within 0.001) and costs a sixth of a month's CPU at 136,000 events (0.30 s -> 0.25
+    # s; it has the most rows). A type without a bad outcome in an indicator (complaints
+    # never name a consultant) stays in its fit but takes nothing from it.
+    joint_unchecked: tuple[str, ...] = ("complaints",)
+    # persons whose own deviation (beyond their level) is their joint effect, and whose
+    # level is then their bodies' joint effects (one model for both parts): a consultant's
+    # cases are mostly its consultancy's, whose marginal rates carry their cases' assessment
+    # side (the grid, high evidence: consultants' rho - raw summed over the 8 cells +0.32 ->
+    # +0.52 and -0.08 -> +0.15 at seeds 1 and 2; assessors were no better with it)
+    joint_person_own: tuple[str, ...] = ("consultant",)
     backtest_months: int = 6
     n_reasons: int = 3
     # persons vs their body: a person linked to a body (through case_id or body_id) is
@@ -213,6 +239,20 @@ class RatingConfig:
             raise RatingError("need 0 < min_prior_strength <= max_prior_strength")
         if not 0 <= self.person_body_share <= 1:
             raise RatingError(f"person_body_share must be in [0, 1], got {self.person_body_share}")
+        if not set(self.joint_person_own) <= {"assessor", "consultant"}:
+            raise RatingError(
+                f"joint_person_own names persons only (assessor, consultant), got {self.joint_person_own}"
+            )
+        if not set(self.joint_body_staff) <= {"assessment_body", "consulting_body"}:
+            raise RatingError(
+                f"joint_body_staff names bodies only (assessment_body, consulting_body), got {self.joint_body_staff}"
+            )
+        unchecked = set(INDICATORS) - set(CHECKED_INDICATORS)
+        if isinstance(self.joint_unchecked, str) or not set(self.joint_unchecked) <= unchecked:
+            raise RatingError(
+                f"joint_unchecked names unchecked indicators only ({', '.join(sorted(unchecked))}), "
+                f"got {self.joint_unchecked!r}"
+            )
         if not set(self.joint_person_level) <= {"assessor", "consultant"}:
             raise RatingError(
                 f"joint_person_level names persons only (assessor, consultant), got {self.joint_person_level}"

@@ -282,6 +282,7 @@ class Rater:
         m = np.clip(m * self.link_ratio_.to_numpy()[stype], 0.0, 1.0)
         # bodies' checked criteria from the joint fit (a person's level: its bodies' there)
         body_level = np.full_like(m, np.nan)
+        joint_own = np.full_like(m, np.nan)
         jm = joint.joint_effects(
             codes,
             ev,
@@ -289,10 +290,11 @@ class Rater:
             getattr(self, "joint_lambda_", None),
             self._strictness_for(codes),
             cfg.joint_iterations,
+            cfg.joint_body_staff,
         )
         if jm is not None:
-            mean, var, body_level = joint.override(
-                ev, stype, mean, var, prior_mean, *jm, cfg.joint_person_level
+            mean, var, body_level, joint_own = joint.override(
+                ev, stype, mean, var, prior_mean, *jm, cfg.joint_person_level, cfg.joint_person_own
             )
         linked = has[:, None] & np.isfinite(strength)
         if linked.any():
@@ -301,7 +303,8 @@ class Rater:
             own, own_var = posterior(x, n, s * mm, s * (1.0 - mm))
             share = cfg.person_body_share
             level = np.where(np.isfinite(body_level), body_level, mm)
-            person = np.clip(prior_mean + share * (level - prior_mean) + (own - mm), 0.0, 1.0)
+            own_dev = np.where(np.isfinite(joint_own), joint_own, own - mm)
+            person = np.clip(prior_mean + share * (level - prior_mean) + own_dev, 0.0, 1.0)
             mean = np.where(linked, person, mean)
             var = np.where(linked, own_var, var)
         step = np.array([c.step * cfg.indicator_weights[c.indicator] for c in crit])
