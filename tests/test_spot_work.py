@@ -100,7 +100,7 @@ def test_anyone_but_an_assigned_inspector_gets_404_on_the_write_endpoints(client
     assert client.post(f"{CHECKS}/{check.id}/findings", json=body).status_code == 401
 
 
-def test_the_estimate_equals_the_engines_cli_on_the_same_rows(client, tmp_path, capsys):
+def test_the_estimate_equals_the_engines_cli_on_the_same_rows(client, login, tmp_path, capsys):
     from sampling.cli import main
 
     m = make_market(14)
@@ -121,15 +121,25 @@ def test_the_estimate_equals_the_engines_cli_on_the_same_rows(client, tmp_path, 
             assert half["rate"] is None  # a partly closed plan does not pretend
     est = client.get(f"/api/v1/sampling-plans/{plan.id}", headers=m.h(m.admin)).get_json()["estimate"]
     rows = services.estimate_rows(plan)
-    path = tmp_path / "checked.csv"
-    rows.to_csv(path, index=False)
+    path, frame_path = tmp_path / "checked.csv", tmp_path / "frame.csv"
+    rows.drop(columns="risk").to_csv(path, index=False)  # the CLI takes the checked units' risks from the frame
+    frame = services.frozen_frame(plan)  # the plan's frozen frame, as the draw's output holds it
+    frame.to_csv(frame_path, index=False)
     capsys.readouterr()
-    assert main(["estimate", "--checked", str(path), "--population", "14"]) == 0
+    assert main(["estimate", "--checked", str(path), "--population", "14", "--frame", str(frame_path)]) == 0
     cli = json.loads(capsys.readouterr().out)
+    assert main(["estimate", "--checked", str(path), "--population", "14"]) == 0
+    flat = json.loads(capsys.readouterr().out)
     assert est["complete"] is True and est["closed"] == 6
-    for key in ("rate", "ci_low", "ci_high"):
+    assert len(frame) == 14 and set(rows["unit_id"]) <= set(frame["unit_id"])
+    for key in ("rate", "ci_low", "ci_high", "model_slope"):
         assert est[key] == pytest.approx(cli[key], rel=0, abs=1e-12)
+    assert est["method"] == cli["method"] != flat["method"] and "anticipated variance" in est["method"]
     assert isinstance(rows, pd.DataFrame) and rows["nonconforming"].sum() == 2
+    login(m.admin)
+    page = client.get(f"/spotchecks/plans/{plan.id}").get_data(as_text=True)
+    assert 'data-estimate="complete"' in page and 'data-figure="model_slope"' in page
+    assert f"model slope {est['model_slope']:.2f}" in page
 
 
 def test_disclosure_is_due_twenty_chinese_working_days_after_closing(session):

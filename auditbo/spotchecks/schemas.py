@@ -128,7 +128,10 @@ class PlanOut(Schema):
     drawn_at = fields.DateTime(allow_none=True)
     model_version = fields.String(allow_none=True)
     estimate = fields.Dict(allow_none=True, metadata={"description": "rate, ci_low, ci_high, closed, selected, "
-                                                                     "complete (null rate while partly closed)"})
+                                                                     "complete (null rate while partly closed), "
+                                                                     "method, model_slope (the slope the frame's "
+                                                                     "model risks were taken at on the interval's "
+                                                                     "far side; 0: not relied on)"})
 
 
 class PlanPageOut(Schema):
