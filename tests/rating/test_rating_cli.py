@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import history, population
+from rating_histories import history, population
 
 from rating.cli import EXTRA_COLUMNS, OUT_COLUMNS, main
 

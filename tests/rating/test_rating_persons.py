@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import population
+from rating_histories import population
 
 from rating import NR, Rater, RatingConfig, RatingError, rate
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import population
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rating_histories import population
 
 import rating
 from rating import NR, Rater, RatingConfig, RatingError, earliest_month, fit_scale, parse_period

@@ -1,9 +1,9 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import history, population
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rating_histories import history, population
 
 from rating import Rater, RatingConfig
 from rating.shrinkage import fit_beta_prior, posterior

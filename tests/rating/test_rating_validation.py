@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import history, population
+from rating_histories import history, population
 
 from rating import NR, Rater, compare, events_behind_change, validation_report
 from rating.validation import auroc, psi, stratified_auroc, transitions
