@@ -139,7 +139,7 @@ def test_the_estimate_equals_the_engines_cli_on_the_same_rows(client, login, tmp
     login(m.admin)
     page = client.get(f"/spotchecks/plans/{plan.id}").get_data(as_text=True)
     assert 'data-estimate="complete"' in page and 'data-figure="model_slope"' in page
-    assert f"model slope {est['model_slope']:.2f}" in page
+    assert f"模型斜率 {est['model_slope']:.2f}" in page  # the office's language by default
 
 
 def test_disclosure_is_due_twenty_chinese_working_days_after_closing(session):
