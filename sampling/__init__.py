@@ -8,8 +8,8 @@ frozen dataclasses out; seeded; inputs validated and never mutated):
 - **score**: :class:`RiskModel` (calibrated, time-validated, 1/π-weighted
   boosted trees), :func:`rule_score` (cold start), :func:`score`;
 - **select**: :func:`inclusion_probabilities`, :func:`draw` -> :class:`DrawResult`;
-- **estimate**: :func:`estimate_rate` -> :class:`Estimate`
-  (Horvitz-Thompson / Hájek, Korn-Graubard interval);
+- **estimate**: :func:`estimate_rate` -> :class:`Estimate` (Horvitz-Thompson / Hájek,
+  a score interval; given the drawn frame or its :class:`RiskFrame`, a frame-aware one);
 - **assign**: :func:`assign_inspectors`.
 
 Bad input raises :class:`SamplingError` (a ``ValueError``) with one line.
@@ -27,7 +27,7 @@ from .design import (
     inclusion_probabilities,
     systematic_sample,
 )
-from .estimate import Estimate, estimate_rate, korn_graubard_interval
+from .estimate import Estimate, RiskFrame, estimate_rate, korn_graubard_interval
 from .planning import AttributePlan, PrecisionPlan, plan_attribute, plan_precision
 from .risk import RiskMetrics, RiskModel, score
 from .rules import feature_columns, rule_score
@@ -37,6 +37,7 @@ __all__ = [
     "DrawResult",
     "Estimate",
     "PrecisionPlan",
+    "RiskFrame",
     "RiskMetrics",
     "RiskModel",
     "SamplingError",

@@ -15,6 +15,7 @@ from auditbo.extensions import db
 from auditbo.spotchecks import checks as work
 from auditbo.spotchecks import services
 from auditbo.spotchecks.models import SpotCheckInspector
+from tests.conftest import count_queries
 from tests.spot_support import actor, assessment, checks_of, drawn_plan, make_market
 
 CHECKS = "/api/v1/spot-checks"
@@ -140,6 +141,12 @@ def test_the_estimate_equals_the_engines_cli_on_the_same_rows(client, login, tmp
     page = client.get(f"/spotchecks/plans/{plan.id}").get_data(as_text=True)
     assert 'data-estimate="complete"' in page and 'data-figure="model_slope"' in page
     assert f"模型斜率 {est['model_slope']:.2f}" in page  # the office's language by default
+    # the frozen frame is read once per app: the next estimate of the plan (a dashboard, the
+    # monthly report) does not read it again, and gives the same interval
+    with count_queries() as seen:
+        again = services.plan_estimate(plan)
+    assert not [q for q in seen if "plan_units" in q and "inclusion_probability" in q and "JOIN" not in q.upper()]
+    assert (again["ci_low"], again["ci_high"]) == (est["ci_low"], est["ci_high"])
 
 
 def test_disclosure_is_due_twenty_chinese_working_days_after_closing(session):

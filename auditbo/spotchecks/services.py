@@ -15,6 +15,7 @@ same π and the same sample, bit for bit, or it names what differs.
 from __future__ import annotations
 
 import secrets
+import threading
 from datetime import date
 
 import numpy as np
@@ -450,6 +451,27 @@ def estimate_rows(plan: SamplingPlan) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
+_RISK_FRAMES_KEPT = 16  # per app (worker process): prepared frames of recently estimated plans
+_RISK_FRAMES_LOCK = threading.Lock()
+
+
+def _risk_frame(plan: SamplingPlan) -> sampling.RiskFrame:
+    """The engine's prepared frame of a drawn plan (``sampling.RiskFrame``: a few thousand bins,
+    however large the frame), kept per app: a frozen frame never changes after the draw, so the
+    dashboard and the monthly report, which estimate several plans a page, read it once."""
+    kept = current_app.extensions.setdefault("auditbo_risk_frames", {})
+    key = (plan.id, plan.seed, plan.frame_hash, plan.drawn_at)
+    with _RISK_FRAMES_LOCK:
+        frame = kept.pop(key, None)
+    if frame is None:
+        frame = sampling.RiskFrame.from_frame(frozen_frame(plan))
+    with _RISK_FRAMES_LOCK:
+        kept[key] = frame  # the newest last: the oldest goes first
+        while len(kept) > _RISK_FRAMES_KEPT:
+            kept.pop(next(iter(kept)))
+    return frame
+
+
 def frozen_frame(plan: SamplingPlan) -> pd.DataFrame:
     """Every unit of the plan's frozen frame as the engine's FRAME (the draw's output): unit_id,
     inclusion_probability, risk; one query, columns only (a frame over the whole history is large)."""
@@ -475,7 +497,7 @@ def plan_estimate(plan: SamplingPlan) -> dict | None:
     complete = len(checked) == selected
     est = sampling.estimate_rate(checked, population=N,
                                  strata=STRATA[plan.strata_column] if plan.strata_column else None,
-                                 frame=frozen_frame(plan) if complete else None)
+                                 frame=_risk_frame(plan) if complete else None)
     found = int(checked["nonconforming"].sum())
     out = {"closed": len(checked), "selected": selected, "complete": complete, "population": N,
            "nonconforming_found": found, "method": est.method, "confidence": est.confidence,
