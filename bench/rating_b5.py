@@ -20,6 +20,7 @@ import pandas as pd
 
 import rating
 from rating import Rater
+from rating.events import format_period
 
 DSN = os.environ.get("RATING_BENCH_DSN", "host=127.0.0.1 user=postgres dbname=test")
 TABLE = os.environ.get("RATING_BENCH_TABLE", "bench_rating_events")  # own name: runs side by side
@@ -62,16 +63,34 @@ def emit(bench, value, baseline=None, unit="", **extra):
 # does not pay for a join. LINKED_SQL measures what deriving it by a self-join would cost.
 # The groups' keys are compared bytewise (COLLATE "C"): the sort of the GROUP BY is about a
 # quarter faster than with the database's locale-aware comparison, and the rows' order means
-# nothing to the engine but the order of float sums. Under the bench's C.UTF-8 database the
-# rows come out in the same order, byte for byte, as without it.
+# nothing to the engine but the order of float sums. subject_type and event travel as their
+# position in the vocabulary's alphabetical order and the month as its index (year * 12 +
+# month - 1), as the app's job reads them (integer codes made categorical, auditbo/ratings/
+# events.py): narrower keys to sort, fewer bytes to send and parse, and the rows in the same
+# order as by their text. Under the bench's C.UTF-8 database that order is the one without
+# COLLATE, byte for byte.
+CODED = {"subject_type": tuple(sorted(rating.SUBJECT_TYPES)), "event": tuple(sorted(rating.EVENTS))}
+
+
+def _case(col: str, alias: str = "") -> str:
+    """SQL: the position of ``col`` in CODED (-1 if unknown: encode then rejects the row)."""
+    whens = " ".join(f"WHEN '{v}' THEN {i}" for i, v in enumerate(CODED[col]))
+    return f"CASE {alias}{col} {whens} ELSE -1 END"
+
+
+def _month(alias: str = "") -> str:
+    return f"(date_part('year', {alias}event_date) * 12 + date_part('month', {alias}event_date) - 1)::int"
+
+
 PROJECT_SQL = (
-    'COPY (SELECT subject_id COLLATE "C" AS subject_id, subject_type COLLATE "C" AS subject_type, '
-    'to_char(event_date, \'YYYY-MM\') COLLATE "C" AS month, event COLLATE "C" AS event, '
-    'checker_id COLLATE "C" AS checker_id, body_id COLLATE "C" AS body_id, count(*) AS n '
-    "FROM {table} {where} GROUP BY 1, 2, 3, 4, 5, 6) TO STDOUT WITH (FORMAT csv, HEADER true)"
+    f'COPY (SELECT subject_id COLLATE "C" AS subject_id, {_case("subject_type")} AS subject_type, '
+    f"{_month()} AS month, "
+    f'{_case("event")} AS event, checker_id COLLATE "C" AS checker_id, body_id COLLATE "C" AS body_id, '
+    "count(*) AS n FROM {table} {where} GROUP BY 1, 2, 3, 4, 5, 6) TO STDOUT WITH (FORMAT csv, HEADER true)"
 )
 LINKED_SQL = (
-    "COPY (SELECT e.subject_id, e.subject_type, to_char(e.event_date, 'YYYY-MM') AS month, e.event, "
+    f"COPY (SELECT e.subject_id, {_case('subject_type', 'e.')} AS subject_type, {_month('e.')} AS month, "
+    f"{_case('event', 'e.')} AS event, "
     "e.checker_id, b.subject_id AS body_id, count(*) AS n FROM {table} e LEFT JOIN (SELECT DISTINCT ON "
     "(case_id, subject_type) case_id, subject_type, subject_id FROM {table} WHERE subject_type IN "
     "('assessment_body', 'consulting_body') ORDER BY case_id, subject_type, subject_id) b "
@@ -96,14 +115,19 @@ def project_path(conn, where: str = "", sql: str = PROJECT_SQL) -> tuple[pd.Data
     text = pd.CategoricalDtype()  # repeated strings: categories keep memory down
     dtypes = {
         "subject_id": text,
-        "subject_type": text,
-        "month": text,
-        "event": text,
+        "subject_type": np.int8,
+        "month": np.int32,
+        "event": np.int8,
         "checker_id": text,
         "body_id": text,
         "n": np.int64,
     }
     counts = pd.read_csv(buf, dtype=dtypes, keep_default_na=False)
+    for col, names in CODED.items():
+        counts[col] = pd.Categorical.from_codes(counts[col], categories=names)
+    first = int(counts["month"].min()) if len(counts) else 0
+    months = [format_period(m) for m in range(first, int(counts["month"].max()) + 1)] if len(counts) else []
+    counts["month"] = pd.Categorical.from_codes(counts["month"] - first, categories=months)
     codes = rating.encode(counts)
     cfg = rating.RatingConfig()
     p = rating.parse_period(PERIOD)
