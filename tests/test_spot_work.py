@@ -13,7 +13,7 @@ import time_machine
 
 from auditbo.extensions import db
 from auditbo.spotchecks import checks as work
-from auditbo.spotchecks import services
+from auditbo.spotchecks import estimate
 from auditbo.spotchecks.models import SpotCheckInspector
 from tests.conftest import count_queries
 from tests.spot_support import actor, assessment, checks_of, drawn_plan, make_market
@@ -121,10 +121,10 @@ def test_the_estimate_equals_the_engines_cli_on_the_same_rows(client, login, tmp
             assert half["closed"] == 3 and half["selected"] == 6 and half["complete"] is False
             assert half["rate"] is None  # a partly closed plan does not pretend
     est = client.get(f"/api/v1/sampling-plans/{plan.id}", headers=m.h(m.admin)).get_json()["estimate"]
-    rows = services.estimate_rows(plan)
+    rows = estimate.estimate_rows(plan)
     path, frame_path = tmp_path / "checked.csv", tmp_path / "frame.csv"
     rows.drop(columns="risk").to_csv(path, index=False)  # the CLI takes the checked units' risks from the frame
-    frame = services.frozen_frame(plan)  # the plan's frozen frame, as the draw's output holds it
+    frame = estimate.frozen_frame(plan)  # the plan's frozen frame, as the draw's output holds it
     frame.to_csv(frame_path, index=False)
     capsys.readouterr()
     assert main(["estimate", "--checked", str(path), "--population", "14", "--frame", str(frame_path)]) == 0
@@ -144,7 +144,7 @@ def test_the_estimate_equals_the_engines_cli_on_the_same_rows(client, login, tmp
     # the frozen frame is read once per app: the next estimate of the plan (a dashboard, the
     # monthly report) does not read it again, and gives the same interval
     with count_queries() as seen:
-        again = services.plan_estimate(plan)
+        again = estimate.plan_estimate(plan)
     assert not [q for q in seen if "plan_units" in q and "inclusion_probability" in q and "JOIN" not in q.upper()]
     assert (again["ci_low"], again["ci_high"]) == (est["ci_low"], est["ci_high"])
 

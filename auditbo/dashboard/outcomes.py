@@ -58,8 +58,8 @@ def spotcheck_findings() -> Figure | None:
 def market_estimate(limit: int = 6) -> Figure | None:
     """The market nonconformity rate estimated from each drawn plan (the engine's, with its interval),
     the last ``limit`` plans oldest first; None when no plan has closed checks."""
+    from auditbo.spotchecks.estimate import plan_estimate
     from auditbo.spotchecks.models import PlanStatus, SamplingPlan
-    from auditbo.spotchecks.services import plan_estimate
 
     plans = list(
         db.session.scalars(

@@ -20,7 +20,7 @@ from auditbo.authz import Action, require
 from auditbo.clock import today
 from auditbo.events import Actor
 from auditbo.extensions import db
-from auditbo.spotchecks import assignment, checks, queries, services
+from auditbo.spotchecks import assignment, checks, estimate, queries, services
 from auditbo.spotchecks import schemas as s
 
 blp = Blueprint("spotchecks_api", __name__, description="Sampling plans and spot checks (抽查): the office")
@@ -73,7 +73,7 @@ def _inspector(fn):
 def _plan_out(plan_id: int) -> dict:
     db.session.flush()
     plan = queries.get_plan(plan_id)
-    return queries.plan_to_dict(plan, estimate=services.plan_estimate(plan))
+    return queries.plan_to_dict(plan, estimate=estimate.plan_estimate(plan))
 
 
 def _check_out(check_id: int) -> dict:

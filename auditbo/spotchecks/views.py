@@ -24,7 +24,7 @@ from auditbo.extensions import db
 from auditbo.filings.models import Assessment, AssessmentType, Grade, StatusChange
 from auditbo.inputs import int_arg
 from auditbo.orgs.models import Organisation
-from auditbo.spotchecks import assignment, checklists, checks, queries, services
+from auditbo.spotchecks import assignment, checklists, checks, estimate, queries, services
 from auditbo.spotchecks.forms import CsrfForm, plan_data
 from auditbo.spotchecks.models import CheckStatus, PlanStatus, PlanUnit, SamplingPlan, SpotCheck
 from auditbo.transaction import discard
@@ -120,7 +120,7 @@ def plan(plan_id: int):
     page = int_arg("page", 1)
     items, total = queries.checks_page(page, PER_PAGE, plan_id=p.id)
     verification = services.verify_plan(p) if request.args.get("verify") and p.status is PlanStatus.drawn else None
-    return render_template("spotchecks/plan.html", plan=p, d=queries.plan_to_dict(p, estimate=services.plan_estimate(p)),
+    return render_template("spotchecks/plan.html", plan=p, d=queries.plan_to_dict(p, estimate=estimate.plan_estimate(p)),
                            checks=items, total=total, page=page, per_page=PER_PAGE, form=CsrfForm(),
                            verification=verification,
                            may_approve=p.status is PlanStatus.draft and can(current_user, Action.approve_plan, p),
