@@ -118,9 +118,10 @@ def fit_penalties(codes: EventCounts, ev: Evidence, criteria, cfg, correct_stric
     if not checked:
         return None, None
     # one penalty per type, the geometric mean over the jointly fitted criteria it has bad
-    # outcomes in (without any, a criterion's estimate says nothing of the spread): a sparse criterion's own estimate wobbles month to month (complaints most), and a
-    # type's criteria move together; a marginal estimate also counts the other parties'
-    # spread as the type's (a consultancy's complaints are mostly its partners')
+    # outcomes in (without any, a criterion's estimate says nothing of the spread): a sparse
+    # criterion's own estimate wobbles month to month (complaints most), and a type's
+    # criteria move together; a marginal estimate also counts the other parties' spread as
+    # the type's (a consultancy's complaints are mostly its partners')
     fitted = [*checked, *unchecked]
     k = has[:, fitted].sum(axis=1)
     logs = np.where(has[:, fitted], np.log(np.maximum(lam[:, fitted], 1e-9)), 0.0)

@@ -2,10 +2,11 @@
 
 - Each criterion's rate is shrunk by empirical Bayes towards the subject type's average
   (beta-binomial prior per type and criterion), after taking out checker strictness.
-- Where events carry case_id, the checked criteria (confirmation, spot checks) come from
-  one joint fit per criterion over everyone named on a check and its checker
-  (rating/joint.py): a body's rate there is its type's average plus what its checks did
-  beyond what the other parties and the checker explain, and an assessor's level is its
+- Where events carry case_id, the checked criteria (confirmation, spot checks) and those
+  ``joint_unchecked`` names (complaints) come from one joint fit per criterion over everyone
+  named on a check or case (and its checker) (rating/joint.py): a body's rate there is its
+  type's average plus what its cases did beyond what the other parties and the checker
+  explain (plus its staff's part, ``joint_body_staff``), and a person's level is its
   bodies' joint effects. Without case_id (counts) the marginal rates as below.
 - A person linked to a body (an assessor's assessment body, a consultant's consulting
   body, through case_id or body_id) is shrunk towards its body's rate on the body's other

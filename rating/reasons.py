@@ -16,7 +16,7 @@ import pandas as pd
 
 from .config import EVENT_CODE, INDICATORS, NR, RatingConfig
 
-MIN_POINTS = 0.5
+MIN_POINTS = 0.5  # a deviation smaller than this is not worth a reason
 
 
 @contextmanager
@@ -31,7 +31,7 @@ def without_cyclic_gc() -> Iterator[None]:
         yield
     finally:
         if was:
-            gc.enable()  # a deviation smaller than this is not worth a reason
+            gc.enable()
 
 
 INDICATOR_ZH = {

@@ -229,13 +229,14 @@ def score_interval(
         b = 2.0 * q + k
         near = (b - np.sqrt(max(b * b - 4.0 * (1.0 + k) * q * q, 0.0))) / (2.0 * (1.0 + k))
     # far side (towards 1/2 and beyond): the observed variance plus that of units not yet seen
-    a = 1.0 + z2 * unseen
-    b = z2 * unseen * (1.0 - 2.0 * q)
-    d = (b + np.sqrt(b * b + 4.0 * a * z2 * max(var, 0.0))) / (2.0 * a)
-    far = min(q + d, 1.0)
-    if increment is not None:
+    if increment is not None:  # the frame's: solved numerically
         far = _far_root(p, var, z2, increment, 0.0 if flip else 1.0)
         far = 1.0 - far if flip else far
+    else:
+        a = 1.0 + z2 * unseen
+        b = z2 * unseen * (1.0 - 2.0 * q)
+        d = (b + np.sqrt(b * b + 4.0 * a * z2 * max(var, 0.0))) / (2.0 * a)
+        far = min(q + d, 1.0)
     lo, hi = max(near, 0.0), far
     return (1.0 - hi, 1.0 - lo) if flip else (lo, hi)
 
